@@ -1,0 +1,36 @@
+/**
+ * JSON merge patch (RFC 7386): the only way this operator writes objects, so fields it does not model
+ * (other controllers' annotations, spec fields of newer CRD versions) are never lost.
+ */
+export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
+export type JsonObject = { readonly [key: string]: Json }
+
+const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v)
+
+/** Applies a merge patch to a document. */
+export const apply = (target: unknown, patch: unknown): unknown => {
+  if (!isObject(patch)) return patch
+  const result: Record<string, unknown> = isObject(target) ? { ...target } : {}
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key]
+    else result[key] = apply(result[key], value)
+  }
+  return result
+}
+
+const equal = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
+
+/** The smallest merge patch that turns `from` into `to` (undefined when they are equal). */
+export const diff = (from: unknown, to: unknown): unknown => {
+  if (!isObject(from) || !isObject(to)) return equal(from, to) ? undefined : (to ?? null)
+  const patch: Record<string, unknown> = {}
+  for (const key of Object.keys(from)) {
+    if (!(key in to) || to[key] === undefined) patch[key] = null
+  }
+  for (const [key, value] of Object.entries(to)) {
+    if (value === undefined) continue
+    const sub = diff(from[key], value)
+    if (sub !== undefined) patch[key] = sub
+  }
+  return Object.keys(patch).length === 0 ? undefined : patch
+}

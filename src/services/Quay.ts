@@ -1,0 +1,63 @@
+import { Context, type Effect, type Option, type Redacted } from "effect"
+import type { Visibility } from "../domain/Visibility.ts"
+import type { QuayError } from "./QuayError.ts"
+
+export interface QuayRepository {
+  readonly namespace: string
+  /** Name inside the organization, e.g. `tenant-ns/component`. */
+  readonly name: string
+  readonly visibility: Visibility
+  readonly description: string | null
+}
+
+export interface QuayRobot {
+  /** Full name, `<org>+<short>`: the docker login user name. */
+  readonly name: string
+  readonly shortName: string
+  readonly description: string
+  readonly token: Redacted.Redacted<string>
+}
+
+export type QuayRobotSummary = Omit<QuayRobot, "token">
+
+export type RepositoryRole = "read" | "write" | "admin"
+
+/**
+ * Quay's REST API (api/v1) as the programs need it, bound to one organization.
+ * Semantics, not wire quirks: absent things are `Option.none()`, deleting what is absent succeeds,
+ * and "already exists" is a typed error so the caller can decide whether the thing is its own.
+ */
+export interface Quay {
+  readonly organization: string
+  /** host[:port] of the registry, taken from the API URL (e.g. `quay.io`). */
+  readonly registryHost: string
+
+  readonly getRepository: (name: string) => Effect.Effect<Option.Option<QuayRepository>, QuayError>
+  /** Creates the repository; `QuayRepositoryAlreadyExists` if the name is taken, `QuayPlanLimitExceeded` for a refused private one. */
+  readonly createRepository: (input: {
+    readonly name: string
+    readonly visibility: Visibility
+    readonly description: string
+  }) => Effect.Effect<void, QuayError>
+  readonly changeVisibility: (name: string, visibility: Visibility) => Effect.Effect<void, QuayError>
+  /** Succeeds when the repository is absent. */
+  readonly deleteRepository: (name: string) => Effect.Effect<void, QuayError>
+  readonly listRepositories: () => Effect.Effect<ReadonlyArray<QuayRepository>, QuayError>
+
+  readonly getRobot: (shortName: string) => Effect.Effect<Option.Option<QuayRobot>, QuayError>
+  /** Creates the robot; `QuayRobotAlreadyExists` if the name is taken. */
+  readonly createRobot: (shortName: string, description: string) => Effect.Effect<QuayRobot, QuayError>
+  /** Replaces the robot's token; the old one stops working at once. `QuayNotFound` when absent. */
+  readonly regenerateRobotToken: (shortName: string) => Effect.Effect<QuayRobot, QuayError>
+  /** Succeeds when the robot is absent. Also removes its repository permissions. */
+  readonly deleteRobot: (shortName: string) => Effect.Effect<void, QuayError>
+  readonly listRobots: () => Effect.Effect<ReadonlyArray<QuayRobotSummary>, QuayError>
+
+  /** Upsert of a user's or robot's role on a repository; `username` is a full robot name (`org+short`). */
+  readonly setPermission: (repository: string, username: string, role: RepositoryRole) => Effect.Effect<void, QuayError>
+  /** Succeeds when there is no such grant. */
+  readonly deletePermission: (repository: string, username: string) => Effect.Effect<void, QuayError>
+  readonly listPermissions: (repository: string) => Effect.Effect<ReadonlyMap<string, RepositoryRole>, QuayError>
+}
+
+export const Quay = Context.GenericTag<Quay>("image-repository-operator/Quay")

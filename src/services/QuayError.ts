@@ -1,0 +1,98 @@
+import { Data } from "effect"
+
+/**
+ * Quay's answers, typed. Each carries what the programs need to classify it; none carries a token.
+ * `transient` errors are worth retrying (rate limits, 5xx, network, timeouts, proxy pages).
+ */
+export class QuayRepositoryAlreadyExists extends Data.TaggedError("QuayRepositoryAlreadyExists")<{
+  readonly repository: string
+}> {
+  readonly transient = false
+  override get message(): string {
+    return `Quay repository '${this.repository}' already exists`
+  }
+}
+
+export class QuayRobotAlreadyExists extends Data.TaggedError("QuayRobotAlreadyExists")<{
+  readonly robot: string
+}> {
+  readonly transient = false
+  override get message(): string {
+    return `Quay robot account '${this.robot}' already exists`
+  }
+}
+
+/** 402: the organization's plan allows no (more) private repositories. */
+export class QuayPlanLimitExceeded extends Data.TaggedError("QuayPlanLimitExceeded")<{
+  readonly repository: string
+}> {
+  readonly transient = false
+  override get message(): string {
+    return `Quay organization plan private repositories limit exceeded (repository '${this.repository}')`
+  }
+}
+
+/** The repository or robot the call addresses does not exist (Quay says 404, or 400 "Could not find robot"). */
+export class QuayNotFound extends Data.TaggedError("QuayNotFound")<{
+  readonly resource: string
+}> {
+  readonly transient = false
+  override get message(): string {
+    return `Quay has no ${this.resource}`
+  }
+}
+
+/** 401/403: the operator's token is missing, invalid, or lacks a scope. An operator configuration problem. */
+export class QuayUnauthorized extends Data.TaggedError("QuayUnauthorized")<{
+  readonly status: number
+  readonly detail: string
+}> {
+  readonly transient = false
+  override get message(): string {
+    return `Quay refused the operator's token (HTTP ${this.status}): ${this.detail}`
+  }
+}
+
+/** Any other 4xx: Quay rejected the request itself. */
+export class QuayInvalidRequest extends Data.TaggedError("QuayInvalidRequest")<{
+  readonly status: number
+  readonly detail: string
+}> {
+  readonly transient = false
+  override get message(): string {
+    return `Quay rejected the request (HTTP ${this.status}): ${this.detail}`
+  }
+}
+
+/** 429 (Quay sends no Retry-After, but a proxy may). */
+export class QuayRateLimited extends Data.TaggedError("QuayRateLimited")<{
+  readonly retryAfterSeconds?: number
+}> {
+  readonly transient = true
+  override get message(): string {
+    return "Quay rate limit reached (HTTP 429)"
+  }
+}
+
+/** 5xx, network failure, timeout, or a body that is not what Quay's API sends. */
+export class QuayUnavailable extends Data.TaggedError("QuayUnavailable")<{
+  readonly status?: number
+  readonly detail: string
+}> {
+  readonly transient = true
+  override get message(): string {
+    return this.status === undefined
+      ? `Quay is unreachable: ${this.detail}`
+      : `Quay is unavailable (HTTP ${this.status}): ${this.detail}`
+  }
+}
+
+export type QuayError =
+  | QuayRepositoryAlreadyExists
+  | QuayRobotAlreadyExists
+  | QuayPlanLimitExceeded
+  | QuayNotFound
+  | QuayUnauthorized
+  | QuayInvalidRequest
+  | QuayRateLimited
+  | QuayUnavailable

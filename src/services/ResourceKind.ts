@@ -1,0 +1,50 @@
+import type { Schema } from "effect"
+import * as ImageRepositoryModule from "../domain/ImageRepository.ts"
+import type { ObjectMeta } from "../domain/ObjectMeta.ts"
+import { Secret as SecretSchema } from "../domain/Secret.ts"
+import { ServiceAccount as ServiceAccountSchema } from "../domain/ServiceAccount.ts"
+
+/** Everything the Kubernetes service needs to address and decode one kind of object. */
+export interface ResourceKind<A extends { readonly metadata: ObjectMeta }, I> {
+  readonly group: string
+  readonly version: string
+  readonly kind: string
+  readonly plural: string
+  /** Whether the kind has a status subresource (writes to the main resource then ignore status). */
+  readonly statusSubresource: boolean
+  readonly schema: Schema.Schema<A, I>
+}
+
+/** Declares a kind; inference keeps the schema's encoded type. */
+export const resourceKind = <A extends { readonly metadata: ObjectMeta }, I>(kind: ResourceKind<A, I>): ResourceKind<A, I> =>
+  kind
+
+export const apiVersionOf = (kind: { readonly group: string; readonly version: string }): string =>
+  kind.group === "" ? kind.version : `${kind.group}/${kind.version}`
+
+export const ImageRepository = resourceKind({
+  group: ImageRepositoryModule.group,
+  version: ImageRepositoryModule.version,
+  kind: ImageRepositoryModule.kind,
+  plural: ImageRepositoryModule.plural,
+  statusSubresource: true,
+  schema: ImageRepositoryModule.ImageRepository
+})
+
+export const Secret = resourceKind({
+  group: "",
+  version: "v1",
+  kind: "Secret",
+  plural: "secrets",
+  statusSubresource: false,
+  schema: SecretSchema
+})
+
+export const ServiceAccount = resourceKind({
+  group: "",
+  version: "v1",
+  kind: "ServiceAccount",
+  plural: "serviceaccounts",
+  statusSubresource: false,
+  schema: ServiceAccountSchema
+})
