@@ -1,0 +1,49 @@
+import { Duration, Schedule } from "effect"
+
+/** Per-key exponential backoff for failed reconciles: `base * 2^failures`, capped. */
+export interface ItemBackoff {
+  readonly base: Duration.DurationInput
+  readonly cap: Duration.DurationInput
+}
+
+/** client-go's `DefaultItemBasedRateLimiter`: 5 ms doubling up to 1000 s. */
+export const defaultItemBackoff: ItemBackoff = { base: Duration.millis(5), cap: Duration.seconds(1000) }
+
+/**
+ * The delay before retrying a key that has already failed `failures` times (0 for the first failure).
+ * A pure function rather than a running Schedule because the count lives per key in the work queue.
+ */
+export const itemDelay = (backoff: ItemBackoff, failures: number): Duration.Duration => {
+  const base = Duration.toMillis(backoff.base)
+  const cap = Duration.toMillis(backoff.cap)
+  // 2^n overflows to Infinity past n = 1023; the cap catches it either way.
+  const millis = base * Math.pow(2, Math.max(0, failures))
+  return Duration.millis(Number.isFinite(millis) ? Math.min(millis, cap) : cap)
+}
+
+/** Reconnect delays for a watch or list that keeps failing (client-go's reflector uses 800 ms → 30 s). */
+export interface ReconnectBackoff {
+  readonly base: Duration.DurationInput
+  readonly cap: Duration.DurationInput
+  /** Up to this fraction is added at random, so many clients do not reconnect in step. */
+  readonly jitter: number
+}
+
+export const defaultReconnectBackoff: ReconnectBackoff = {
+  base: Duration.millis(800),
+  cap: Duration.seconds(30),
+  jitter: 0.2
+}
+
+/** The reconnect delay after `attempt` consecutive failures, before jitter; `random` in [0, 1) adds the jitter. */
+export const reconnectDelay = (backoff: ReconnectBackoff, attempt: number, random: number): Duration.Duration => {
+  const delay = Duration.toMillis(itemDelay(backoff, attempt))
+  return Duration.millis(Math.round(delay * (1 + backoff.jitter * random)))
+}
+
+/** The same per-key policy as a Schedule, for callers that retry one effect in place. */
+export const itemSchedule = (backoff: ItemBackoff = defaultItemBackoff): Schedule.Schedule<Duration.Duration> =>
+  Schedule.exponential(backoff.base, 2).pipe(
+    Schedule.map((delay) => Duration.min(delay, Duration.decode(backoff.cap))),
+    Schedule.modifyDelay((delay) => Duration.min(delay, Duration.decode(backoff.cap)))
+  )
