@@ -34,3 +34,11 @@ export const diff = (from: unknown, to: unknown): unknown => {
   }
   return Object.keys(patch).length === 0 ? undefined : patch
 }
+
+/** Composes two merge patches into one that has the effect of applying both in order. */
+export const combine = (first: unknown, second: unknown): unknown => {
+  if (!isObject(first) || !isObject(second)) return second
+  const result: Record<string, unknown> = { ...first }
+  for (const [key, value] of Object.entries(second)) result[key] = combine(first[key], value)
+  return result
+}

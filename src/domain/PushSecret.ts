@@ -1,0 +1,66 @@
+import { Option, type Redacted } from "effect"
+import * as DockerConfig from "./DockerConfig.ts"
+import { apiVersion, type ImageRepository, kind } from "./ImageRepository.ts"
+import {
+  dockerConfigJsonKey,
+  dockerConfigJsonType,
+  internalLabel,
+  managedByLabel,
+  managedByValue,
+  type Secret
+} from "./Secret.ts"
+
+/** `<name>-image-push`, as the original controller names it for this API group (name cut to fit 253 chars). */
+export const pushSecretName = (ir: ImageRepository): string => `${ir.metadata.name.slice(0, 220)}-image-push`
+
+export const isOwnedBy = (secret: Secret, ir: ImageRepository): boolean =>
+  (secret.metadata.ownerReferences ?? []).some((ref) => ref.uid === ir.metadata.uid)
+
+/** The push Secret: a dockerconfigjson for exactly one image path, owned by the ImageRepository (GC deletes it). */
+export const make = (
+  ir: ImageRepository,
+  input: {
+    readonly name: string
+    readonly imagePath: string
+    readonly username: string
+    readonly token: Redacted.Redacted<string>
+  }
+): Secret => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata: {
+    name: input.name,
+    namespace: ir.metadata.namespace ?? "",
+    labels: { [managedByLabel]: managedByValue, [internalLabel]: "true" },
+    ownerReferences: [
+      {
+        apiVersion,
+        kind,
+        name: ir.metadata.name,
+        uid: ir.metadata.uid ?? "",
+        controller: true,
+        blockOwnerDeletion: true
+      }
+    ]
+  },
+  type: dockerConfigJsonType,
+  data: {
+    [dockerConfigJsonKey]: Buffer.from(DockerConfig.render(input.imagePath, input.username, input.token)).toString(
+      "base64"
+    )
+  }
+})
+
+/** The credentials a Secret holds for an image path. */
+export const credentialsIn = (secret: Secret, imagePath: string): Option.Option<DockerConfig.Credentials> =>
+  secret.type !== dockerConfigJsonType
+    ? Option.none()
+    : Option.fromNullable(secret.data?.[dockerConfigJsonKey]).pipe(
+        Option.flatMap((encoded) =>
+          DockerConfig.credentialsFor(Buffer.from(encoded, "base64").toString("utf8"), imagePath)
+        )
+      )
+
+/** Whether a Secret still carries credentials of this robot for this image path (the token itself cannot be checked without Quay). */
+export const holdsRobot = (secret: Secret, imagePath: string, username: string): boolean =>
+  Option.exists(credentialsIn(secret, imagePath), (c) => c.username === username)

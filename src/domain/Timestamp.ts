@@ -1,0 +1,2 @@
+/** RFC 3339 with second precision, as Kubernetes writes metav1.Time (e.g. "2023-08-23T14:56:41Z"). */
+export const fromMillis = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")

@@ -1,0 +1,215 @@
+import { Data, Effect, Option } from "effect"
+import { finalizer, hasFinalizer, type ImageRepository, type ImageRepositoryStatus } from "../domain/ImageRepository.ts"
+import * as MergePatch from "../domain/MergePatch.ts"
+import { refOf } from "../domain/ObjectMeta.ts"
+import * as PushSecret from "../domain/PushSecret.ts"
+import * as ReadyCondition from "../domain/ReadyCondition.ts"
+import { type Critical, NonCritical, Transient } from "../domain/ReconcileError.ts"
+import { denotes } from "../domain/RepositoryName.ts"
+import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
+import { isVisibility } from "../domain/Visibility.ts"
+import { Kubernetes } from "../services/Kubernetes.ts"
+import { Quay } from "../services/Quay.ts"
+import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
+import { fromKubernetes, fromQuay, isQuayError } from "./errors.ts"
+import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
+import { currentPushRobot, regeneratePushRobot } from "./pushRobot.ts"
+import { linkSecret, verifySecretLinks } from "./serviceAccountLinks.ts"
+import { done, now, settle } from "./statusTransitions.ts"
+import type { Target } from "./Target.ts"
+import { writePushSecret } from "./writePushSecret.ts"
+
+/** What one maintenance pass decided: spec fields to write back, the next status, and what to tell the user. */
+interface Pass {
+  readonly specPatch: unknown
+  readonly status: ImageRepositoryStatus
+  /** An operation succeeded in this pass; per the spec that clears status.message. */
+  readonly succeeded: boolean
+  readonly warnings: ReadonlyArray<string>
+  readonly secretWritten: boolean
+}
+
+/** The Quay repository was deleted behind the operator's back: provisioning creates it again. */
+export class RepositoryMissing extends Data.TaggedError("RepositoryMissing")<{ readonly repository: string }> {}
+
+const patchSpec = (pass: Pass, patch: unknown): Pass => ({ ...pass, specPatch: MergePatch.combine(pass.specPatch, patch) })
+
+const imageField = (field: "name" | "visibility", value: string | null) => ({ spec: { image: { [field]: value } } })
+
+/** A NonCritical error becomes a reverted spec field and a message; the rest of the pass goes on. */
+const tolerate = <R>(pass: Pass, step: Effect.Effect<Pass, NonCritical | Transient | RepositoryMissing, R>) =>
+  Effect.catchTag(step, "NonCritical", (error) =>
+    Effect.succeed({
+      ...patchSpec(pass, imageField(error.revert.field === "image.name" ? "name" : "visibility", error.revert.value)),
+      warnings: [...pass.warnings, error.message]
+    })
+  )
+
+/** The name is fixed at creation: a different spec.image.name is put back. */
+const guardName = (ir: ImageRepository, target: Target, pass: Pass): Effect.Effect<Pass, NonCritical> => {
+  const requested = ir.spec?.image?.name
+  if (requested === undefined || requested === "") return Effect.succeed(patchSpec(pass, imageField("name", target.repository)))
+  if (denotes(ir.metadata.namespace ?? "", requested, target.repository)) return Effect.succeed(pass)
+  return Effect.fail(
+    new NonCritical({
+      reason: "ImageNameImmutable",
+      message: `Image repository name cannot be changed after creation: spec.image.name was reverted from '${requested}' to '${target.repository}'. To use another name, delete this ImageRepository and create it again.`,
+      revert: { field: "image.name", value: target.repository }
+    })
+  )
+}
+
+/** Visibility can change at any time; a plan that refuses private repositories reverts the field. */
+const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass) =>
+  Effect.gen(function*() {
+    const current = ir.status?.image?.visibility ?? "public"
+    const requested = ir.spec?.image?.visibility
+    // A removed field keeps the repository as it is: defaulting to public here could expose a private one.
+    if (requested === undefined) return patchSpec(pass, imageField("visibility", current))
+    if (!isVisibility(requested)) {
+      return yield* new NonCritical({
+        reason: "InvalidVisibility",
+        message: `unknown visibility '${requested}': spec.image.visibility must be public or private; reverted to '${current}'`,
+        revert: { field: "image.visibility", value: current }
+      })
+    }
+    if (requested === current) return pass
+    const quay = yield* Quay
+    yield* quay.changeVisibility(target.repository, requested).pipe(
+      Effect.catchTag(
+        "QuayPlanLimitExceeded",
+        () =>
+          new NonCritical({
+            reason: "PrivateRepositoriesLimit",
+            message: "Quay organization plan private repositories limit exceeded",
+            revert: { field: "image.visibility", value: current }
+          })
+      ),
+      Effect.catchTag("QuayNotFound", () => new RepositoryMissing({ repository: target.repository })),
+      Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e)))
+    )
+    yield* Effect.logInfo(`visibility of ${target.imageUrl} changed to ${requested}`)
+    return { ...pass, status: { ...pass.status, image: { ...pass.status.image, visibility: requested } }, succeeded: true }
+  })
+
+/** After provisioning nothing fails the object: a Secret that cannot be written is retried, with its message shown. */
+const retryCritical = (e: Critical | Transient): Transient =>
+  e._tag === "Critical" ? new Transient({ reason: e.reason, message: e.message }) : e
+
+/** regenerate-token: a new robot token, the Secret rewritten with it, the flag removed, generationTimestamp moved. */
+const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass) =>
+  Effect.gen(function*() {
+    if (ir.spec?.credentials?.["regenerate-token"] !== true) return pass
+    const robot = yield* regeneratePushRobot(ir, target).pipe(Effect.mapError(fromQuay))
+    yield* writePushSecret(ir, target, robot).pipe(Effect.mapError(retryCritical))
+    const at = yield* now
+    yield* Effect.logInfo(`push robot token of ${target.imageUrl} regenerated`)
+    return {
+      ...patchSpec(pass, { spec: { credentials: { "regenerate-token": null } } }),
+      status: { ...pass.status, credentials: { ...pass.status.credentials, generationTimestamp: at } },
+      succeeded: true,
+      secretWritten: true
+    }
+  })
+
+/**
+ * A push Secret that was deleted or emptied is written again with the robot's current token (read from Quay,
+ * not rotated). Reading the Secret is the only cost of this check on a converged object.
+ */
+const repairPushSecret = (ir: ImageRepository, target: Target, pass: Pass) =>
+  Effect.gen(function*() {
+    if (pass.secretWritten) return pass
+    const kube = yield* Kubernetes
+    const secret = yield* kube
+      .get(Secret, { namespace: ir.metadata.namespace ?? "", name: target.secretName })
+      .pipe(Effect.mapError(fromKubernetes))
+    const intact = Option.exists(
+      secret,
+      (s) => PushSecret.isOwnedBy(s, ir) && PushSecret.holdsRobot(s, target.imageUrl, target.robotFullName)
+    )
+    if (intact) return pass
+    const robot = yield* currentPushRobot(ir, target).pipe(Effect.mapError(fromQuay))
+    yield* writePushSecret(ir, target, robot).pipe(Effect.mapError(retryCritical))
+    yield* Effect.logInfo(`push Secret ${target.secretName} restored`)
+    return { ...pass, succeeded: true, secretWritten: true }
+  })
+
+/** Component push Secrets stay linked to their build ServiceAccount; verify-linking repairs every account that references it. */
+const maintainLinks = (ir: ImageRepository, target: Target, pass: Pass) =>
+  Effect.gen(function*() {
+    const namespace = ir.metadata.namespace ?? ""
+    const targets = pushSecretTargets(ir)
+    if (ir.spec?.credentials?.["verify-linking"] !== true) {
+      yield* Effect.forEach(targets, (sa) => linkSecret(namespace, sa, target.secretName), { discard: true })
+      return pass
+    }
+    const kube = yield* Kubernetes
+    const accounts = yield* kube.list(ServiceAccount, { namespace }).pipe(Effect.mapError(fromKubernetes))
+    const referencing = accounts.items
+      .filter((sa) =>
+        [...(sa.secrets ?? []), ...(sa.imagePullSecrets ?? [])].some((ref) => ref.name === target.secretName)
+      )
+      .map((sa) => sa.metadata.name)
+    const secretExists = yield* kube
+      .get(Secret, { namespace, name: target.secretName })
+      .pipe(Effect.map(Option.isSome), Effect.mapError(fromKubernetes))
+    yield* Effect.forEach(
+      [...new Set([...targets, ...referencing])],
+      (sa) => verifySecretLinks(namespace, sa, target.secretName, secretExists),
+      { discard: true }
+    )
+    yield* Effect.logInfo(`links of ${target.secretName} verified`)
+    return { ...patchSpec(pass, { spec: { credentials: { "verify-linking": null } } }), succeeded: true }
+  })
+
+/** A finalizer someone removed from a live object is put back, so its deletion still cleans Quay up. */
+const keepFinalizer = (ir: ImageRepository, pass: Pass): Pass =>
+  hasFinalizer(ir) ? pass : patchSpec(pass, { metadata: { finalizers: [...(ir.metadata.finalizers ?? []), finalizer] } })
+
+/** Writes what the pass decided: one guarded spec write and one status write, each only if something changed. */
+const commit = (ir: ImageRepository, pass: Pass) =>
+  Effect.gen(function*() {
+    const message =
+      pass.warnings.length > 0
+        ? pass.warnings.join("; ")
+        : pass.succeeded || !ReadyCondition.isTrue(ir.status)
+          ? undefined
+          : ir.status?.message
+    const specPatch = MergePatch.diff({}, pass.specPatch) === undefined ? undefined : pass.specPatch
+    const after = specPatch === undefined ? ir : yield* patchObject(ir, specPatch as { readonly [key: string]: unknown })
+    const at = yield* now
+    yield* writeStatus(
+      after,
+      settle(
+        after,
+        pass.status,
+        message,
+        message === undefined
+          ? { status: "True", reason: ReadyCondition.Reason.Provisioned, message: "Image repository is ready" }
+          : { status: "True", reason: ReadyCondition.Reason.ChangeReverted, message },
+        at
+      )
+    )
+    return done
+  })
+
+/**
+ * Day-2 operations on a ready object: the name guard, visibility changes, token regeneration, Secret repair and
+ * ServiceAccount links. A converged object passes through with no Quay call and no write.
+ */
+export const maintain = (ir: ImageRepository, target: Target) =>
+  Effect.gen(function*() {
+    const start: Pass = {
+      specPatch: {},
+      status: ir.status ?? {},
+      succeeded: false,
+      warnings: [],
+      secretWritten: false
+    }
+    const named = yield* tolerate(start, guardName(ir, target, keepFinalizer(ir, start)))
+    const visible = yield* tolerate(named, applyVisibility(ir, target, named))
+    const regenerated = yield* regenerateToken(ir, target, visible)
+    const repaired = yield* repairPushSecret(ir, target, regenerated)
+    const linked = yield* maintainLinks(ir, target, repaired)
+    return yield* commit(ir, linked)
+  }).pipe(Effect.withSpan("maintain", { attributes: { ...refOf(ir.metadata) } }))

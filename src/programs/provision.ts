@@ -1,0 +1,98 @@
+import { Effect, Either } from "effect"
+import { finalizer, hasFinalizer, type ImageRepository } from "../domain/ImageRepository.ts"
+import * as MergePatch from "../domain/MergePatch.ts"
+import * as ReadyCondition from "../domain/ReadyCondition.ts"
+import { Critical } from "../domain/ReconcileError.ts"
+import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
+import { defaultVisibility, isVisibility, type Visibility } from "../domain/Visibility.ts"
+import { Quay } from "../services/Quay.ts"
+import { ensureRepository } from "./ensureRepository.ts"
+import { fromQuayWhileProvisioning } from "./errors.ts"
+import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
+import { obtainPushRobot } from "./pushRobot.ts"
+import { writePushSecret } from "./writePushSecret.ts"
+import { linkSecret } from "./serviceAccountLinks.ts"
+import { done, markFailed, now, settle } from "./statusTransitions.ts"
+import * as Target from "./Target.ts"
+
+/**
+ * Claims the object before anything exists in Quay: the finalizer (so a deletion from now on always cleans up)
+ * and the defaults written back into spec, in one guarded write, or none when both are already there.
+ * A name the user gave is kept as written: rewriting it would fight GitOps tools over the field.
+ */
+const claim = (ir: ImageRepository, target: Target.Target, visibility: Visibility) => {
+  const view = (finalizers: ReadonlyArray<string> | undefined, name?: string, vis?: string) => ({
+    metadata: { finalizers },
+    spec: { image: { name, visibility: vis } }
+  })
+  const image = ir.spec?.image
+  const current = view(ir.metadata.finalizers, image?.name, image?.visibility)
+  const desired = view(
+    hasFinalizer(ir) ? ir.metadata.finalizers : [...(ir.metadata.finalizers ?? []), finalizer],
+    image?.name === undefined || image.name === "" ? target.repository : image.name,
+    image?.visibility ?? visibility
+  )
+  const patch = MergePatch.diff(current, desired)
+  return patch === undefined ? Effect.succeed(ir) : patchObject(ir, patch as { readonly [key: string]: unknown })
+}
+
+const provisionClaimed = (ir: ImageRepository, target: Target.Target, visibility: Visibility) =>
+  Effect.gen(function*() {
+    yield* ensureRepository(ir, target, visibility)
+    const robot = yield* obtainPushRobot(ir, target).pipe(Effect.mapError(fromQuayWhileProvisioning))
+    yield* writePushSecret(ir, target, robot)
+    yield* Effect.forEach(
+      pushSecretTargets(ir),
+      (serviceAccount) => linkSecret(ir.metadata.namespace ?? "", serviceAccount, target.secretName),
+      { discard: true }
+    )
+    const at = yield* now
+    yield* writeStatus(
+      ir,
+      settle(
+        ir,
+        {
+          state: "ready",
+          image: { url: target.imageUrl, visibility },
+          credentials: {
+            generationTimestamp: at,
+            "push-robot-account": target.robotShortName,
+            "push-secret": target.secretName
+          },
+          ...(ir.status?.conditions === undefined ? {} : { conditions: ir.status.conditions })
+        },
+        undefined,
+        { status: "True", reason: ReadyCondition.Reason.Provisioned, message: "Image repository is ready" },
+        at
+      )
+    )
+    yield* Effect.logInfo(`provisioned ${target.imageUrl}`)
+    return done
+  })
+
+/**
+ * First provisioning: repository, push robot with write permission, push Secret, status. Bad input is refused
+ * before anything is created; a critical Quay refusal fails the object.
+ */
+export const provision = (ir: ImageRepository) =>
+  Effect.gen(function*() {
+    const quay = yield* Quay
+    const target = Target.requested(ir, quay)
+    if (Either.isLeft(target)) {
+      return yield* markFailed(ir, new Critical({ reason: "InvalidImageName", message: target.left.message }))
+    }
+    const visibility = ir.spec?.image?.visibility ?? defaultVisibility
+    if (!isVisibility(visibility)) {
+      return yield* markFailed(
+        ir,
+        new Critical({
+          reason: "InvalidVisibility",
+          message: `unknown visibility '${visibility}': spec.image.visibility must be public or private`
+        })
+      )
+    }
+    const claimed = yield* claim(ir, target.right, visibility)
+    return yield* provisionClaimed(claimed, target.right, visibility).pipe(
+      Effect.catchTag("Critical", (error) => markFailed(claimed, error))
+    )
+  }).pipe(Effect.withSpan("provision"))

@@ -1,0 +1,47 @@
+import { Effect, Option } from "effect"
+import { type ImageRepository, isDeleting, isFailed } from "../domain/ImageRepository.ts"
+import type { ObjectRef } from "../domain/ObjectMeta.ts"
+import type { Transient } from "../domain/ReconcileError.ts"
+import type { ReconcileResult } from "../runtime/ReconcileResult.ts"
+import { Kubernetes } from "../services/Kubernetes.ts"
+import { Quay } from "../services/Quay.ts"
+import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
+import { cleanup } from "./cleanup.ts"
+import { fromKubernetes } from "./errors.ts"
+import { maintain } from "./maintain.ts"
+import { provision } from "./provision.ts"
+import { done, recordTransient } from "./statusTransitions.ts"
+import * as Target from "./Target.ts"
+
+/** Which program an object needs, decided from what it is now (level-triggered): never from the event that woke it. */
+const reconcileObject = (ir: ImageRepository) =>
+  Effect.gen(function*() {
+    if (isDeleting(ir)) return yield* cleanup(ir)
+    if (isFailed(ir)) return done
+    const quay = yield* Quay
+    const recorded = Target.recorded(ir, quay)
+    if (ir.status?.state !== "ready" || Option.isNone(recorded)) return yield* provision(ir)
+    return yield* maintain(ir, recorded.value).pipe(Effect.catchTag("RepositoryMissing", () => provision(ir)))
+  })
+
+/**
+ * Reconciles one ImageRepository: the only entry point the controller runtime calls. Fails only with Transient
+ * (retry with backoff); critical and non-critical outcomes are written to the object's status.
+ */
+export const reconcileImageRepository = (
+  ref: ObjectRef
+): Effect.Effect<ReconcileResult, Transient, Quay | Kubernetes> =>
+  Effect.gen(function*() {
+    const kube = yield* Kubernetes
+    const found = yield* kube.get(ImageRepositoryKind, ref).pipe(Effect.mapError(fromKubernetes))
+    if (Option.isNone(found)) return done
+    const ir = found.value
+    return yield* reconcileObject(ir).pipe(
+      Effect.tapError((error) =>
+        isDeleting(ir) ? Effect.void : recordTransient(ir, error).pipe(Effect.ignore)
+      )
+    )
+  }).pipe(
+    Effect.annotateLogs({ namespace: ref.namespace, name: ref.name }),
+    Effect.withSpan("reconcileImageRepository", { attributes: { namespace: ref.namespace, name: ref.name } })
+  )

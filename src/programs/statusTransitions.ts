@@ -1,0 +1,60 @@
+import { Clock, Effect } from "effect"
+import type { ImageRepository, ImageRepositoryStatus } from "../domain/ImageRepository.ts"
+import * as ReadyCondition from "../domain/ReadyCondition.ts"
+import type { Critical, Transient } from "../domain/ReconcileError.ts"
+import { fromMillis } from "../domain/Timestamp.ts"
+import type { ReconcileResult } from "../runtime/ReconcileResult.ts"
+import { writeStatus } from "./ImageRepositoryWrites.ts"
+
+export const done: ReconcileResult = {}
+
+export const now = Effect.map(Clock.currentTimeMillis, fromMillis)
+
+const withoutMessage = (status: ImageRepositoryStatus | undefined): ImageRepositoryStatus => {
+  const { message: _message, ...rest } = status ?? {}
+  return rest
+}
+
+/** A status with this message (none when undefined) and the Ready condition it implies. */
+export const settle = (
+  ir: ImageRepository,
+  status: ImageRepositoryStatus,
+  message: string | undefined,
+  ready: { readonly status: "True" | "False"; readonly reason: string; readonly message: string },
+  at: string
+): ImageRepositoryStatus =>
+  ReadyCondition.apply(
+    message === undefined ? withoutMessage(status) : { ...status, message },
+    ready,
+    ir.metadata.generation,
+    at
+  )
+
+/** Critical: the object is failed with the message, and left alone until it is recreated. */
+export const markFailed = (ir: ImageRepository, error: Critical) =>
+  Effect.gen(function*() {
+    const at = yield* now
+    yield* writeStatus(
+      ir,
+      settle(ir, { ...ir.status, state: "failed" }, error.message, {
+        status: "False",
+        reason: error.reason,
+        message: error.message
+      }, at)
+    )
+    yield* Effect.logWarning(`failed: ${error.message}`)
+    return done
+  })
+
+/**
+ * Transient: the message is shown while the operation is retried; state is kept (never failed). An identical
+ * message is not written again, so a failing retry loop costs no status writes.
+ */
+export const recordTransient = (ir: ImageRepository, error: Transient) =>
+  Effect.gen(function*() {
+    const at = yield* now
+    yield* writeStatus(
+      ir,
+      settle(ir, ir.status ?? {}, error.message, { status: "False", reason: error.reason, message: error.message }, at)
+    )
+  })

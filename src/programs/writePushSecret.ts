@@ -1,0 +1,49 @@
+import { Effect, Option } from "effect"
+import type { ImageRepository } from "../domain/ImageRepository.ts"
+import { refOf } from "../domain/ObjectMeta.ts"
+import * as PushSecret from "../domain/PushSecret.ts"
+import { Critical } from "../domain/ReconcileError.ts"
+import { dockerConfigJsonType } from "../domain/Secret.ts"
+import { Kubernetes } from "../services/Kubernetes.ts"
+import type { QuayRobot } from "../services/Quay.ts"
+import { Secret } from "../services/ResourceKind.ts"
+import { fromKubernetes, isKubernetesError } from "./errors.ts"
+import type { Target } from "./Target.ts"
+
+/**
+ * Creates or updates the push Secret so it holds exactly this robot's credentials; writes nothing when it
+ * already does. A Secret of that name that this object does not own is left untouched.
+ */
+export const writePushSecret = (ir: ImageRepository, target: Target, robot: Pick<QuayRobot, "name" | "token">) =>
+  Effect.gen(function*() {
+    const kube = yield* Kubernetes
+    const desired = PushSecret.make(ir, {
+      name: target.secretName,
+      imagePath: target.imageUrl,
+      username: robot.name,
+      token: robot.token
+    })
+    const existing = yield* kube.get(Secret, refOf(desired.metadata))
+    if (Option.isNone(existing)) {
+      yield* kube.create(Secret, desired)
+      return
+    }
+    const secret = existing.value
+    if (!PushSecret.isOwnedBy(secret, ir)) {
+      return yield* new Critical({
+        reason: "SecretNameTaken",
+        message: `Secret '${target.secretName}' already exists and is not owned by this ImageRepository`
+      })
+    }
+    if (secret.type !== dockerConfigJsonType) {
+      // A Secret's type is immutable: replace the object.
+      yield* kube.delete(Secret, refOf(secret.metadata), { preconditions: { uid: secret.metadata.uid ?? "" } })
+      yield* kube.create(Secret, desired)
+      return
+    }
+    if (JSON.stringify(secret.data) === JSON.stringify(desired.data)) return
+    yield* kube.patch(Secret, refOf(secret.metadata), {
+      metadata: { resourceVersion: secret.metadata.resourceVersion, labels: desired.metadata.labels },
+      data: desired.data
+    })
+  }).pipe(Effect.catchIf(isKubernetesError, (e) => Effect.fail(fromKubernetes(e))))
