@@ -1,0 +1,198 @@
+import { Clock, Deferred, Duration, Effect, Either, HashMap, Option, Random, Ref, type Scope, Stream } from "effect"
+import { type ObjectMeta, type ObjectRef, refKey, refOf } from "../domain/ObjectMeta.ts"
+import { Kubernetes, type ListResult, type WatchEvent } from "../services/Kubernetes.ts"
+import type { ResourceKind } from "../services/ResourceKind.ts"
+import { defaultReconnectBackoff, type ReconnectBackoff, reconnectDelay } from "./Backoff.ts"
+
+type AnyObject = { readonly metadata: ObjectMeta }
+
+/** Identifies a kind across ResourceKind values: group, version and plural. */
+export const kindKeyOf = (kind: { readonly group: string; readonly version: string; readonly plural: string }): string =>
+  `${kind.group}/${kind.version}/${kind.plural}`
+
+export interface InformerOptions<A extends AnyObject, I> {
+  readonly kind: ResourceKind<A, I>
+  /** All namespaces when absent. */
+  readonly namespace?: string | undefined
+  readonly labelSelector?: string | undefined
+  /**
+   * The work-queue keys a change of this object concerns: the object itself by default; an owned
+   * object maps to its owner. Called with the old and the new object on updates, so a changed owner
+   * wakes both.
+   */
+  readonly keysOf?: (object: A) => ReadonlyArray<ObjectRef>
+  /** Receives every key to reconcile. */
+  readonly onKey: (ref: ObjectRef) => Effect.Effect<void>
+  /** Re-delivers every stored object's keys this often (level-based safety net); none when absent. */
+  readonly resyncPeriod?: Duration.DurationInput | undefined
+  readonly reconnect?: ReconnectBackoff | undefined
+  /** A watch that lasted at least this long (or delivered events) resets the reconnect backoff. */
+  readonly healthyWatch?: Duration.DurationInput | undefined
+}
+
+/** A reflector's read side: the store of the watched objects, kept current by list + watch. */
+export interface Informer<A extends AnyObject> {
+  readonly kind: { readonly group: string; readonly version: string; readonly plural: string; readonly kind: string }
+  readonly namespace: string | undefined
+  readonly labelSelector: string | undefined
+  readonly get: (ref: ObjectRef) => Effect.Effect<Option.Option<A>>
+  readonly list: Effect.Effect<ReadonlyArray<A>>
+  /** Whether the first list has landed in the store. */
+  readonly synced: Effect.Effect<boolean>
+  readonly awaitSynced: Effect.Effect<void>
+  /** The resourceVersion the next watch resumes from. */
+  readonly resourceVersion: Effect.Effect<Option.Option<string>>
+}
+
+/**
+ * Lists, then watches from the list's resourceVersion, for as long as the scope lives. The store serves
+ * reads; every change hands the affected keys to `onKey`.
+ * - A watch that fails with KubernetesGone (its resourceVersion compacted away) relists; objects that
+ *   vanished meanwhile are delivered like deletions.
+ * - Any other failure, or a watch the apiserver simply closed (they do, every few minutes), reconnects from
+ *   the last resourceVersion seen (objects and BOOKMARKs), with capped exponential backoff and jitter so a
+ *   watch that keeps ending at once cannot hammer the apiserver.
+ */
+export const make = <A extends AnyObject, I>(
+  options: InformerOptions<A, I>
+): Effect.Effect<Informer<A>, never, Kubernetes | Scope.Scope> =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    const { kind, labelSelector, namespace } = options
+    const keysOf = options.keysOf ?? ((object: A) => [refOf(object.metadata)])
+    const reconnect = options.reconnect ?? defaultReconnectBackoff
+    const healthyMillis = Duration.toMillis(options.healthyWatch ?? Duration.seconds(10))
+    const store = yield* Ref.make(HashMap.empty<string, A>())
+    const lastVersion = yield* Ref.make(Option.none<string>())
+    const synced = yield* Deferred.make<void>()
+    const scopeOptions = {
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(labelSelector === undefined ? {} : { labelSelector })
+    }
+
+    const enqueueAll = (objects: ReadonlyArray<A | undefined>): Effect.Effect<void> => {
+      const refs = new Map<string, ObjectRef>()
+      for (const object of objects) {
+        if (object === undefined) continue
+        for (const ref of keysOf(object)) refs.set(refKey(ref), ref)
+      }
+      return Effect.forEach(refs.values(), options.onKey, { discard: true })
+    }
+
+    const replaceStore = (listed: ListResult<A>): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        const next = HashMap.fromIterable(listed.items.map((o) => [refKey(refOf(o.metadata)), o] as const))
+        const previous = yield* Ref.getAndSet(store, next)
+        yield* Ref.set(lastVersion, Option.some(listed.resourceVersion))
+        const vanished = HashMap.toValues(HashMap.filter(previous, (_, key) => !HashMap.has(next, key)))
+        const changed = listed.items.flatMap((o) => [o, Option.getOrUndefined(HashMap.get(previous, refKey(refOf(o.metadata))))])
+        yield* enqueueAll([...changed, ...vanished])
+        yield* Deferred.succeed(synced, undefined)
+      })
+
+    const apply = (event: WatchEvent<A>): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        if (event.type === "BOOKMARK") return yield* Ref.set(lastVersion, Option.some(event.resourceVersion))
+        const object = event.object
+        const key = refKey(refOf(object.metadata))
+        const previous = Option.getOrUndefined(HashMap.get(yield* Ref.get(store), key))
+        yield* Ref.update(store, (s) => event.type === "DELETED" ? HashMap.remove(s, key) : HashMap.set(s, key, object))
+        if (object.metadata.resourceVersion !== undefined) {
+          yield* Ref.set(lastVersion, Option.some(object.metadata.resourceVersion))
+        }
+        yield* enqueueAll([previous, object])
+      })
+
+    const reflect = Effect.gen(function*() {
+      let attempt = 0
+      let needList = true
+      const pause = Effect.gen(function*() {
+        const delay = reconnectDelay(reconnect, attempt, yield* Random.next)
+        attempt++
+        yield* Effect.sleep(delay)
+      })
+      while (true) {
+        if (needList) {
+          const listed = yield* Effect.either(kubernetes.list(kind, scopeOptions))
+          if (Either.isLeft(listed)) {
+            yield* Effect.logWarning(`listing ${kind.kind} failed: ${listed.left.message}`)
+            yield* pause
+            continue
+          }
+          yield* replaceStore(listed.right)
+          needList = false
+        }
+        const from = yield* Ref.get(lastVersion)
+        const started = yield* Clock.currentTimeMillis
+        const sawEvent = yield* Ref.make(false)
+        const ended = yield* kubernetes.watch(kind, {
+          ...scopeOptions,
+          ...(Option.isSome(from) ? { resourceVersion: from.value } : {})
+        }).pipe(
+          Stream.runForEach((event) => Ref.set(sawEvent, true).pipe(Effect.andThen(apply(event)))),
+          Effect.either
+        )
+        const lasted = (yield* Clock.currentTimeMillis) - started
+        if ((yield* Ref.get(sawEvent)) || lasted >= healthyMillis) attempt = 0
+        if (Either.isLeft(ended) && ended.left._tag === "KubernetesGone") {
+          needList = true
+          yield* Effect.logInfo(`watch of ${kind.kind} expired (${ended.left.message}); relisting`)
+          // Relist at once the first time; a relisted watch that is Gone again at once backs off.
+          if (attempt === 0) {
+            attempt = 1
+            continue
+          }
+        } else if (Either.isLeft(ended)) {
+          yield* Effect.logWarning(`watch of ${kind.kind} failed: ${ended.left.message}; reconnecting`)
+        } else {
+          yield* Effect.logDebug(`watch of ${kind.kind} closed by the apiserver; reconnecting`)
+        }
+        yield* pause
+      }
+    }).pipe(Effect.annotateLogs({ informer: kind.kind }))
+
+    yield* Effect.forkScoped(reflect)
+
+    if (options.resyncPeriod !== undefined) {
+      const period = options.resyncPeriod
+      yield* Effect.forkScoped(
+        Deferred.await(synced).pipe(
+          Effect.andThen(
+            Effect.forever(
+              Effect.sleep(period).pipe(
+                Effect.andThen(Ref.get(store)),
+                Effect.flatMap((s) => enqueueAll(HashMap.toValues(s)))
+              )
+            )
+          )
+        )
+      )
+    }
+
+    return {
+      kind,
+      namespace,
+      labelSelector,
+      get: (ref) => Effect.map(Ref.get(store), HashMap.get(refKey(ref))),
+      list: Effect.map(Ref.get(store), HashMap.toValues),
+      synced: Deferred.isDone(synced),
+      awaitSynced: Deferred.await(synced),
+      resourceVersion: Ref.get(lastVersion)
+    }
+  })
+
+/**
+ * Maps an owned object (a Secret) to the owners of the given kind that it names in its ownerReferences,
+ * in its own namespace (ownerReferences never cross namespaces).
+ */
+export const ownerKeys = (owner: { readonly group: string; readonly kind: string }) =>
+(object: AnyObject): ReadonlyArray<ObjectRef> =>
+  (object.metadata.ownerReferences ?? [])
+    // Any version of the owner's group: the reference outlives a CRD version bump.
+    .filter((r) => r.kind === owner.kind && groupOf(r.apiVersion) === owner.group)
+    .map((r) => ({ namespace: object.metadata.namespace ?? "", name: r.name }))
+
+const groupOf = (apiVersion: string): string => {
+  const slash = apiVersion.indexOf("/")
+  return slash < 0 ? "" : apiVersion.slice(0, slash)
+}
