@@ -35,7 +35,11 @@ export const diff = (from: unknown, to: unknown): unknown => {
   return Object.keys(patch).length === 0 ? undefined : patch
 }
 
-/** Composes two merge patches into one that has the effect of applying both in order. */
+/**
+ * Composes two merge patches into one that has the effect of applying both in order. Exact unless the first
+ * sets a key to a non-object that the second then patches as an object: merge patches cannot say "replace
+ * with this object", so no single patch exists for that (the programs never combine such patches).
+ */
 export const combine = (first: unknown, second: unknown): unknown => {
   if (!isObject(first) || !isObject(second)) return second
   const result: Record<string, unknown> = { ...first }
