@@ -1,0 +1,144 @@
+import { Config, ConfigError, Data, Duration, Either, Option, Redacted } from "effect"
+
+/**
+ * How the live Quay layer reaches Quay. Defaults fit quay.io: its nginx allows a few requests per second per
+ * client IP with some burst (5 r/s, burst 25 in Quay's own templates), so the client never goes faster.
+ */
+export interface QuayHttpConfig {
+  /** Base of the REST API, e.g. `https://quay.io/api/v1`. */
+  readonly apiUrl: string
+  readonly organization: string
+  /** OAuth access token of the organization's application (Bearer). */
+  readonly token: Redacted.Redacted<string>
+  /** PEM bundle trusted in addition to the system roots (self-hosted Quay with a private CA). */
+  readonly additionalCaPath?: string | undefined
+  /** Limit for one request and its response body; default 30 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Sustained requests per second; default 5. */
+  readonly requestsPerSecond?: number | undefined
+  /** Requests allowed back to back before the sustained rate applies; default 25. */
+  readonly burst?: number | undefined
+  /** Requests in flight at once; default 8. */
+  readonly maxConcurrentRequests?: number | undefined
+  /** Largest response body read; anything bigger is treated as not Quay's API. Default 4 MiB. */
+  readonly maxResponseBytes?: number | undefined
+}
+
+export const defaultApiUrl = "https://quay.io/api/v1"
+
+export const defaults = {
+  timeout: Duration.seconds(30),
+  requestsPerSecond: 5,
+  burst: 25,
+  maxConcurrentRequests: 8,
+  // A list of robots has no paging in Quay; ~200 bytes each, so 4 MiB holds ~20k robots.
+  maxResponseBytes: 4 * 1024 * 1024
+} as const
+
+/** The configuration is unusable (bad URL, unreadable CA bundle, nonsensical limits). Fails the layer at start. */
+export class QuayHttpConfigError extends Data.TaggedError("QuayHttpConfigError")<{
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `invalid Quay client configuration: ${this.reason}`
+  }
+}
+
+/** A config with every default applied and checked. */
+export interface ResolvedQuayHttpConfig {
+  readonly apiUrl: string
+  readonly registryHost: string
+  readonly organization: string
+  readonly token: Redacted.Redacted<string>
+  readonly additionalCaPath: string | undefined
+  readonly timeout: Duration.Duration
+  readonly requestsPerSecond: number
+  readonly burst: number
+  readonly maxConcurrentRequests: number
+  readonly maxResponseBytes: number
+}
+
+const positive = (name: string, value: number, integer: boolean): Either.Either<number, QuayHttpConfigError> =>
+  Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value))
+    ? Either.right(value)
+    : Either.left(new QuayHttpConfigError({ reason: `${name} must be a positive ${integer ? "integer" : "number"}, got ${value}` }))
+
+export const resolve = (config: QuayHttpConfig): Either.Either<ResolvedQuayHttpConfig, QuayHttpConfigError> =>
+  Either.gen(function*() {
+    const apiUrl = config.apiUrl.trim().replace(/\/+$/, "")
+    const url = yield* Either.try({
+      try: () => new URL(apiUrl),
+      catch: () => new QuayHttpConfigError({ reason: `apiUrl '${apiUrl}' is not a URL` })
+    })
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      return yield* Either.left(new QuayHttpConfigError({ reason: `apiUrl must be http(s), got '${url.protocol}'` }))
+    }
+    const organization = config.organization.trim()
+    if (organization === "") return yield* Either.left(new QuayHttpConfigError({ reason: "organization is empty" }))
+    const timeout = Duration.decode(config.timeout ?? defaults.timeout)
+    if (!Duration.greaterThan(timeout, Duration.zero)) {
+      return yield* Either.left(new QuayHttpConfigError({ reason: "timeout must be positive" }))
+    }
+    return {
+      apiUrl,
+      registryHost: url.host,
+      organization,
+      token: config.token,
+      additionalCaPath: config.additionalCaPath === undefined || config.additionalCaPath.trim() === ""
+        ? undefined
+        : config.additionalCaPath.trim(),
+      timeout,
+      requestsPerSecond: yield* positive("requestsPerSecond", config.requestsPerSecond ?? defaults.requestsPerSecond, false),
+      burst: yield* positive("burst", config.burst ?? defaults.burst, true),
+      maxConcurrentRequests: yield* positive(
+        "maxConcurrentRequests",
+        config.maxConcurrentRequests ?? defaults.maxConcurrentRequests,
+        true
+      ),
+      maxResponseBytes: yield* positive("maxResponseBytes", config.maxResponseBytes ?? defaults.maxResponseBytes, true)
+    }
+  })
+
+/** An optional variable; set-but-empty counts as unset, values are trimmed (as the original controller does). */
+const optional = <A>(name: string, parse: (text: string) => Either.Either<A, string>): Config.Config<A | undefined> =>
+  Config.option(Config.string(name)).pipe(
+    Config.mapOrFail((value) => {
+      const text = Option.getOrElse(value, () => "").trim()
+      if (text === "") return Either.right(undefined)
+      return Either.mapLeft(parse(text), (message) => ConfigError.InvalidData([name], message))
+    })
+  )
+
+/** `30`, `30s`, `500ms`, `2m`, `30 seconds`: a bare number means seconds. */
+export const parseDuration = (text: string): Either.Either<Duration.Duration, string> => {
+  if (/^\d+(\.\d+)?$/.test(text)) return Either.right(Duration.seconds(Number(text)))
+  const short = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/.exec(text)
+  if (short !== null) {
+    const value = Number(short[1])
+    return Either.right(
+      short[2] === "ms" ? Duration.millis(value) : short[2] === "s" ? Duration.seconds(value) : Duration.minutes(value)
+    )
+  }
+  return Either.fromOption(
+    Duration.decodeUnknown(text),
+    () => `expected a duration like 30, 30s, 500ms or '30 seconds', got '${text}'`
+  )
+}
+
+const parseNumber = (text: string): Either.Either<number, string> =>
+  /^\d+(\.\d+)?$/.test(text) ? Either.right(Number(text)) : Either.left(`expected a number, got '${text}'`)
+
+/**
+ * Reads QUAY_API_URL (default quay.io), QUAY_ORG, QUAY_TOKEN, and optionally QUAY_ADDITIONAL_CA (PEM path),
+ * QUAY_TIMEOUT, QUAY_RATE_LIMIT (requests/s), QUAY_BURST and QUAY_MAX_CONCURRENCY.
+ */
+export const fromEnv: Config.Config<QuayHttpConfig> = Config.all({
+  apiUrl: optional("QUAY_API_URL", Either.right).pipe(Config.map((url) => url ?? defaultApiUrl)),
+  organization: Config.string("QUAY_ORG").pipe(Config.map((org) => org.trim())),
+  token: Config.redacted("QUAY_TOKEN").pipe(Config.map((token) => Redacted.make(Redacted.value(token).trim()))),
+  additionalCaPath: optional("QUAY_ADDITIONAL_CA", Either.right),
+  timeout: optional("QUAY_TIMEOUT", parseDuration),
+  requestsPerSecond: optional("QUAY_RATE_LIMIT", parseNumber),
+  burst: optional("QUAY_BURST", parseNumber),
+  maxConcurrentRequests: optional("QUAY_MAX_CONCURRENCY", parseNumber)
+})

@@ -1,0 +1,25 @@
+/**
+ * Quay's URL paths. Repository names keep their `/` (Quay splits `{namespace}/{name}` on the first slash, the
+ * rest is the nested name) and robot user names keep their `+` (`org+short`): both are sent literally.
+ * Everything else in a segment is percent-encoded, so no name can reach a different endpoint.
+ */
+const segment = (text: string): string => encodeURIComponent(text).replace(/%2B/gi, "+")
+
+const repositoryPath = (organization: string, repository: string): string =>
+  `/repository/${segment(organization)}/${repository.split("/").map(segment).join("/")}`
+
+export const paths = {
+  repositories: "/repository",
+  repository: repositoryPath,
+  changeVisibility: (organization: string, repository: string) =>
+    `${repositoryPath(organization, repository)}/changevisibility`,
+  /** The list endpoint is defined with a trailing slash; without it Quay answers 308. */
+  userPermissions: (organization: string, repository: string) =>
+    `${repositoryPath(organization, repository)}/permissions/user/`,
+  userPermission: (organization: string, repository: string, username: string) =>
+    `${repositoryPath(organization, repository)}/permissions/user/${segment(username)}`,
+  robots: (organization: string) => `/organization/${segment(organization)}/robots`,
+  robot: (organization: string, shortName: string) => `/organization/${segment(organization)}/robots/${segment(shortName)}`,
+  regenerateRobot: (organization: string, shortName: string) =>
+    `/organization/${segment(organization)}/robots/${segment(shortName)}/regenerate`
+} as const
