@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto"
-import { Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Context, Effect, Layer, Option, Redacted } from "effect"
 import type { Visibility } from "../domain/Visibility.ts"
-import type { Quay, QuayRepository, QuayRobot, QuayRobotSummary, RepositoryRole } from "../services/Quay.ts"
 import { Quay as QuayTag } from "../services/Quay.ts"
+import type { Quay, QuayRepository, QuayRobot, QuayRobotSummary, RepositoryRole } from "../services/Quay.ts"
 import {
+  QuayInvalidRequest,
   QuayNotFound,
   QuayPlanLimitExceeded,
   QuayRepositoryAlreadyExists,
@@ -11,16 +12,35 @@ import {
   QuayUnavailable,
   type QuayError
 } from "../services/QuayError.ts"
-import * as Answers from "./quay/QuayAnswers.ts"
 import type { FaultKind } from "./quay/QuayFaults.ts"
 import { QuayModel, type Access, type ModelSnapshot, type Plan, type RequestCounts } from "./quay/QuayModel.ts"
-import type { QuayAnswer } from "./quay/QuayWire.ts"
+import { paths } from "./quayHttp/paths.ts"
+import { commonFailure, decode, isJsonNull, type QuayReply, says, summarize, unexpected } from "./quayHttp/reply.ts"
+import { PermissionMap, RepositoryBody, RepositoryPage, RobotBody, RobotList } from "./quayHttp/wire.ts"
 
 /**
  * The `Quay` service over an in-memory Quay: every operation is the same HTTP request the live layer sends,
- * answered by the shared `QuayModel` (the simulator's model too), and read back with Quay's quirks mapped to
- * the contract's semantics. Nothing hangs and nothing touches the network.
+ * answered by the shared `QuayModel` (the simulator's model too), and read back with the live layer's own
+ * reply interpretation (`quayHttp/reply.ts`, `quayHttp/wire.ts`), so the two layers cannot disagree about
+ * what an answer means. Nothing hangs, nothing is retried, nothing touches the network.
  */
+
+/** Quay's exact texts for the 400s that carry meaning (the same the live layer matches). */
+const texts = {
+  repositoryExists: "Repository already exists",
+  robotExists: "Existing robot with name",
+  robotMissing: "Could not find robot",
+  noSuchGrant: "User does not have permission for repo",
+  unknownUser: "Invalid username"
+} as const
+
+/** As the live layer: `.`/`..`/empty segments would be folded away by URL handling and address another endpoint. */
+const checkNames = (...names: ReadonlyArray<string>): Effect.Effect<void, QuayInvalidRequest> =>
+  names.every((name) => name !== "" && name.split("/").every((part) => part !== "" && part !== "." && part !== ".."))
+    ? Effect.void
+    : Effect.fail(new QuayInvalidRequest({ status: 400, detail: `invalid name '${names.join("', '").slice(0, 200)}'` }))
+
+const maxRepositoryPages = 1000
 
 export interface QuayInMemoryOptions {
   readonly organization: string
@@ -130,31 +150,39 @@ export const make = (
         total += 1
       })
 
-    /** One HTTP exchange with the model; a timeout fault becomes QuayUnavailable at once. */
-    const request = (
+    /**
+     * One HTTP exchange with the model, read exactly as the live transport reads it (`quayHttp/reply.ts`):
+     * the failures every endpoint shares (401/403, 429, 5xx) become errors here, anything else is for the
+     * operation to interpret. A timeout fault fails at once instead of hanging. Nothing is retried.
+     */
+    const send = (
       method: string,
       path: string,
-      init: { readonly query?: Record<string, string>; readonly body?: unknown } = {}
-    ): Effect.Effect<QuayAnswer, QuayUnavailable> =>
+      init: { readonly urlParams?: Record<string, string>; readonly body?: unknown } = {}
+    ): Effect.Effect<QuayReply, QuayError> =>
       Effect.suspend(() => {
         const response = model.handle({
           method,
-          path: `${apiBase}${path}`,
-          query: new URLSearchParams(init.query ?? {}),
+          // The live layer percent-encodes; the server decodes before routing, as Werkzeug does.
+          path: decodeURIComponent(`${apiBase}${path}`),
+          query: new URLSearchParams(init.urlParams ?? {}),
           authorization: `Bearer ${Redacted.value(token)}`,
           contentType: "application/json",
           body: init.body === undefined ? undefined : JSON.stringify(init.body),
           host: registryHost
         })
-        return response._tag === "NoAnswer"
-          ? Effect.fail(new QuayUnavailable({ detail: "timeout" }))
-          : Effect.succeed(response)
-      })
-
-    const decode = <A, I>(schema: Parameters<typeof Answers.decodeBody<A, I>>[0], answer: QuayAnswer) =>
-      Either.match(Answers.decodeBody(schema, answer), {
-        onLeft: (e) => Effect.fail<QuayError>(e),
-        onRight: (a) => Effect.succeed(a)
+        if (response._tag === "NoAnswer") return Effect.fail(new QuayUnavailable({ detail: "timeout" }))
+        const location = response.headers["location"]
+        const reply: QuayReply = {
+          status: response.status,
+          body: response.body,
+          summary: response.status >= 300 && response.status < 400 && location !== undefined
+            ? `Location ${location}`
+            : summarize(response.body, [Redacted.value(token)]),
+          retryAfterSeconds: undefined
+        }
+        const failure = commonFailure(reply)
+        return failure === undefined ? Effect.succeed(reply) : Effect.fail(failure)
       })
 
     const operation = <A>(
@@ -167,22 +195,26 @@ export const make = (
         Effect.withSpan(`Quay.${name}`, { attributes: { "quay.organization": organization, ...attributes } })
       )
 
-    const repoPath = (name: string) => `/repository/${organization}/${name}`
-    const robotPath = (shortName: string) => `/organization/${organization}/robots/${shortName}`
-    const robotResource = (shortName: string) => `robot account '${organization}+${shortName}'`
-    const repoResource = (name: string) => `repository '${organization}/${name}'`
+    const robotFullName = (shortName: string) => `${organization}+${shortName}`
+    const repositoryResource = (name: string) => `repository '${organization}/${name}'`
+    const robotResource = (shortName: string) => `robot account '${robotFullName(shortName)}'`
+    const organizationResource = `organization '${organization}'`
 
-    const toRobot = (view: typeof Answers.RobotView.Type): Effect.Effect<QuayRobot, QuayError> => {
-      const shortName = view.name.slice(view.name.indexOf("+") + 1)
-      return view.token === undefined
-        ? Effect.fail(new QuayUnavailable({ detail: "robot response without a token" }))
-        : Effect.succeed({
-          name: view.name,
-          shortName,
-          description: view.description ?? "",
-          token: Redacted.make(view.token)
-        })
-    }
+    const toRepository = (body: RepositoryBody): QuayRepository => ({
+      namespace: body.namespace,
+      name: body.name,
+      visibility: body.is_public ? "public" : "private",
+      description: body.description
+    })
+
+    const shortNameOf = (fullName: string): string => fullName.slice(fullName.indexOf("+") + 1)
+
+    const toRobot = (body: RobotBody): QuayRobot => ({
+      name: body.name,
+      shortName: shortNameOf(body.name),
+      description: body.description ?? "",
+      token: body.token
+    })
 
     const quay: Quay = {
       organization,
@@ -193,16 +225,11 @@ export const make = (
           "getRepository",
           { "quay.repository": name },
           Effect.gen(function*() {
-            const answer = yield* request("GET", repoPath(name), { query: { includeTags: "false" } })
-            if (answer.status === 404) return Option.none<QuayRepository>()
-            if (answer.status !== 200) return yield* Effect.fail(Answers.classify(answer, repoResource(name)))
-            const view = yield* decode(Answers.RepositoryView, answer)
-            return Option.some<QuayRepository>({
-              namespace: view.namespace,
-              name: view.name,
-              visibility: view.is_public ? "public" : "private",
-              description: view.description
-            })
+            yield* checkNames(name)
+            const reply = yield* send("GET", paths.repository(organization, name), { urlParams: { includeTags: "false" } })
+            if (reply.status === 200) return Option.some(toRepository(yield* decode(RepositoryBody, reply)))
+            if (reply.status === 404) return Option.none<QuayRepository>()
+            return yield* Effect.fail(unexpected(reply, repositoryResource(name)))
           })
         ),
 
@@ -211,20 +238,16 @@ export const make = (
           "createRepository",
           { "quay.repository": input.name, "quay.visibility": input.visibility },
           Effect.gen(function*() {
-            const answer = yield* request("POST", "/repository", {
-              body: {
-                namespace: organization,
-                repository: input.name,
-                visibility: input.visibility,
-                description: input.description
-              }
+            yield* checkNames(input.name)
+            const reply = yield* send("POST", paths.repositories, {
+              body: { namespace: organization, repository: input.name, visibility: input.visibility, description: input.description }
             })
-            if (answer.status === 201 || answer.status === 200) return
-            if (Answers.isRepositoryAlreadyExists(answer)) {
+            if (reply.status === 200 || reply.status === 201) return
+            if (reply.status === 400 && says(reply, texts.repositoryExists)) {
               return yield* Effect.fail(new QuayRepositoryAlreadyExists({ repository: input.name }))
             }
-            if (answer.status === 402) return yield* Effect.fail(new QuayPlanLimitExceeded({ repository: input.name }))
-            return yield* Effect.fail(Answers.classify(answer, repoResource(input.name)))
+            if (reply.status === 402) return yield* Effect.fail(new QuayPlanLimitExceeded({ repository: input.name }))
+            return yield* Effect.fail(unexpected(reply, repositoryResource(input.name)))
           })
         ),
 
@@ -233,16 +256,15 @@ export const make = (
           "changeVisibility",
           { "quay.repository": name, "quay.visibility": visibility },
           Effect.gen(function*() {
-            const answer = yield* request("POST", `${repoPath(name)}/changevisibility`, { body: { visibility } })
-            if (answer.status === 200) {
-              // Quay answers a missing repository with 200 and a `null` body.
-              if (Answers.parseBody(answer) === null) {
-                return yield* Effect.fail(new QuayNotFound({ resource: repoResource(name) }))
-              }
-              return
+            yield* checkNames(name)
+            const reply = yield* send("POST", paths.changeVisibility(organization, name), { body: { visibility } })
+            // Quay answers 200 with the body `null` when the repository does not exist.
+            if (reply.status === 200 && isJsonNull(reply)) {
+              return yield* Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
             }
-            if (answer.status === 402) return yield* Effect.fail(new QuayPlanLimitExceeded({ repository: name }))
-            return yield* Effect.fail(Answers.classify(answer, repoResource(name)))
+            if (reply.status === 200) return
+            if (reply.status === 402) return yield* Effect.fail(new QuayPlanLimitExceeded({ repository: name }))
+            return yield* Effect.fail(unexpected(reply, repositoryResource(name)))
           })
         ),
 
@@ -251,9 +273,10 @@ export const make = (
           "deleteRepository",
           { "quay.repository": name },
           Effect.gen(function*() {
-            const answer = yield* request("DELETE", repoPath(name))
-            if (answer.status === 204 || answer.status === 200 || answer.status === 404) return
-            return yield* Effect.fail(Answers.classify(answer, repoResource(name)))
+            yield* checkNames(name)
+            const reply = yield* send("DELETE", paths.repository(organization, name))
+            if (reply.status === 204 || reply.status === 200 || reply.status === 404) return
+            return yield* Effect.fail(unexpected(reply, repositoryResource(name)))
           })
         ),
 
@@ -262,30 +285,29 @@ export const make = (
           "listRepositories",
           {},
           Effect.gen(function*() {
-            const all: Array<QuayRepository> = []
+            const repositories: Array<QuayRepository> = []
+            const seen = new Set<string>()
             let nextPage: string | undefined
-            // Bounded: 10 000 pages of 100 is far beyond any organization.
-            for (let page = 0; page < 10_000; page++) {
-              const answer = yield* request("GET", "/repository", {
-                query: { namespace: organization, ...(nextPage === undefined ? {} : { next_page: nextPage }) }
+            for (let page = 0; page < maxRepositoryPages; page++) {
+              const reply = yield* send("GET", paths.repositories, {
+                urlParams: nextPage === undefined ? { namespace: organization } : { namespace: organization, next_page: nextPage }
               })
-              if (answer.status !== 200) {
-                return yield* Effect.fail(Answers.classify(answer, `organization '${organization}'`))
+              if (reply.status !== 200) return yield* Effect.fail(unexpected(reply, organizationResource))
+              const body = yield* decode(RepositoryPage, reply)
+              for (const repository of body.repositories) {
+                if (repository.namespace === organization) repositories.push(toRepository(repository))
               }
-              const list = yield* decode(Answers.RepositoryList, answer)
-              for (const r of list.repositories) {
-                if (r.namespace !== organization) continue
-                all.push({
-                  namespace: r.namespace,
-                  name: r.name,
-                  visibility: r.is_public ? "public" : "private",
-                  description: r.description
-                })
+              const next = body.next_page ?? undefined
+              if (next === undefined || next === "") return repositories
+              if (seen.has(next)) {
+                return yield* Effect.fail(new QuayUnavailable({ status: 200, detail: "repository list paging repeats a page" }))
               }
-              if (list.next_page === undefined || list.next_page === "") break
-              nextPage = list.next_page
+              seen.add(next)
+              nextPage = next
             }
-            return all
+            return yield* Effect.fail(
+              new QuayUnavailable({ status: 200, detail: `repository list did not end within ${maxRepositoryPages} pages` })
+            )
           })
         ),
 
@@ -294,11 +316,14 @@ export const make = (
           "getRobot",
           { "quay.robot": shortName },
           Effect.gen(function*() {
-            const answer = yield* request("GET", robotPath(shortName))
-            if (Answers.isRobotNotFound(answer)) return Option.none<QuayRobot>()
-            if (answer.status !== 200) return yield* Effect.fail(Answers.classify(answer, robotResource(shortName)))
-            const view = yield* decode(Answers.RobotView, answer)
-            return Option.some(yield* toRobot(view))
+            yield* checkNames(shortName)
+            const reply = yield* send("GET", paths.robot(organization, shortName))
+            if (reply.status === 200) return Option.some(toRobot(yield* decode(RobotBody, reply)))
+            // Quay's answer for an absent robot is a 400 with the data-model shape, never a 404.
+            if ((reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404) {
+              return Option.none<QuayRobot>()
+            }
+            return yield* Effect.fail(unexpected(reply, robotResource(shortName)))
           })
         ),
 
@@ -307,14 +332,13 @@ export const make = (
           "createRobot",
           { "quay.robot": shortName },
           Effect.gen(function*() {
-            const answer = yield* request("PUT", robotPath(shortName), { body: { description } })
-            if (Answers.isExistingRobot(answer)) {
-              return yield* Effect.fail(new QuayRobotAlreadyExists({ robot: `${organization}+${shortName}` }))
+            yield* checkNames(shortName)
+            const reply = yield* send("PUT", paths.robot(organization, shortName), { body: { description } })
+            if (reply.status === 200 || reply.status === 201) return toRobot(yield* decode(RobotBody, reply))
+            if (reply.status === 400 && says(reply, texts.robotExists)) {
+              return yield* Effect.fail(new QuayRobotAlreadyExists({ robot: robotFullName(shortName) }))
             }
-            if (answer.status !== 201 && answer.status !== 200) {
-              return yield* Effect.fail(Answers.classify(answer, robotResource(shortName)))
-            }
-            return yield* toRobot(yield* decode(Answers.RobotView, answer))
+            return yield* Effect.fail(unexpected(reply, robotResource(shortName)))
           })
         ),
 
@@ -323,12 +347,13 @@ export const make = (
           "regenerateRobotToken",
           { "quay.robot": shortName },
           Effect.gen(function*() {
-            const answer = yield* request("POST", `${robotPath(shortName)}/regenerate`)
-            if (Answers.isRobotNotFound(answer)) {
+            yield* checkNames(shortName)
+            const reply = yield* send("POST", paths.regenerateRobot(organization, shortName))
+            if (reply.status === 200) return toRobot(yield* decode(RobotBody, reply))
+            if ((reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404) {
               return yield* Effect.fail(new QuayNotFound({ resource: robotResource(shortName) }))
             }
-            if (answer.status !== 200) return yield* Effect.fail(Answers.classify(answer, robotResource(shortName)))
-            return yield* toRobot(yield* decode(Answers.RobotView, answer))
+            return yield* Effect.fail(unexpected(reply, robotResource(shortName)))
           })
         ),
 
@@ -337,9 +362,13 @@ export const make = (
           "deleteRobot",
           { "quay.robot": shortName },
           Effect.gen(function*() {
-            const answer = yield* request("DELETE", robotPath(shortName))
-            if (answer.status === 204 || answer.status === 200 || Answers.isRobotNotFound(answer)) return
-            return yield* Effect.fail(Answers.classify(answer, robotResource(shortName)))
+            yield* checkNames(shortName)
+            const reply = yield* send("DELETE", paths.robot(organization, shortName))
+            if (
+              reply.status === 204 || reply.status === 200 || reply.status === 404 ||
+              (reply.status === 400 && says(reply, texts.robotMissing))
+            ) return
+            return yield* Effect.fail(unexpected(reply, robotResource(shortName)))
           })
         ),
 
@@ -348,13 +377,13 @@ export const make = (
           "listRobots",
           {},
           Effect.gen(function*() {
-            const answer = yield* request("GET", `/organization/${organization}/robots`, { query: { token: "false" } })
-            if (answer.status !== 200) return yield* Effect.fail(Answers.classify(answer, `organization '${organization}'`))
-            const list = yield* decode(Answers.RobotList, answer)
-            return list.robots.map((r): QuayRobotSummary => ({
-              name: r.name,
-              shortName: r.name.slice(r.name.indexOf("+") + 1),
-              description: r.description ?? ""
+            const reply = yield* send("GET", paths.robots(organization), { urlParams: { token: "false" } })
+            if (reply.status !== 200) return yield* Effect.fail(unexpected(reply, organizationResource))
+            const body = yield* decode(RobotList, reply)
+            return body.robots.map((robot): QuayRobotSummary => ({
+              name: robot.name,
+              shortName: shortNameOf(robot.name),
+              description: robot.description ?? ""
             }))
           })
         ),
@@ -364,14 +393,14 @@ export const make = (
           "setPermission",
           { "quay.repository": repository, "quay.username": username, "quay.role": role },
           Effect.gen(function*() {
-            const answer = yield* request("PUT", `${repoPath(repository)}/permissions/user/${username}`, {
-              body: { role }
-            })
-            if (answer.status === 200) return
-            if (Answers.isInvalidUsername(answer)) {
+            yield* checkNames(repository, username)
+            const reply = yield* send("PUT", paths.userPermission(organization, repository, username), { body: { role } })
+            if (reply.status === 200 || reply.status === 201) return
+            // The user or robot does not exist (e.g. a robot deleted behind the operator's back).
+            if (reply.status === 400 && says(reply, texts.unknownUser)) {
               return yield* Effect.fail(new QuayNotFound({ resource: `user or robot '${username}'` }))
             }
-            return yield* Effect.fail(Answers.classify(answer, repoResource(repository)))
+            return yield* Effect.fail(unexpected(reply, repositoryResource(repository)))
           })
         ),
 
@@ -380,9 +409,13 @@ export const make = (
           "deletePermission",
           { "quay.repository": repository, "quay.username": username },
           Effect.gen(function*() {
-            const answer = yield* request("DELETE", `${repoPath(repository)}/permissions/user/${username}`)
-            if (answer.status === 204 || answer.status === 200 || Answers.isNoSuchGrant(answer)) return
-            return yield* Effect.fail(Answers.classify(answer, repoResource(repository)))
+            yield* checkNames(repository, username)
+            const reply = yield* send("DELETE", paths.userPermission(organization, repository, username))
+            if (
+              reply.status === 204 || reply.status === 200 || reply.status === 404 ||
+              (reply.status === 400 && says(reply, texts.noSuchGrant))
+            ) return
+            return yield* Effect.fail(unexpected(reply, repositoryResource(repository)))
           })
         ),
 
@@ -391,11 +424,14 @@ export const make = (
           "listPermissions",
           { "quay.repository": repository },
           Effect.gen(function*() {
-            // The list endpoint is defined with a trailing slash; without it Quay answers 308.
-            const answer = yield* request("GET", `${repoPath(repository)}/permissions/user/`)
-            if (answer.status !== 200) return yield* Effect.fail(Answers.classify(answer, repoResource(repository)))
-            const map = yield* decode(Answers.PermissionMap, answer)
-            return new Map<string, RepositoryRole>(Object.entries(map.permissions).map(([u, p]) => [u, p.role]))
+            yield* checkNames(repository)
+            const reply = yield* send("GET", paths.userPermissions(organization, repository))
+            if (reply.status === 200) {
+              const body = yield* decode(PermissionMap, reply)
+              return new Map<string, RepositoryRole>(Object.entries(body.permissions).map(([name, p]) => [name, p.role]))
+            }
+            if (reply.status === 404) return new Map<string, RepositoryRole>()
+            return yield* Effect.fail(unexpected(reply, repositoryResource(repository)))
           })
         )
     }
