@@ -58,7 +58,8 @@ const texts = {
   repositoryExists: "Repository already exists",
   robotExists: "Existing robot with name",
   robotMissing: "Could not find robot",
-  noSuchGrant: "User does not have permission for repo"
+  noSuchGrant: "User does not have permission for repo",
+  unknownUser: "Invalid username"
 } as const
 
 /** `.` and `..` would be folded away by URL parsing and address another endpoint; Quay rejects such names anyway. */
@@ -98,6 +99,9 @@ export const make = (
     const transport = yield* makeTransport(resolved, options.retryPolicy ?? quayRetryPolicy)
     const org = resolved.organization
     const robotFullName = (shortName: string) => `${org}+${shortName}`
+    const repositoryResource = (name: string) => `repository '${org}/${name}'`
+    const robotResource = (shortName: string) => `robot account '${robotFullName(shortName)}'`
+    const organizationResource = `organization '${org}'`
 
     /** Every operation is one span named after the contract method; the token is never an attribute. */
     const call = <A>(
@@ -120,7 +124,7 @@ export const make = (
             Effect.flatMap(send({ urlParams: { includeTags: "false" } }), (reply): Effect.Effect<Option.Option<QuayRepository>, QuayError> => {
               if (reply.status === 200) return Effect.map(decode(RepositoryBody, reply), (body) => Option.some(toRepository(body)))
               if (reply.status === 404) return Effect.succeedNone
-              return Effect.fail(unexpected(reply))
+              return Effect.fail(unexpected(reply, repositoryResource(name)))
             }))
         )
       )
@@ -139,7 +143,7 @@ export const make = (
                   return Effect.fail(new QuayRepositoryAlreadyExists({ repository: input.name }))
                 }
                 if (reply.status === 402) return Effect.fail(new QuayPlanLimitExceeded({ repository: input.name }))
-                return Effect.fail(unexpected(reply))
+                return Effect.fail(unexpected(reply, repositoryResource(input.name)))
               }
             ))
         )
@@ -152,12 +156,12 @@ export const make = (
             Effect.flatMap(send({ body: { visibility } }), (reply): Effect.Effect<void, QuayError> => {
               // Quay answers 200 with the body `null` when the repository does not exist.
               if (reply.status === 200 && isJsonNull(reply)) {
-                return Effect.fail(new QuayNotFound({ resource: `repository '${org}/${name}'` }))
+                return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
               }
               if (reply.status === 200) return Effect.void
               if (reply.status === 402) return Effect.fail(new QuayPlanLimitExceeded({ repository: name }))
-              if (reply.status === 404) return Effect.fail(new QuayNotFound({ resource: `repository '${org}/${name}'` }))
-              return Effect.fail(unexpected(reply))
+              if (reply.status === 404) return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
+              return Effect.fail(unexpected(reply, repositoryResource(name)))
             }))
         )
       )
@@ -167,7 +171,7 @@ export const make = (
         Effect.zipRight(
           call("deleteRepository", "DELETE", paths.repository(org, name), (send) =>
             Effect.flatMap(send({}), (reply): Effect.Effect<void, QuayError> =>
-              reply.status === 204 || reply.status === 200 || reply.status === 404 ? Effect.void : Effect.fail(unexpected(reply))))
+              reply.status === 204 || reply.status === 200 || reply.status === 404 ? Effect.void : Effect.fail(unexpected(reply, repositoryResource(name)))))
         )
       )
 
@@ -181,7 +185,7 @@ export const make = (
             const reply: QuayReply = yield* send({
               urlParams: nextPage === undefined ? { namespace: org } : { namespace: org, next_page: nextPage }
             })
-            if (reply.status !== 200) return yield* Effect.fail(unexpected(reply))
+            if (reply.status !== 200) return yield* Effect.fail(unexpected(reply, organizationResource))
             const body = yield* decode(RepositoryPage, reply)
             for (const repository of body.repositories) {
               if (repository.namespace === org) repositories.push(toRepository(repository))
@@ -207,7 +211,7 @@ export const make = (
               if (reply.status === 200) return Effect.map(decode(RobotBody, reply), (body) => Option.some(toRobot(body)))
               // Quay's answer for an absent robot is a 400 with the data-model shape, never a 404.
               if ((reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404) return Effect.succeedNone
-              return Effect.fail(unexpected(reply))
+              return Effect.fail(unexpected(reply, robotResource(shortName)))
             }))
         )
       )
@@ -221,7 +225,7 @@ export const make = (
               if (reply.status === 400 && says(reply, texts.robotExists)) {
                 return Effect.fail(new QuayRobotAlreadyExists({ robot: robotFullName(shortName) }))
               }
-              return Effect.fail(unexpected(reply))
+              return Effect.fail(unexpected(reply, robotResource(shortName)))
             }))
         )
       )
@@ -233,9 +237,9 @@ export const make = (
             Effect.flatMap(send({}), (reply): Effect.Effect<QuayRobot, QuayError> => {
               if (reply.status === 200) return Effect.map(decode(RobotBody, reply), toRobot)
               if ((reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404) {
-                return Effect.fail(new QuayNotFound({ resource: `robot account '${robotFullName(shortName)}'` }))
+                return Effect.fail(new QuayNotFound({ resource: robotResource(shortName) }))
               }
-              return Effect.fail(unexpected(reply))
+              return Effect.fail(unexpected(reply, robotResource(shortName)))
             }))
         )
       )
@@ -248,7 +252,7 @@ export const make = (
               reply.status === 204 || reply.status === 200 || reply.status === 404 ||
                 (reply.status === 400 && says(reply, texts.robotMissing))
                 ? Effect.void
-                : Effect.fail(unexpected(reply))))
+                : Effect.fail(unexpected(reply, robotResource(shortName)))))
         )
       )
 
@@ -263,14 +267,20 @@ export const make = (
                 shortName: shortNameOf(robot.name),
                 description: robot.description ?? ""
               })))
-            : Effect.fail(unexpected(reply))))
+            : Effect.fail(unexpected(reply, organizationResource))))
 
     const setPermission = (repository: string, username: string, role: RepositoryRole) =>
       checkNames(repository, username).pipe(
         Effect.zipRight(
           call("setPermission", "PUT", paths.userPermission(org, repository, username), (send) =>
-            Effect.flatMap(send({ body: { role } }), (reply): Effect.Effect<void, QuayError> =>
-              reply.status === 200 || reply.status === 201 ? Effect.void : Effect.fail(unexpected(reply))))
+            Effect.flatMap(send({ body: { role } }), (reply): Effect.Effect<void, QuayError> => {
+              if (reply.status === 200 || reply.status === 201) return Effect.void
+              // The user or robot does not exist (e.g. a robot deleted behind the operator's back).
+              if (reply.status === 400 && says(reply, texts.unknownUser)) {
+                return Effect.fail(new QuayNotFound({ resource: `user or robot '${username}'` }))
+              }
+              return Effect.fail(unexpected(reply, repositoryResource(repository)))
+            }))
         )
       )
 
@@ -282,7 +292,7 @@ export const make = (
               reply.status === 204 || reply.status === 200 || reply.status === 404 ||
                 (reply.status === 400 && says(reply, texts.noSuchGrant))
                 ? Effect.void
-                : Effect.fail(unexpected(reply))))
+                : Effect.fail(unexpected(reply, repositoryResource(repository)))))
         )
       )
 
@@ -299,7 +309,7 @@ export const make = (
               }
               // Quay answers an absent repository with an empty map; a 404 from a proxy or other server means the same.
               if (reply.status === 404) return Effect.succeed(new Map<string, RepositoryRole>())
-              return Effect.fail(unexpected(reply))
+              return Effect.fail(unexpected(reply, repositoryResource(repository)))
             }))
         )
       )

@@ -2,6 +2,7 @@ import { Effect, Either, ParseResult, Schema } from "effect"
 import {
   type QuayError,
   QuayInvalidRequest,
+  QuayNotFound,
   QuayRateLimited,
   QuayUnauthorized,
   QuayUnavailable
@@ -83,9 +84,14 @@ export const commonFailure = (reply: QuayReply): QuayError | undefined => {
   return undefined
 }
 
-/** An answer the operation has no meaning for: a 4xx is Quay refusing the request, anything else is not Quay's API. */
-export const unexpected = (reply: QuayReply): QuayError =>
-  reply.status >= 400 && reply.status < 500
+/**
+ * An answer the operation has no specific meaning for: a 404 says what it addresses is missing, another 4xx is
+ * Quay refusing the request, anything else is not Quay's API.
+ */
+export const unexpected = (reply: QuayReply, resource: string): QuayError =>
+  reply.status === 404
+    ? new QuayNotFound({ resource })
+    : reply.status >= 400 && reply.status < 500
     ? new QuayInvalidRequest({ status: reply.status, detail: reply.summary })
     : reply.status >= 300 && reply.status < 400
     ? new QuayInvalidRequest({ status: reply.status, detail: `unexpected redirect (${reply.summary})` })

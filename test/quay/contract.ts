@@ -1,0 +1,285 @@
+/**
+ * The behaviour every `Quay` implementation must share, written once and run against each of them (the in-memory
+ * layer, and the live HTTP layer talking to the simulator). A difference between the two is a bug in one.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Option, Redacted, type Scope } from "effect"
+import type { Visibility } from "../../src/domain/Visibility.ts"
+import type { Quay } from "../../src/services/Quay.ts"
+import type { QuayError } from "../../src/services/QuayError.ts"
+
+export type Plan = "free" | "paid"
+export type RegistryAccess = "push" | "pull"
+
+/** A fresh Quay (one organization, nothing in it) plus the levers a test needs that the API does not offer. */
+export interface QuayContractHarness {
+  readonly quay: Quay
+  /** Would the registry accept `docker login -u username -p token` and then push/pull `repository` (name in the org)? */
+  readonly authorize: (
+    username: string,
+    token: Redacted.Redacted<string>,
+    repository: string,
+    access: RegistryAccess
+  ) => Effect.Effect<boolean>
+  /** Changes the organization's plan behind the operator's back (free: no private repositories). */
+  readonly setPlan: (plan: Plan) => Effect.Effect<void>
+}
+
+export interface QuayContractOptions {
+  /** The organization the fresh Quay serves and the `Quay` is bound to. */
+  readonly organization: string
+}
+
+/** Registers the contract suite as one describe block. `makeHarness` is called once per test. */
+export const quayContract = (
+  name: string,
+  makeHarness: (options: QuayContractOptions) => Effect.Effect<QuayContractHarness, unknown, Scope.Scope>
+): void => {
+  const organization = "contract-org"
+
+  /** Every test gets its own Quay; real time, since the live layer really talks HTTP. */
+  const test = (title: string, body: (harness: QuayContractHarness) => Effect.Effect<void, unknown, Scope.Scope>) =>
+    it.scopedLive(title, () => Effect.flatMap(makeHarness({ organization }), body), 60_000)
+
+  const failure = <A>(effect: Effect.Effect<A, QuayError>): Effect.Effect<QuayError, string> =>
+    Effect.flatMap(Effect.exit(effect), (exit) =>
+      Exit.isFailure(exit)
+        ? Option.match(Cause.failureOption(exit.cause), {
+          onNone: () => Effect.fail(`expected a typed failure, got ${Cause.pretty(exit.cause)}`),
+          onSome: Effect.succeed
+        })
+        : Effect.fail("expected a failure, the call succeeded"))
+
+  const visibilityOf = (quay: Quay, repository: string): Effect.Effect<Visibility | undefined, QuayError> =>
+    Effect.map(quay.getRepository(repository), (found) => Option.getOrUndefined(Option.map(found, (r) => r.visibility)))
+
+  const fullName = (shortName: string) => `${organization}+${shortName}`
+
+  describe(`${name}: the Quay contract`, () => {
+    describe("repositories", () => {
+      test("create, get and delete a nested repository", ({ quay }) =>
+        Effect.gen(function*() {
+          assert.strictEqual(quay.organization, organization)
+          assert.isTrue(Option.isNone(yield* quay.getRepository("tenant/app")))
+          yield* quay.createRepository({ name: "tenant/app", visibility: "public", description: "the app" })
+          const created = yield* quay.getRepository("tenant/app")
+          assert.deepStrictEqual(
+            created,
+            Option.some({ namespace: organization, name: "tenant/app", visibility: "public" as const, description: "the app" })
+          )
+          yield* quay.deleteRepository("tenant/app")
+          assert.isTrue(Option.isNone(yield* quay.getRepository("tenant/app")))
+          // The name is free again at once.
+          yield* quay.createRepository({ name: "tenant/app", visibility: "private", description: "" })
+          assert.strictEqual(yield* visibilityOf(quay, "tenant/app"), "private")
+        }))
+
+      test("creating a taken name is QuayRepositoryAlreadyExists and changes nothing", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.createRepository({ name: "tenant/app", visibility: "private", description: "first" })
+          const error = yield* failure(quay.createRepository({ name: "tenant/app", visibility: "public", description: "second" }))
+          assert.strictEqual(error._tag, "QuayRepositoryAlreadyExists")
+          const repository = yield* quay.getRepository("tenant/app")
+          assert.deepStrictEqual(
+            Option.map(repository, (r) => [r.visibility, r.description]),
+            Option.some(["private", "first"])
+          )
+        }))
+
+      test("visibility changes both ways, and setting the current value again is a no-op", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.createRepository({ name: "tenant/app", visibility: "public", description: "" })
+          yield* quay.changeVisibility("tenant/app", "private")
+          assert.strictEqual(yield* visibilityOf(quay, "tenant/app"), "private")
+          yield* quay.changeVisibility("tenant/app", "private")
+          assert.strictEqual(yield* visibilityOf(quay, "tenant/app"), "private")
+          yield* quay.changeVisibility("tenant/app", "public")
+          assert.strictEqual(yield* visibilityOf(quay, "tenant/app"), "public")
+        }))
+
+      test("changing the visibility of an absent repository is QuayNotFound", ({ quay }) =>
+        Effect.gen(function*() {
+          const error = yield* failure(quay.changeVisibility("tenant/missing", "public"))
+          assert.strictEqual(error._tag, "QuayNotFound")
+          assert.isTrue(Option.isNone(yield* quay.getRepository("tenant/missing")))
+        }))
+
+      test("on a free plan a private repository is QuayPlanLimitExceeded, at create and at changevisibility", ({ quay, setPlan }) =>
+        Effect.gen(function*() {
+          yield* setPlan("free")
+          const created = yield* failure(quay.createRepository({ name: "tenant/secret", visibility: "private", description: "" }))
+          assert.strictEqual(created._tag, "QuayPlanLimitExceeded")
+          assert.isTrue(Option.isNone(yield* quay.getRepository("tenant/secret")), "a refused private repository is not created")
+
+          yield* quay.createRepository({ name: "tenant/open", visibility: "public", description: "" })
+          const changed = yield* failure(quay.changeVisibility("tenant/open", "private"))
+          assert.strictEqual(changed._tag, "QuayPlanLimitExceeded")
+          assert.strictEqual(yield* visibilityOf(quay, "tenant/open"), "public")
+
+          // Paying again lifts the limit for the same requests.
+          yield* setPlan("paid")
+          yield* quay.changeVisibility("tenant/open", "private")
+          yield* quay.createRepository({ name: "tenant/secret", visibility: "private", description: "" })
+          assert.strictEqual(yield* visibilityOf(quay, "tenant/secret"), "private")
+        }))
+
+      test("deleting an absent repository succeeds", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.deleteRepository("tenant/never-existed")
+          yield* quay.createRepository({ name: "tenant/app", visibility: "public", description: "" })
+          yield* quay.deleteRepository("tenant/app")
+          yield* quay.deleteRepository("tenant/app")
+          assert.isTrue(Option.isNone(yield* quay.getRepository("tenant/app")))
+        }))
+
+      test("listing returns every repository of the organization across pages (>100)", ({ quay }) =>
+        Effect.gen(function*() {
+          const names = Array.from({ length: 130 }, (_, i) => `list/r-${String(i).padStart(3, "0")}`)
+          yield* Effect.forEach(
+            names,
+            (repository, i) =>
+              quay.createRepository({ name: repository, visibility: i % 10 === 0 ? "private" : "public", description: "" }),
+            { concurrency: 8 }
+          )
+          const listed = yield* quay.listRepositories()
+          assert.strictEqual(listed.length, names.length)
+          assert.deepStrictEqual([...listed.map((r) => r.name)].sort(), names)
+          for (const repository of listed) {
+            assert.strictEqual(repository.namespace, organization)
+            const index = Number(repository.name.slice(-3))
+            assert.strictEqual(repository.visibility, index % 10 === 0 ? "private" : "public", repository.name)
+          }
+        }))
+    })
+
+    describe("robot accounts", () => {
+      test("create returns a token that get returns too; the list has no tokens", ({ quay }) =>
+        Effect.gen(function*() {
+          assert.isTrue(Option.isNone(yield* quay.getRobot("tenant_app_push")))
+          const robot = yield* quay.createRobot("tenant_app_push", "push robot")
+          assert.strictEqual(robot.name, fullName("tenant_app_push"))
+          assert.strictEqual(robot.shortName, "tenant_app_push")
+          assert.strictEqual(robot.description, "push robot")
+          assert.isTrue(Redacted.isRedacted(robot.token))
+          assert.isAbove(Redacted.value(robot.token).length, 0)
+
+          const fetched = yield* quay.getRobot("tenant_app_push")
+          assert.isTrue(Option.isSome(fetched))
+          if (Option.isSome(fetched)) {
+            assert.strictEqual(fetched.value.name, robot.name)
+            assert.strictEqual(Redacted.value(fetched.value.token), Redacted.value(robot.token))
+          }
+
+          const listed = yield* quay.listRobots()
+          const entry = listed.find((r) => r.shortName === "tenant_app_push")
+          assert.deepStrictEqual(entry, { name: robot.name, shortName: "tenant_app_push", description: "push robot" })
+        }))
+
+      test("creating a taken robot name is QuayRobotAlreadyExists and keeps the token", ({ quay }) =>
+        Effect.gen(function*() {
+          const robot = yield* quay.createRobot("tenant_app_push", "first")
+          const error = yield* failure(quay.createRobot("tenant_app_push", "second"))
+          assert.strictEqual(error._tag, "QuayRobotAlreadyExists")
+          const fetched = yield* quay.getRobot("tenant_app_push")
+          assert.deepStrictEqual(
+            Option.map(fetched, (r) => [r.description, Redacted.value(r.token)]),
+            Option.some(["first", Redacted.value(robot.token)])
+          )
+        }))
+
+      test("regenerating replaces the token: the old one stops authenticating, the new one works", ({ quay, authorize }) =>
+        Effect.gen(function*() {
+          yield* quay.createRepository({ name: "tenant/app", visibility: "private", description: "" })
+          const robot = yield* quay.createRobot("tenant_app_push", "push robot")
+          yield* quay.setPermission("tenant/app", robot.name, "write")
+          assert.isTrue(yield* authorize(robot.name, robot.token, "tenant/app", "push"))
+
+          const regenerated = yield* quay.regenerateRobotToken("tenant_app_push")
+          assert.strictEqual(regenerated.name, robot.name)
+          assert.notStrictEqual(Redacted.value(regenerated.token), Redacted.value(robot.token))
+          assert.isFalse(yield* authorize(robot.name, robot.token, "tenant/app", "push"), "old token still works")
+          assert.isFalse(yield* authorize(robot.name, robot.token, "tenant/app", "pull"), "old token still works")
+          assert.isTrue(yield* authorize(robot.name, regenerated.token, "tenant/app", "push"))
+          const fetched = yield* quay.getRobot("tenant_app_push")
+          assert.deepStrictEqual(
+            Option.map(fetched, (r) => Redacted.value(r.token)),
+            Option.some(Redacted.value(regenerated.token))
+          )
+        }))
+
+      test("regenerating an absent robot is QuayNotFound", ({ quay }) =>
+        Effect.gen(function*() {
+          const error = yield* failure(quay.regenerateRobotToken("tenant_nobody"))
+          assert.strictEqual(error._tag, "QuayNotFound")
+        }))
+
+      test("deleting a robot removes it; deleting an absent robot succeeds", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.deleteRobot("tenant_nobody")
+          yield* quay.createRobot("tenant_app_push", "")
+          yield* quay.deleteRobot("tenant_app_push")
+          assert.isTrue(Option.isNone(yield* quay.getRobot("tenant_app_push")))
+          assert.isUndefined((yield* quay.listRobots()).find((r) => r.shortName === "tenant_app_push"))
+          yield* quay.deleteRobot("tenant_app_push")
+        }))
+    })
+
+    describe("repository permissions", () => {
+      test("set is an upsert, list shows the role, delete removes it, deleting an absent grant succeeds", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.createRepository({ name: "tenant/app", visibility: "private", description: "" })
+          const robot = yield* quay.createRobot("tenant_app_pull", "")
+          yield* quay.setPermission("tenant/app", robot.name, "read")
+          assert.strictEqual((yield* quay.listPermissions("tenant/app")).get(robot.name), "read")
+          yield* quay.setPermission("tenant/app", robot.name, "write")
+          yield* quay.setPermission("tenant/app", robot.name, "write")
+          const permissions = yield* quay.listPermissions("tenant/app")
+          assert.strictEqual(permissions.get(robot.name), "write")
+          assert.strictEqual([...permissions.keys()].filter((user) => user === robot.name).length, 1)
+
+          yield* quay.deletePermission("tenant/app", robot.name)
+          assert.isFalse((yield* quay.listPermissions("tenant/app")).has(robot.name))
+          yield* quay.deletePermission("tenant/app", robot.name)
+        }))
+
+      test("granting to a robot that does not exist is QuayNotFound", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.createRepository({ name: "tenant/app", visibility: "private", description: "" })
+          const error = yield* failure(quay.setPermission("tenant/app", fullName("tenant_ghost"), "read"))
+          assert.strictEqual(error._tag, "QuayNotFound")
+        }))
+
+      test("deleting a robot drops its grants, also for a new robot of the same name", ({ quay, authorize }) =>
+        Effect.gen(function*() {
+          yield* quay.createRepository({ name: "tenant/app", visibility: "private", description: "" })
+          const robot = yield* quay.createRobot("tenant_app_push", "")
+          yield* quay.setPermission("tenant/app", robot.name, "write")
+          yield* quay.deleteRobot("tenant_app_push")
+          assert.isFalse((yield* quay.listPermissions("tenant/app")).has(robot.name))
+
+          const again = yield* quay.createRobot("tenant_app_push", "")
+          assert.isFalse((yield* quay.listPermissions("tenant/app")).has(again.name))
+          assert.isFalse(yield* authorize(again.name, again.token, "tenant/app", "pull"))
+        }))
+
+      test("a write robot may push to exactly its repository; a read robot may only pull", ({ quay, authorize }) =>
+        Effect.gen(function*() {
+          yield* quay.createRepository({ name: "tenant/app", visibility: "private", description: "" })
+          yield* quay.createRepository({ name: "tenant/other", visibility: "private", description: "" })
+          const pusher = yield* quay.createRobot("tenant_app_push", "")
+          const puller = yield* quay.createRobot("tenant_app_pull", "")
+          yield* quay.setPermission("tenant/app", pusher.name, "write")
+          yield* quay.setPermission("tenant/app", puller.name, "read")
+
+          assert.isTrue(yield* authorize(pusher.name, pusher.token, "tenant/app", "push"))
+          assert.isTrue(yield* authorize(pusher.name, pusher.token, "tenant/app", "pull"))
+          assert.isFalse(yield* authorize(pusher.name, pusher.token, "tenant/other", "push"))
+          assert.isFalse(yield* authorize(pusher.name, pusher.token, "tenant/other", "pull"))
+          assert.isTrue(yield* authorize(puller.name, puller.token, "tenant/app", "pull"))
+          assert.isFalse(yield* authorize(puller.name, puller.token, "tenant/app", "push"))
+          // Someone else's credentials are not the robot's.
+          assert.isFalse(yield* authorize(pusher.name, puller.token, "tenant/app", "push"))
+        }))
+    })
+  })
+}
