@@ -18,7 +18,15 @@ export const apply = (target: unknown, patch: unknown): unknown => {
   return result
 }
 
-const equal = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
+/** Structural JSON equality: key order does not matter (decoded objects and built ones order keys differently). */
+export const equal = (a: unknown, b: unknown): boolean => {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equal(x, b[i]))
+  if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(a).filter((k) => a[k] !== undefined)
+    return keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length && keys.every((k) => equal(a[k], b[k]))
+  }
+  return a === b
+}
 
 /** The smallest merge patch that turns `from` into `to` (undefined when they are equal). */
 export const diff = (from: unknown, to: unknown): unknown => {

@@ -1,3 +1,4 @@
+import * as MergePatch from "./MergePatch.ts"
 import { componentOf, type ImageRepository } from "./ImageRepository.ts"
 import type { ServiceAccount } from "./ServiceAccount.ts"
 
@@ -55,8 +56,5 @@ export const unlink = (sa: ServiceAccount, secret: string): Links => {
 
 export const changed = (sa: ServiceAccount, links: Links): boolean => {
   const current = linksOf(sa)
-  return (
-    JSON.stringify(current.secrets) !== JSON.stringify(links.secrets) ||
-    JSON.stringify(current.imagePullSecrets) !== JSON.stringify(links.imagePullSecrets)
-  )
+  return !MergePatch.equal(current.secrets, links.secrets) || !MergePatch.equal(current.imagePullSecrets, links.imagePullSecrets)
 }

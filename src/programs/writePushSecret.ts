@@ -1,5 +1,6 @@
 import { Effect, Option } from "effect"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
+import * as MergePatch from "../domain/MergePatch.ts"
 import { refOf } from "../domain/ObjectMeta.ts"
 import * as PushSecret from "../domain/PushSecret.ts"
 import { Critical } from "../domain/ReconcileError.ts"
@@ -41,7 +42,7 @@ export const writePushSecret = (ir: ImageRepository, target: Target, robot: Pick
       yield* kube.create(Secret, desired)
       return
     }
-    if (JSON.stringify(secret.data) === JSON.stringify(desired.data)) return
+    if (MergePatch.equal(secret.data, desired.data)) return
     yield* kube.patch(Secret, refOf(secret.metadata), {
       metadata: { resourceVersion: secret.metadata.resourceVersion, labels: desired.metadata.labels },
       data: desired.data

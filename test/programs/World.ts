@@ -1,0 +1,99 @@
+import { Effect, Layer, Option, Redacted } from "effect"
+import type { ImageRepository } from "../../src/domain/ImageRepository.ts"
+import type { ObjectRef } from "../../src/domain/ObjectMeta.ts"
+import * as PushSecret from "../../src/domain/PushSecret.ts"
+import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
+import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
+import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
+import { Kubernetes } from "../../src/services/Kubernetes.ts"
+import * as Kinds from "../../src/services/ResourceKind.ts"
+
+/** An in-memory world for the programs: one Quay organization and one apiserver, both observable and breakable. */
+export const organization = "my-org"
+export const namespace = "test-ns"
+
+export const world = (plan: "free" | "paid" = "paid") =>
+  Layer.mergeAll(QuayInMemory.layer({ organization, plan }), KubernetesInMemory.layer)
+
+export const ref = (name: string): ObjectRef => ({ namespace, name })
+
+/** What a user's `kubectl apply` of an ImageRepository does. */
+export const applyImageRepository = (name: string, spec?: Record<string, unknown>, extra?: Record<string, unknown>) =>
+  Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
+    k.put(Kinds.ImageRepository, {
+      apiVersion: "appstudio.redhat.com/v1alpha1",
+      kind: "ImageRepository",
+      metadata: { name, namespace, ...extra },
+      ...(spec === undefined ? {} : { spec })
+    })
+  )
+
+/** A user's merge patch of the object (main resource). */
+export const editImageRepository = (name: string, patch: unknown) =>
+  Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.patch(Kinds.ImageRepository, ref(name), patch))
+
+export const deleteImageRepository = (name: string) =>
+  Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.delete(Kinds.ImageRepository, ref(name)))
+
+export const getImageRepository = (name: string) =>
+  Effect.flatMap(Kubernetes, (k) => k.get(Kinds.ImageRepository, ref(name))).pipe(Effect.map(Option.getOrUndefined))
+
+export const mustGetImageRepository = (name: string) =>
+  Effect.flatMap(getImageRepository(name), (ir) =>
+    ir === undefined ? Effect.dieMessage(`ImageRepository ${name} is gone`) : Effect.succeed(ir)
+  )
+
+export const getSecret = (name: string) =>
+  Effect.flatMap(Kubernetes, (k) => k.get(Kinds.Secret, ref(name))).pipe(Effect.map(Option.getOrUndefined))
+
+/** Quay calls plus apiserver writes so far: what "a converged object costs nothing" is measured in. */
+export const cost = Effect.gen(function*() {
+  const quay = yield* QuayInMemory.QuayControl
+  const kube = yield* KubernetesInMemory.KubernetesControl
+  const q = yield* quay.calls
+  const k = yield* kube.calls
+  return { quayCalls: q.total, writes: k.writes }
+})
+
+/**
+ * Reconciles until a pass succeeds having made no Quay call and no write, as the controller would over the
+ * events its own writes cause. Transient failures are retried (the work queue's job). Dies if it never settles.
+ */
+export const converge = (name: string, maxPasses = 30) =>
+  Effect.gen(function*() {
+    for (let pass = 1; pass <= maxPasses; pass++) {
+      const before = yield* cost
+      const ok = yield* reconcileImageRepository(ref(name)).pipe(
+        Effect.as(true),
+        Effect.catchTag("Transient", () => Effect.succeed(false))
+      )
+      const after = yield* cost
+      if (ok && after.quayCalls === before.quayCalls && after.writes === before.writes) return pass
+    }
+    return yield* Effect.dieMessage(`${name} did not converge in ${maxPasses} passes`)
+  })
+
+/** Whether the object's push Secret holds credentials that Quay accepts for `access` to `repository`. */
+export const secretGrants = (ir: ImageRepository, repository: string, access: "push" | "pull" = "push") =>
+  Effect.gen(function*() {
+    const quay = yield* QuayInMemory.QuayControl
+    const secret = yield* getSecret(ir.status?.credentials?.["push-secret"] ?? "")
+    if (secret === undefined) return false
+    const credentials = PushSecret.credentialsIn(secret, ir.status?.image?.url ?? "")
+    if (Option.isNone(credentials)) return false
+    return yield* quay.authorize(credentials.value.username, credentials.value.token, repository, access)
+  })
+
+export const secretToken = (name: string) =>
+  Effect.map(getSecret(name), (secret) =>
+    secret === undefined
+      ? undefined
+      : Option.getOrUndefined(
+          Option.map(
+            PushSecret.credentialsIn(secret, `quay.io/${organization}/${namespace}/${name.replace(/-image-push$/, "")}`),
+            (c) => Redacted.value(c.token)
+          )
+        )
+  )
+
+export const quaySnapshot = Effect.flatMap(QuayInMemory.QuayControl, (q) => q.snapshot)

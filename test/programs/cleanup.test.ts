@@ -1,0 +1,106 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
+import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
+import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
+import * as Kinds from "../../src/services/ResourceKind.ts"
+import {
+  applyImageRepository,
+  converge,
+  deleteImageRepository,
+  getImageRepository,
+  getSecret,
+  namespace,
+  quaySnapshot,
+  world
+} from "./World.ts"
+
+describe("deletion", () => {
+  it.effect("removes the robot and the repository, then the finalizer; the Secret goes with the object", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("sample")
+      yield* converge("sample")
+      yield* deleteImageRepository("sample")
+      yield* converge("sample")
+      expect(yield* getImageRepository("sample")).toBeUndefined()
+      expect(yield* getSecret("sample-image-push")).toBeUndefined()
+      const quay = yield* quaySnapshot
+      expect(quay.repositories).toEqual([])
+      expect(quay.robots).toEqual([])
+    }).pipe(Effect.provide(world())))
+
+  it.effect("keeps the repository when the skip-repository-deletion annotation says so (robot still removed)", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("sample", undefined, {
+        annotations: { "image-controller.appstudio.redhat.com/skip-repository-deletion": "true" }
+      })
+      yield* converge("sample")
+      yield* deleteImageRepository("sample")
+      yield* converge("sample")
+      expect(yield* getImageRepository("sample")).toBeUndefined()
+      const quay = yield* quaySnapshot
+      expect(quay.repositories.map((r) => r.name)).toEqual([`${namespace}/sample`])
+      expect(quay.robots).toEqual([])
+    }).pipe(Effect.provide(world())))
+
+  it.effect("an object refused for bad input is deleted without any Quay call", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("bad", { image: { name: "Bad" } })
+      yield* converge("bad")
+      const quay = yield* QuayInMemory.QuayControl
+      yield* quay.resetCalls
+      yield* deleteImageRepository("bad")
+      yield* converge("bad")
+      expect(yield* getImageRepository("bad")).toBeUndefined()
+      expect((yield* quay.calls).total).toBe(0)
+    }).pipe(Effect.provide(world())))
+
+  it.effect("Quay failures block the deletion (finalizer kept) until Quay answers: nothing is orphaned", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("sample")
+      yield* converge("sample")
+      const quay = yield* QuayInMemory.QuayControl
+      yield* quay.injectFaults({ kind: "5xx", next: 3 })
+      yield* deleteImageRepository("sample")
+      const first = yield* Effect.either(reconcileImageRepository({ namespace, name: "sample" }))
+      expect(first._tag).toBe("Left")
+      expect((yield* getImageRepository("sample"))?.metadata.finalizers).toContain("appstudio.openshift.io/image-repository")
+      yield* converge("sample")
+      expect(yield* getImageRepository("sample")).toBeUndefined()
+      expect((yield* quaySnapshot).repositories).toEqual([])
+      expect((yield* quaySnapshot).robots).toEqual([])
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a Component's push Secret is unlinked from its build ServiceAccount", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubernetesInMemory.KubernetesControl
+      yield* kube.put(Kinds.ServiceAccount, {
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: "build-pipeline-comp", namespace },
+        secrets: [{ name: "keep" }]
+      })
+      yield* applyImageRepository("comp-ir", undefined, { labels: { "appstudio.redhat.com/component": "comp" } })
+      yield* converge("comp-ir")
+      yield* deleteImageRepository("comp-ir")
+      yield* converge("comp-ir")
+      const sa = yield* kube.getRaw(Kinds.ServiceAccount, { namespace, name: "build-pipeline-comp" })
+      expect(sa._tag === "Some" ? sa.value["secrets"] : undefined).toEqual([{ name: "keep" }])
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a crash between Quay and the status write leaves no second robot or repository behind", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("sample")
+      const kube = yield* KubernetesInMemory.KubernetesControl
+      // The Secret create and the status write fail after Quay was provisioned: the next attempts find their own robot.
+      yield* kube.failNext(2, { verbs: ["create", "patch"] })
+      yield* converge("sample")
+      const quay = yield* quaySnapshot
+      expect(quay.repositories).toHaveLength(1)
+      expect(quay.robots).toHaveLength(1)
+      yield* deleteImageRepository("sample")
+      yield* converge("sample")
+      expect((yield* quaySnapshot).robots).toEqual([])
+      expect((yield* quaySnapshot).repositories).toEqual([])
+    }).pipe(Effect.provide(world())))
+})

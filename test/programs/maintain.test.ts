@@ -1,0 +1,248 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Redacted, TestClock } from "effect"
+import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
+import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
+import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
+import { verifySecretLinks } from "../../src/programs/serviceAccountLinks.ts"
+import * as Kinds from "../../src/services/ResourceKind.ts"
+import {
+  applyImageRepository,
+  converge,
+  editImageRepository,
+  getSecret,
+  mustGetImageRepository,
+  namespace,
+  quaySnapshot,
+  secretGrants,
+  world
+} from "./World.ts"
+
+const provisioned = (name: string, spec?: Record<string, unknown>, extra?: Record<string, unknown>) =>
+  Effect.gen(function*() {
+    yield* applyImageRepository(name, spec, extra)
+    yield* converge(name)
+    return yield* mustGetImageRepository(name)
+  })
+
+const repositoryVisibility = (name: string) =>
+  Effect.map(quaySnapshot, (s) => s.repositories.find((r) => r.name === `${namespace}/${name}`)?.visibility)
+
+describe("visibility", () => {
+  it.effect("can change at any time, both ways; success clears status.message", () =>
+    Effect.gen(function*() {
+      yield* provisioned("sample")
+      yield* editImageRepository("sample", { spec: { image: { visibility: "private" } } })
+      yield* converge("sample")
+      expect(yield* repositoryVisibility("sample")).toBe("private")
+      expect((yield* mustGetImageRepository("sample")).status?.image?.visibility).toBe("private")
+      yield* editImageRepository("sample", { spec: { image: { visibility: "public" } } })
+      yield* converge("sample")
+      expect(yield* repositoryVisibility("sample")).toBe("public")
+      const ir = yield* mustGetImageRepository("sample")
+      expect(ir.status?.image?.visibility).toBe("public")
+      expect(ir.status?.message).toBeUndefined()
+    }).pipe(Effect.provide(world("paid"))))
+
+  it.effect("private after creation on a free plan: message set, spec reverted to public, still ready", () =>
+    Effect.gen(function*() {
+      yield* provisioned("sample")
+      yield* editImageRepository("sample", { spec: { image: { visibility: "private" } } })
+      yield* converge("sample")
+      const ir = yield* mustGetImageRepository("sample")
+      expect(ir.spec?.image?.visibility).toBe("public")
+      expect(ir.status?.state).toBe("ready")
+      expect(ir.status?.message).toBe("Quay organization plan private repositories limit exceeded")
+      expect(ir.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+        status: "True",
+        reason: "ChangeReverted"
+      })
+      expect(yield* repositoryVisibility("sample")).toBe("public")
+    }).pipe(Effect.provide(world("free"))))
+
+  it.effect("the message of a reverted change stays until the next successful operation clears it", () =>
+    Effect.gen(function*() {
+      yield* provisioned("sample")
+      const quay = yield* QuayInMemory.QuayControl
+      yield* editImageRepository("sample", { spec: { image: { visibility: "private" } } })
+      yield* converge("sample")
+      yield* converge("sample")
+      expect((yield* mustGetImageRepository("sample")).status?.message).toBeDefined()
+      yield* quay.setPlan("paid")
+      yield* editImageRepository("sample", { spec: { image: { visibility: "private" } } })
+      yield* converge("sample")
+      const ir = yield* mustGetImageRepository("sample")
+      expect(ir.status?.message).toBeUndefined()
+      expect(ir.status?.image?.visibility).toBe("private")
+    }).pipe(Effect.provide(world("free"))))
+
+  it.effect("an unknown visibility after creation is reverted with a message; Quay is untouched", () =>
+    Effect.gen(function*() {
+      yield* provisioned("sample")
+      const quay = yield* QuayInMemory.QuayControl
+      yield* quay.resetCalls
+      yield* editImageRepository("sample", { spec: { image: { visibility: "internal" } } })
+      yield* converge("sample")
+      const ir = yield* mustGetImageRepository("sample")
+      expect(ir.spec?.image?.visibility).toBe("public")
+      expect(ir.status?.message).toContain("unknown visibility 'internal'")
+      expect((yield* quay.calls).total).toBe(0)
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a repository deleted behind the operator's back is created again", () =>
+    Effect.gen(function*() {
+      yield* provisioned("sample")
+      const quay = yield* QuayInMemory.QuayControl
+      yield* quay.outOfBand.deleteRepository(`${namespace}/sample`)
+      yield* editImageRepository("sample", { spec: { image: { visibility: "private" } } })
+      yield* converge("sample")
+      const ir = yield* mustGetImageRepository("sample")
+      expect(ir.status?.state).toBe("ready")
+      expect(yield* repositoryVisibility("sample")).toBe("private")
+      expect(yield* secretGrants(ir, `${namespace}/sample`, "push")).toBe(true)
+    }).pipe(Effect.provide(world())))
+})
+
+describe("image name", () => {
+  it.effect("cannot change after creation: the change is reverted with a message and Quay is untouched", () =>
+    Effect.gen(function*() {
+      yield* provisioned("sample")
+      yield* editImageRepository("sample", { spec: { image: { name: "renamed" } } })
+      yield* converge("sample")
+      const ir = yield* mustGetImageRepository("sample")
+      expect(ir.spec?.image?.name).toBe(`${namespace}/sample`)
+      expect(ir.status?.message).toContain("Image repository name cannot be changed after creation")
+      expect(ir.status?.image?.url).toBe("quay.io/my-org/test-ns/sample")
+      expect((yield* quaySnapshot).repositories.map((r) => r.name)).toEqual([`${namespace}/sample`])
+    }).pipe(Effect.provide(world())))
+
+  it.effect("the same name written with or without the namespace prefix is no change", () =>
+    Effect.gen(function*() {
+      yield* provisioned("sample", { image: { name: "my-image" } })
+      yield* editImageRepository("sample", { spec: { image: { name: `${namespace}/my-image` } } })
+      yield* converge("sample")
+      const ir = yield* mustGetImageRepository("sample")
+      expect(ir.spec?.image?.name).toBe(`${namespace}/my-image`)
+      expect(ir.status?.message).toBeUndefined()
+    }).pipe(Effect.provide(world())))
+})
+
+describe("credentials", () => {
+  it.effect("regenerate-token: new token in the Secret, old one stops working, flag removed, timestamp moved", () =>
+    Effect.gen(function*() {
+      const before = yield* provisioned("sample")
+      const oldSecret = yield* getSecret("sample-image-push")
+      yield* TestClock.adjust("1 hour")
+      yield* editImageRepository("sample", { spec: { credentials: { "regenerate-token": true } } })
+      yield* converge("sample")
+      const ir = yield* mustGetImageRepository("sample")
+      expect(ir.spec?.credentials?.["regenerate-token"]).toBeUndefined()
+      expect(ir.status?.credentials?.generationTimestamp).toBe("1970-01-01T01:00:00Z")
+      expect(before.status?.credentials?.generationTimestamp).toBe("1970-01-01T00:00:00Z")
+      const newSecret = yield* getSecret("sample-image-push")
+      expect(newSecret?.data).not.toEqual(oldSecret?.data)
+      expect(yield* secretGrants(ir, `${namespace}/sample`, "push")).toBe(true)
+      // the old credentials no longer authenticate
+      const quay = yield* QuayInMemory.QuayControl
+      const oldAuth = JSON.parse(Buffer.from(oldSecret?.data?.[".dockerconfigjson"] ?? "", "base64").toString())
+      const [user, token] = Buffer.from(oldAuth.auths["quay.io/my-org/test-ns/sample"].auth, "base64").toString().split(":")
+      expect(yield* quay.authorize(user ?? "", Redacted.make(token ?? ""), `${namespace}/sample`, "push")).toBe(false)
+    }).pipe(Effect.provide(world())))
+
+  it.effect("regenerate-token re-creates a Secret that was deleted", () =>
+    Effect.gen(function*() {
+      yield* provisioned("sample")
+      const kube = yield* KubernetesInMemory.KubernetesControl
+      yield* kube.remove(Kinds.Secret, { namespace, name: "sample-image-push" })
+      yield* editImageRepository("sample", { spec: { credentials: { "regenerate-token": true } } })
+      yield* converge("sample")
+      const ir = yield* mustGetImageRepository("sample")
+      expect(yield* secretGrants(ir, `${namespace}/sample`, "push")).toBe(true)
+      expect(ir.spec?.credentials?.["regenerate-token"]).toBeUndefined()
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a deleted push Secret is restored with the current token, without rotating it", () =>
+    Effect.gen(function*() {
+      const ir = yield* provisioned("sample")
+      const before = yield* getSecret("sample-image-push")
+      const kube = yield* KubernetesInMemory.KubernetesControl
+      yield* kube.remove(Kinds.Secret, { namespace, name: "sample-image-push" })
+      yield* converge("sample")
+      const after = yield* getSecret("sample-image-push")
+      expect(after?.data).toEqual(before?.data)
+      expect(yield* secretGrants(ir, `${namespace}/sample`, "push")).toBe(true)
+      expect((yield* mustGetImageRepository("sample")).status?.credentials?.generationTimestamp).toBe(
+        ir.status?.credentials?.generationTimestamp
+      )
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a robot deleted behind the operator's back is re-created on regenerate-token, with its permission", () =>
+    Effect.gen(function*() {
+      const ir = yield* provisioned("sample")
+      const quay = yield* QuayInMemory.QuayControl
+      yield* quay.outOfBand.deleteRobot(ir.status?.credentials?.["push-robot-account"] ?? "")
+      yield* editImageRepository("sample", { spec: { credentials: { "regenerate-token": true } } })
+      yield* converge("sample")
+      expect(yield* secretGrants(yield* mustGetImageRepository("sample"), `${namespace}/sample`, "push")).toBe(true)
+    }).pipe(Effect.provide(world())))
+})
+
+describe("verify-linking", () => {
+  const component = { labels: { "appstudio.redhat.com/component": "comp", "appstudio.redhat.com/application": "app" } }
+  const serviceAccount = (secrets: ReadonlyArray<string>, imagePullSecrets: ReadonlyArray<string> = []) =>
+    Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
+      k.put(Kinds.ServiceAccount, {
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: "build-pipeline-comp", namespace },
+        secrets: secrets.map((name) => ({ name })),
+        imagePullSecrets: imagePullSecrets.map((name) => ({ name }))
+      })
+    )
+  const links = Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
+    k.getRaw(Kinds.ServiceAccount, { namespace, name: "build-pipeline-comp" })
+  ).pipe(
+    Effect.map((sa) => {
+      const raw = sa._tag === "Some" ? (sa.value as { secrets?: Array<{ name: string }>; imagePullSecrets?: Array<{ name: string }> }) : {}
+      return { secrets: (raw.secrets ?? []).map((r) => r.name), imagePullSecrets: (raw.imagePullSecrets ?? []).map((r) => r.name) }
+    })
+  )
+
+  it.effect("a Component's push Secret is linked once to its build pipeline ServiceAccount", () =>
+    Effect.gen(function*() {
+      yield* serviceAccount(["other"])
+      yield* provisioned("comp-ir", undefined, component)
+      expect(yield* links).toEqual({ secrets: ["other", "comp-ir-image-push"], imagePullSecrets: [] })
+    }).pipe(Effect.provide(world())))
+
+  it.effect("removes duplicate links and the imagePullSecrets entry, links a missing one, clears the flag", () =>
+    Effect.gen(function*() {
+      yield* serviceAccount([])
+      yield* provisioned("comp-ir", undefined, component)
+      yield* serviceAccount(["comp-ir-image-push", "other", "comp-ir-image-push"], ["comp-ir-image-push", "pull"])
+      yield* editImageRepository("comp-ir", { spec: { credentials: { "verify-linking": true } } })
+      yield* converge("comp-ir")
+      expect(yield* links).toEqual({ secrets: ["comp-ir-image-push", "other"], imagePullSecrets: ["pull"] })
+      expect((yield* mustGetImageRepository("comp-ir")).spec?.credentials?.["verify-linking"]).toBeUndefined()
+    }).pipe(Effect.provide(world())))
+
+  it.effect("unlinks a Secret that does not exist", () =>
+    Effect.gen(function*() {
+      yield* serviceAccount(["gone-image-push", "other"], ["gone-image-push"])
+      yield* verifySecretLinks(namespace, "build-pipeline-comp", "gone-image-push", false)
+      expect(yield* links).toEqual({ secrets: ["other"], imagePullSecrets: [] })
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a missing ServiceAccount is reported, retried, and linked once it exists", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("comp-ir", undefined, component)
+      const first = yield* Effect.either(reconcileImageRepository({ namespace, name: "comp-ir" }))
+      expect(first._tag).toBe("Left")
+      expect((yield* mustGetImageRepository("comp-ir")).status?.message).toContain("ServiceAccount 'build-pipeline-comp' does not exist yet")
+      yield* serviceAccount([])
+      yield* converge("comp-ir")
+      const ir = yield* mustGetImageRepository("comp-ir")
+      expect(ir.status?.state).toBe("ready")
+      expect(ir.status?.message).toBeUndefined()
+      expect(yield* links).toEqual({ secrets: ["comp-ir-image-push"], imagePullSecrets: [] })
+    }).pipe(Effect.provide(world())))
+})
