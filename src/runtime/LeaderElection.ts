@@ -1,0 +1,175 @@
+import { Clock, Data, Duration, Effect, Option, Random, Ref } from "effect"
+import type { ObjectRef } from "../domain/ObjectMeta.ts"
+import { Kubernetes } from "../services/Kubernetes.ts"
+import { type Lease, LeaseKind, type LeaseSpec, microTime } from "./Lease.ts"
+
+export interface LeaderElectionConfig {
+  /** Where the Lease lives. */
+  readonly lease: ObjectRef
+  /** This candidate's name in `holderIdentity` (the pod name). */
+  readonly identity: string
+  /** How long a Lease holds after its last renewal, as others observe it. */
+  readonly leaseDuration: Duration.DurationInput
+  /** The leader steps down when it could not renew for this long (shorter than leaseDuration). */
+  readonly renewDeadline: Duration.DurationInput
+  /** How often the leader renews and candidates retry. */
+  readonly retryPeriod: Duration.DurationInput
+}
+
+/** OpenShift's values for operators (more tolerant of apiserver restarts than client-go's 15/10/2 s). */
+export const defaultTimings = {
+  leaseDuration: Duration.seconds(137),
+  renewDeadline: Duration.seconds(107),
+  retryPeriod: Duration.seconds(26)
+} as const
+
+export class LeadershipLost extends Data.TaggedError("LeadershipLost")<{
+  readonly identity: string
+  readonly lease: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.identity} lost the lease ${this.lease}: ${this.reason}`
+  }
+}
+
+/** One attempt to take or keep the Lease. */
+type Attempt =
+  | { readonly _tag: "Held" }
+  | { readonly _tag: "HeldByOther"; readonly holder: string }
+  | { readonly _tag: "Failed"; readonly reason: string }
+
+const leaseName = (config: LeaderElectionConfig): string => `${config.lease.namespace}/${config.lease.name}`
+
+/**
+ * Campaigns for the Lease, then runs `work` while holding it (client-go's leaderelection, Lease lock):
+ * - a candidate takes the Lease when it is absent, released (empty holder), or has not changed for the
+ *   holder's leaseDuration by this candidate's own clock (no trust in other clocks);
+ * - the leader renews every retryPeriod; when it cannot renew for renewDeadline, or finds another holder,
+ *   `work` is interrupted and this fails with LeadershipLost;
+ * - every write carries the resourceVersion read, so of two candidates exactly one wins (the other gets a
+ *   Conflict and keeps waiting);
+ * - when `work` ends or is interrupted (graceful shutdown) the Lease is released, so a standby takes over
+ *   on its next retry instead of waiting for expiry.
+ */
+export const runAsLeader = <A, E, R>(
+  config: LeaderElectionConfig,
+  work: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | LeadershipLost, R | Kubernetes> =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    const leaseDurationMillis = Duration.toMillis(config.leaseDuration)
+    const renewDeadlineMillis = Duration.toMillis(config.renewDeadline)
+    const retryPeriod = Duration.decode(config.retryPeriod)
+    const name = leaseName(config)
+    // The last Lease content seen and when this process first saw it: expiry is judged on our clock.
+    const observed = yield* Ref.make<{ readonly record: string; readonly at: number } | undefined>(undefined)
+
+    const attempt: Effect.Effect<Attempt> = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const current = yield* kubernetes.get(LeaseKind, config.lease)
+      if (Option.isNone(current)) {
+        const lease: Lease = {
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
+          metadata: { name: config.lease.name, namespace: config.lease.namespace },
+          spec: {
+            holderIdentity: config.identity,
+            leaseDurationSeconds: Math.round(leaseDurationMillis / 1000),
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
+            leaseTransitions: 0
+          }
+        }
+        yield* kubernetes.create(LeaseKind, lease)
+        return { _tag: "Held" } as const
+      }
+      const lease = current.value
+      const spec: LeaseSpec = lease.spec ?? {}
+      const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.acquireTime, lease.metadata.resourceVersion])
+      const seen = yield* Ref.updateAndGet(observed, (o) => o !== undefined && o.record === record ? o : { record, at: now })
+      const holder = spec.holderIdentity ?? ""
+      const duration = (spec.leaseDurationSeconds ?? leaseDurationMillis / 1000) * 1000
+      if (holder !== "" && holder !== config.identity && (seen?.at ?? now) + duration > now) {
+        return { _tag: "HeldByOther", holder } as const
+      }
+      const takingOver = holder !== config.identity
+      yield* kubernetes.replace(LeaseKind, {
+        ...lease,
+        spec: {
+          ...spec,
+          holderIdentity: config.identity,
+          leaseDurationSeconds: Math.round(leaseDurationMillis / 1000),
+          acquireTime: takingOver ? microTime(now) : (spec.acquireTime ?? microTime(now)),
+          renewTime: microTime(now),
+          leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0)
+        }
+      })
+      return { _tag: "Held" } as const
+    }).pipe(
+      // A hung request must not outlast a retry period.
+      Effect.timeoutFail({ duration: retryPeriod, onTimeout: () => ({ message: "request timed out" }) }),
+      Effect.catchAll((e) => Effect.succeed({ _tag: "Failed", reason: e.message } as const)),
+      Effect.withSpan("LeaderElection.tryAcquireOrRenew", { attributes: { lease: name } })
+    )
+
+    const jitteredRetry = Effect.flatMap(
+      Random.next,
+      (r) => Effect.sleep(Duration.times(retryPeriod, 1 + 1.2 * r))
+    )
+
+    const acquire = Effect.gen(function*() {
+      while (true) {
+        const result = yield* attempt
+        if (result._tag === "Held") return
+        if (result._tag === "Failed") yield* Effect.logDebug(`acquiring lease ${name} failed: ${result.reason}`)
+        yield* jitteredRetry
+      }
+    })
+
+    const lose = (reason: string) =>
+      Effect.gen(function*() {
+        const lost = new LeadershipLost({ identity: config.identity, lease: name, reason })
+        yield* Effect.logError(lost.message)
+        return yield* lost
+      })
+
+    const renewLoop = Effect.gen(function*() {
+      let renewedAt = yield* Clock.currentTimeMillis
+      while (true) {
+        yield* Effect.sleep(retryPeriod)
+        const result = yield* attempt
+        const now = yield* Clock.currentTimeMillis
+        if (result._tag === "Held") {
+          renewedAt = now
+        } else if (result._tag === "HeldByOther") {
+          return yield* lose(`${result.holder} holds it`)
+        } else if (now - renewedAt >= renewDeadlineMillis) {
+          return yield* lose(`could not renew for ${Duration.format(Duration.millis(now - renewedAt))}: ${result.reason}`)
+        } else {
+          yield* Effect.logWarning(`renewing lease ${name} failed: ${result.reason}`)
+        }
+      }
+    })
+
+    const release = Effect.gen(function*() {
+      const current = yield* kubernetes.get(LeaseKind, config.lease)
+      if (Option.isNone(current) || current.value.spec?.holderIdentity !== config.identity) return
+      const now = yield* Clock.currentTimeMillis
+      const spec = current.value.spec
+      yield* kubernetes.replace(LeaseKind, {
+        ...current.value,
+        spec: { ...spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(now) }
+      })
+      yield* Effect.logInfo(`released lease ${name}`)
+    }).pipe(
+      // Runs as a finalizer (uninterruptible): only an interruptible body lets the timeout end it.
+      Effect.interruptible,
+      Effect.timeout(retryPeriod),
+      Effect.catchAll((e) => Effect.logWarning(`releasing lease ${name} failed: ${e.message}`))
+    )
+
+    yield* acquire
+    yield* Effect.logInfo(`${config.identity} became leader (lease ${name})`)
+    return yield* Effect.raceFirst(work, renewLoop).pipe(Effect.ensuring(release))
+  })
