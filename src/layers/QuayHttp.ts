@@ -4,19 +4,11 @@
  */
 import type { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { type Config, Effect, Either, Layer, Option, type Schedule, type Scope } from "effect"
+import { type Config, Effect, Either, Layer, type Schedule, type Scope } from "effect"
 import { readFile } from "node:fs/promises"
 import { rootCertificates } from "node:tls"
-import { Quay, type QuayRepository, type QuayRobot, type QuayRobotSummary, type RepositoryRole } from "../services/Quay.ts"
-import {
-  type QuayError,
-  QuayInvalidRequest,
-  QuayNotFound,
-  QuayPlanLimitExceeded,
-  QuayRepositoryAlreadyExists,
-  QuayRobotAlreadyExists,
-  QuayUnavailable
-} from "../services/QuayError.ts"
+import { Quay } from "../services/Quay.ts"
+import type { QuayError } from "../services/QuayError.ts"
 import type { ConfigError } from "effect/ConfigError"
 import {
   defaultApiUrl,
@@ -27,11 +19,9 @@ import {
   resolve,
   type ResolvedQuayHttpConfig
 } from "./quayHttp/config.ts"
-import { paths } from "./quayHttp/paths.ts"
-import { decode, isJsonNull, type QuayReply, says, unexpected } from "./quayHttp/reply.ts"
+import { makeQuayClient } from "./quayHttp/client.ts"
 import { defaultRetryPolicyOptions, makeRetryPolicy, quayRetryPolicy, type RetryPolicyOptions } from "./quayHttp/retryPolicy.ts"
-import { makeTransport, type QuayMethod, type QuayRequest } from "./quayHttp/transport.ts"
-import { PermissionMap, RepositoryBody, RepositoryPage, type RobotBody as RobotBodyType, RobotBody, RobotList } from "./quayHttp/wire.ts"
+import { makeTransport } from "./quayHttp/transport.ts"
 
 export {
   defaultApiUrl,
@@ -50,43 +40,6 @@ export interface QuayHttpOptions {
   readonly retryPolicy?: Schedule.Schedule<unknown, QuayError>
 }
 
-/** Repository list pages are 100 long; this bounds a listing at 100k repositories against a server that never stops paging. */
-const maxRepositoryPages = 1000
-
-/** Quay's exact texts for the 400s that carry meaning (see its data model and endpoint code). */
-const texts = {
-  repositoryExists: "Repository already exists",
-  robotExists: "Existing robot with name",
-  robotMissing: "Could not find robot",
-  noSuchGrant: "User does not have permission for repo",
-  unknownUser: "Invalid username"
-} as const
-
-/** `.` and `..` would be folded away by URL parsing and address another endpoint; Quay rejects such names anyway. */
-const checkNames = (...names: ReadonlyArray<string>): Effect.Effect<void, QuayInvalidRequest> =>
-  names.every((name) => name !== "" && name.split("/").every((part) => part !== "" && part !== "." && part !== ".."))
-    ? Effect.void
-    : Effect.fail(new QuayInvalidRequest({ status: 400, detail: `invalid name '${names.join("', '").slice(0, 200)}'` }))
-
-const toRepository = (body: RepositoryBody): QuayRepository => ({
-  namespace: body.namespace,
-  name: body.name,
-  visibility: body.is_public ? "public" : "private",
-  description: body.description
-})
-
-const shortNameOf = (fullName: string): string => {
-  const plus = fullName.indexOf("+")
-  return plus === -1 ? fullName : fullName.slice(plus + 1)
-}
-
-const toRobot = (body: RobotBodyType): QuayRobot => ({
-  name: body.name,
-  shortName: shortNameOf(body.name),
-  description: body.description ?? "",
-  token: body.token
-})
-
 /**
  * Builds the service on an `HttpClient` from the context. Scoped: the rate limiter's refill fiber lives in it.
  */
@@ -97,240 +50,7 @@ export const make = (
   Effect.gen(function*() {
     const resolved = yield* resolve(config)
     const transport = yield* makeTransport(resolved, options.retryPolicy ?? quayRetryPolicy)
-    const org = resolved.organization
-    const robotFullName = (shortName: string) => `${org}+${shortName}`
-    const repositoryResource = (name: string) => `repository '${org}/${name}'`
-    const robotResource = (shortName: string) => `robot account '${robotFullName(shortName)}'`
-    const organizationResource = `organization '${org}'`
-
-    /** Every operation is one span named after the contract method; the token is never an attribute. */
-    const call = <A>(
-      operation: string,
-      method: QuayMethod,
-      path: string,
-      f: (send: (request: Omit<QuayRequest, "method" | "path"> & Partial<QuayRequest>) => Effect.Effect<QuayReply, QuayError>) => Effect.Effect<A, QuayError>
-    ): Effect.Effect<A, QuayError> =>
-      f((request) => transport.send({ method, path, ...request })).pipe(
-        Effect.withSpan(`Quay.${operation}`, {
-          kind: "client",
-          attributes: { "http.request.method": method, "quay.path": path, "quay.organization": org }
-        })
-      )
-
-    const getRepository = (name: string) =>
-      checkNames(name).pipe(
-        Effect.zipRight(
-          call("getRepository", "GET", paths.repository(org, name), (send) =>
-            Effect.flatMap(send({ urlParams: { includeTags: "false" } }), (reply): Effect.Effect<Option.Option<QuayRepository>, QuayError> => {
-              if (reply.status === 200) return Effect.map(decode(RepositoryBody, reply), (body) => Option.some(toRepository(body)))
-              if (reply.status === 404) return Effect.succeedNone
-              return Effect.fail(unexpected(reply, repositoryResource(name)))
-            }))
-        )
-      )
-
-    const createRepository = (input: { readonly name: string; readonly visibility: "public" | "private"; readonly description: string }) =>
-      checkNames(input.name).pipe(
-        Effect.zipRight(
-          call("createRepository", "POST", paths.repositories, (send) =>
-            Effect.flatMap(
-              send({
-                body: { namespace: org, repository: input.name, visibility: input.visibility, description: input.description }
-              }),
-              (reply): Effect.Effect<void, QuayError> => {
-                if (reply.status === 200 || reply.status === 201) return Effect.void
-                if (reply.status === 400 && says(reply, texts.repositoryExists)) {
-                  return Effect.fail(new QuayRepositoryAlreadyExists({ repository: input.name }))
-                }
-                if (reply.status === 402) return Effect.fail(new QuayPlanLimitExceeded({ repository: input.name }))
-                return Effect.fail(unexpected(reply, repositoryResource(input.name)))
-              }
-            ))
-        )
-      )
-
-    const changeVisibility = (name: string, visibility: "public" | "private") =>
-      checkNames(name).pipe(
-        Effect.zipRight(
-          call("changeVisibility", "POST", paths.changeVisibility(org, name), (send) =>
-            Effect.flatMap(send({ body: { visibility } }), (reply): Effect.Effect<void, QuayError> => {
-              // Quay answers 200 with the body `null` when the repository does not exist.
-              if (reply.status === 200 && isJsonNull(reply)) {
-                return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
-              }
-              if (reply.status === 200) return Effect.void
-              if (reply.status === 402) return Effect.fail(new QuayPlanLimitExceeded({ repository: name }))
-              if (reply.status === 404) return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
-              return Effect.fail(unexpected(reply, repositoryResource(name)))
-            }))
-        )
-      )
-
-    const deleteRepository = (name: string) =>
-      checkNames(name).pipe(
-        Effect.zipRight(
-          call("deleteRepository", "DELETE", paths.repository(org, name), (send) =>
-            Effect.flatMap(send({}), (reply): Effect.Effect<void, QuayError> =>
-              reply.status === 204 || reply.status === 200 || reply.status === 404 ? Effect.void : Effect.fail(unexpected(reply, repositoryResource(name)))))
-        )
-      )
-
-    const listRepositories = () =>
-      call("listRepositories", "GET", paths.repositories, (send) =>
-        Effect.gen(function*() {
-          const repositories: Array<QuayRepository> = []
-          const seen = new Set<string>()
-          let nextPage: string | undefined = undefined
-          for (let page = 0; page < maxRepositoryPages; page++) {
-            const reply: QuayReply = yield* send({
-              urlParams: nextPage === undefined ? { namespace: org } : { namespace: org, next_page: nextPage }
-            })
-            if (reply.status !== 200) return yield* Effect.fail(unexpected(reply, organizationResource))
-            const body = yield* decode(RepositoryPage, reply)
-            for (const repository of body.repositories) {
-              if (repository.namespace === org) repositories.push(toRepository(repository))
-            }
-            const token = body.next_page ?? undefined
-            if (token === undefined || token === "") return repositories
-            if (seen.has(token)) {
-              return yield* Effect.fail(new QuayUnavailable({ status: 200, detail: "repository list paging repeats a page" }))
-            }
-            seen.add(token)
-            nextPage = token
-          }
-          return yield* Effect.fail(
-            new QuayUnavailable({ status: 200, detail: `repository list did not end within ${maxRepositoryPages} pages` })
-          )
-        }))
-
-    const getRobot = (shortName: string) =>
-      checkNames(shortName).pipe(
-        Effect.zipRight(
-          call("getRobot", "GET", paths.robot(org, shortName), (send) =>
-            Effect.flatMap(send({}), (reply): Effect.Effect<Option.Option<QuayRobot>, QuayError> => {
-              if (reply.status === 200) return Effect.map(decode(RobotBody, reply), (body) => Option.some(toRobot(body)))
-              // Quay's answer for an absent robot is a 400 with the data-model shape, never a 404.
-              if ((reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404) return Effect.succeedNone
-              return Effect.fail(unexpected(reply, robotResource(shortName)))
-            }))
-        )
-      )
-
-    const createRobot = (shortName: string, description: string) =>
-      checkNames(shortName).pipe(
-        Effect.zipRight(
-          call("createRobot", "PUT", paths.robot(org, shortName), (send) =>
-            Effect.flatMap(send({ body: { description } }), (reply): Effect.Effect<QuayRobot, QuayError> => {
-              if (reply.status === 200 || reply.status === 201) return Effect.map(decode(RobotBody, reply), toRobot)
-              if (reply.status === 400 && says(reply, texts.robotExists)) {
-                return Effect.fail(new QuayRobotAlreadyExists({ robot: robotFullName(shortName) }))
-              }
-              return Effect.fail(unexpected(reply, robotResource(shortName)))
-            }))
-        )
-      )
-
-    const regenerateRobotToken = (shortName: string) =>
-      checkNames(shortName).pipe(
-        Effect.zipRight(
-          call("regenerateRobotToken", "POST", paths.regenerateRobot(org, shortName), (send) =>
-            Effect.flatMap(send({}), (reply): Effect.Effect<QuayRobot, QuayError> => {
-              if (reply.status === 200) return Effect.map(decode(RobotBody, reply), toRobot)
-              if ((reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404) {
-                return Effect.fail(new QuayNotFound({ resource: robotResource(shortName) }))
-              }
-              return Effect.fail(unexpected(reply, robotResource(shortName)))
-            }))
-        )
-      )
-
-    const deleteRobot = (shortName: string) =>
-      checkNames(shortName).pipe(
-        Effect.zipRight(
-          call("deleteRobot", "DELETE", paths.robot(org, shortName), (send) =>
-            Effect.flatMap(send({}), (reply): Effect.Effect<void, QuayError> =>
-              reply.status === 204 || reply.status === 200 || reply.status === 404 ||
-                (reply.status === 400 && says(reply, texts.robotMissing))
-                ? Effect.void
-                : Effect.fail(unexpected(reply, robotResource(shortName)))))
-        )
-      )
-
-    const listRobots = () =>
-      // token=false: the list is for inventory; tokens are fetched one robot at a time when needed.
-      call("listRobots", "GET", paths.robots(org), (send) =>
-        Effect.flatMap(send({ urlParams: { token: "false" } }), (reply): Effect.Effect<ReadonlyArray<QuayRobotSummary>, QuayError> =>
-          reply.status === 200
-            ? Effect.map(decode(RobotList, reply), (body) =>
-              body.robots.map((robot) => ({
-                name: robot.name,
-                shortName: shortNameOf(robot.name),
-                description: robot.description ?? ""
-              })))
-            : Effect.fail(unexpected(reply, organizationResource))))
-
-    const setPermission = (repository: string, username: string, role: RepositoryRole) =>
-      checkNames(repository, username).pipe(
-        Effect.zipRight(
-          call("setPermission", "PUT", paths.userPermission(org, repository, username), (send) =>
-            Effect.flatMap(send({ body: { role } }), (reply): Effect.Effect<void, QuayError> => {
-              if (reply.status === 200 || reply.status === 201) return Effect.void
-              // The user or robot does not exist (e.g. a robot deleted behind the operator's back).
-              if (reply.status === 400 && says(reply, texts.unknownUser)) {
-                return Effect.fail(new QuayNotFound({ resource: `user or robot '${username}'` }))
-              }
-              return Effect.fail(unexpected(reply, repositoryResource(repository)))
-            }))
-        )
-      )
-
-    const deletePermission = (repository: string, username: string) =>
-      checkNames(repository, username).pipe(
-        Effect.zipRight(
-          call("deletePermission", "DELETE", paths.userPermission(org, repository, username), (send) =>
-            Effect.flatMap(send({}), (reply): Effect.Effect<void, QuayError> =>
-              reply.status === 204 || reply.status === 200 || reply.status === 404 ||
-                (reply.status === 400 && says(reply, texts.noSuchGrant))
-                ? Effect.void
-                : Effect.fail(unexpected(reply, repositoryResource(repository)))))
-        )
-      )
-
-    const listPermissions = (repository: string) =>
-      checkNames(repository).pipe(
-        Effect.zipRight(
-          call("listPermissions", "GET", paths.userPermissions(org, repository), (send) =>
-            Effect.flatMap(send({}), (reply): Effect.Effect<ReadonlyMap<string, RepositoryRole>, QuayError> => {
-              if (reply.status === 200) {
-                return Effect.map(
-                  decode(PermissionMap, reply),
-                  (body) => new Map(Object.entries(body.permissions).map(([name, permission]) => [name, permission.role]))
-                )
-              }
-              // Quay answers an absent repository with an empty map; a 404 from a proxy or other server means the same.
-              if (reply.status === 404) return Effect.succeed(new Map<string, RepositoryRole>())
-              return Effect.fail(unexpected(reply, repositoryResource(repository)))
-            }))
-        )
-      )
-
-    return Quay.of({
-      organization: org,
-      registryHost: resolved.registryHost,
-      getRepository,
-      createRepository,
-      changeVisibility,
-      deleteRepository,
-      listRepositories,
-      getRobot,
-      createRobot,
-      regenerateRobotToken,
-      deleteRobot,
-      listRobots,
-      setPermission,
-      deletePermission,
-      listPermissions
-    })
+    return makeQuayClient({ organization: resolved.organization, registryHost: resolved.registryHost, send: transport.send })
   })
 
 /** Node's HTTP client, trusting the system roots plus the extra CA bundle if one is configured. */

@@ -3,18 +3,7 @@ import { Clock, Duration, Effect, RateLimiter, Redacted, type Schedule, type Sco
 import { type QuayError, QuayUnavailable } from "../../services/QuayError.ts"
 import type { ResolvedQuayHttpConfig } from "./config.ts"
 import { commonFailure, type QuayReply, summarize } from "./reply.ts"
-
-export type QuayMethod = "GET" | "POST" | "PUT" | "DELETE"
-
-/** One call to Quay's API, relative to the API base URL. */
-export interface QuayRequest {
-  readonly method: QuayMethod
-  /** Already-encoded path below the API URL, starting with `/`. */
-  readonly path: string
-  readonly urlParams?: Readonly<Record<string, string>>
-  /** Sent as JSON. */
-  readonly body?: unknown
-}
+import type { QuayRequest } from "./request.ts"
 
 /**
  * Sends requests to Quay: one bearer token, a client-side token bucket (so the operator never causes a 429 storm),
