@@ -402,6 +402,11 @@ export class QuayModel {
     return response
   }
 
+  /** Counts a request answered in front of Quay (the proxy's rate limit), under its endpoint. */
+  recordProxyAnswer(method: string, path: string, status: number): void {
+    this.count(matchRoute(method, path).endpoint, String(status))
+  }
+
   private count(endpoint: string, status: string): void {
     const statuses = this.counts.get(endpoint) ?? new Map<string, number>()
     statuses.set(status, (statuses.get(status) ?? 0) + 1)
