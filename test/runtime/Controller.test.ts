@@ -1,0 +1,208 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Deferred, Duration, Effect, Exit, Option, Ref, Scope, TestClock } from "effect"
+import { type ObjectRef, refKey } from "../../src/domain/ObjectMeta.ts"
+import { Transient } from "../../src/domain/ReconcileError.ts"
+import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
+import * as Controller from "../../src/runtime/Controller.ts"
+import type { LeaderElectionConfig } from "../../src/runtime/LeaderElection.ts"
+import { done, requeueAfter } from "../../src/runtime/ReconcileResult.ts"
+import { Kubernetes } from "../../src/services/Kubernetes.ts"
+import { ImageRepository, Secret } from "../../src/services/ResourceKind.ts"
+import { eventually, imageRepository, managedSecret, settle } from "./support.ts"
+
+/** Records every reconcile: which key, and when on the (test) clock. */
+const makeRecorder = Effect.map(Ref.make<ReadonlyArray<{ readonly key: string; readonly at: number }>>([]), (log) => ({
+  record: (ref: ObjectRef) =>
+    Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(log, (l) => [...l, { key: refKey(ref), at }])),
+  keys: Effect.map(Ref.get(log), (l) => l.map((e) => e.key)),
+  timesOf: (key: string) => Effect.map(Ref.get(log), (l) => l.filter((e) => e.key === key).map((e) => e.at)),
+  count: (key: string) => Effect.map(Ref.get(log), (l) => l.filter((e) => e.key === key).length)
+}))
+
+const countIs = (count: Effect.Effect<number>, n: number) => Effect.map(count, (c) => c === n)
+
+describe("Controller", () => {
+  it.scoped("reconciles existing objects, then new ones and owners of changed Secrets", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      yield* control.put(ImageRepository, imageRepository("ns", "existing"))
+      const recorder = yield* makeRecorder
+      yield* Controller.run({ reconcile: (ref) => Effect.as(recorder.record(ref), done) })
+      yield* eventually(countIs(recorder.count("ns/existing"), 1))
+
+      yield* control.put(ImageRepository, imageRepository("ns", "created"))
+      yield* eventually(countIs(recorder.count("ns/created"), 1))
+
+      // Someone edits the operator's Secret: its owner is reconciled to put it back.
+      yield* control.put(Secret, managedSecret("ns", "created-pull", "created"))
+      yield* eventually(countIs(recorder.count("ns/created"), 2))
+      // A Secret that is not the operator's wakes nobody.
+      yield* control.put(Secret, managedSecret("ns", "foreign", "existing", false))
+      yield* settle
+      assert.strictEqual(yield* recorder.count("ns/existing"), 1)
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("reads watched kinds from the cache: a converged object costs no API call", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      const seen = yield* Ref.make<Option.Option<string>>(Option.none())
+      yield* Controller.run({
+        reconcile: (ref) =>
+          Effect.gen(function*() {
+            const kubernetes = yield* Kubernetes
+            const object = yield* kubernetes.get(ImageRepository, ref)
+            yield* Ref.set(seen, Option.map(object, (o) => o.metadata.name))
+            return done
+          })
+      })
+      yield* eventually(Effect.map(Ref.get(seen), Option.isSome))
+      const calls = yield* control.calls
+      assert.strictEqual(calls.byVerb.get, 0)
+      assert.strictEqual(calls.writes, 0)
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("retries a failing reconcile with growing backoff, and resets it after a success", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const recorder = yield* makeRecorder
+      const failuresLeft = yield* Ref.make(3)
+      yield* Controller.run({
+        backoff: { base: "1 second", cap: "1 minute" },
+        reconcile: (ref) =>
+          Effect.gen(function*() {
+            yield* recorder.record(ref)
+            const left = yield* Ref.getAndUpdate(failuresLeft, (n) => n - 1)
+            if (left > 0) return yield* new Transient({ reason: "QuayUnavailable", message: "quay answered 503" })
+            return done
+          })
+      })
+      yield* settle
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(countIs(recorder.count("ns/a"), 1))
+      for (let i = 0; i < 20; i++) {
+        yield* TestClock.adjust("500 millis")
+        yield* settle
+      }
+      const times = yield* recorder.timesOf("ns/a")
+      assert.strictEqual(times.length, 4)
+      const gaps = times.slice(1).map((t, i) => t - (times[i] ?? 0))
+      assert.deepStrictEqual(gaps, [1000, 2000, 4000])
+
+      // After the success, a new failure starts from the base delay again.
+      yield* Ref.set(failuresLeft, 1)
+      yield* control.patch(ImageRepository, { namespace: "ns", name: "a" }, { spec: { image: { name: "b" } } })
+      yield* eventually(countIs(recorder.count("ns/a"), 5))
+      yield* TestClock.adjust("1 second")
+      yield* eventually(countIs(recorder.count("ns/a"), 6))
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("waits at least the retryAfter an error carries", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const recorder = yield* makeRecorder
+      const failed = yield* Ref.make(false)
+      yield* Controller.run({
+        reconcile: (ref) =>
+          Effect.gen(function*() {
+            yield* recorder.record(ref)
+            if (yield* Ref.getAndSet(failed, true)) return done
+            return yield* new Transient({ reason: "Throttled", message: "quay 429", retryAfter: Duration.seconds(30) })
+          })
+      })
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(countIs(recorder.count("ns/a"), 1))
+      yield* TestClock.adjust("29 seconds")
+      yield* settle
+      assert.strictEqual(yield* recorder.count("ns/a"), 1)
+      yield* TestClock.adjust("1 second")
+      yield* eventually(countIs(recorder.count("ns/a"), 2))
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("honours requeueAfter", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const recorder = yield* makeRecorder
+      yield* Controller.run({
+        reconcile: (ref) => Effect.as(recorder.record(ref), requeueAfter(Duration.minutes(1)))
+      })
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(countIs(recorder.count("ns/a"), 1))
+      yield* TestClock.adjust("59 seconds")
+      yield* settle
+      assert.strictEqual(yield* recorder.count("ns/a"), 1)
+      yield* TestClock.adjust("1 second")
+      yield* eventually(countIs(recorder.count("ns/a"), 2))
+      yield* TestClock.adjust("1 minute")
+      yield* eventually(countIs(recorder.count("ns/a"), 3))
+      assert.deepStrictEqual(yield* recorder.timesOf("ns/a"), [0, 60_000, 120_000])
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.effect("shutdown lets the in-flight reconcile finish and starts no other", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const scope = yield* Scope.make()
+      const started = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const finished = yield* Ref.make<ReadonlyArray<string>>([])
+      yield* Controller.run({
+        workers: 1,
+        reconcile: (ref) =>
+          Effect.gen(function*() {
+            yield* Deferred.succeed(started, undefined)
+            yield* Deferred.await(release)
+            yield* Ref.update(finished, (f) => [...f, refKey(ref)])
+            return done
+          })
+      }).pipe(Scope.extend(scope))
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* Deferred.await(started)
+      yield* control.put(ImageRepository, imageRepository("ns", "b"))
+      yield* settle
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* settle
+      assert.isNull(closing.unsafePoll())
+      yield* Deferred.succeed(release, undefined)
+      yield* closing.await
+      assert.deepStrictEqual(yield* Ref.get(finished), ["ns/a"])
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("reconciles only while leading; a standby takes over when the leader shuts down", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      const recorder = yield* makeRecorder
+      const election = (identity: string): LeaderElectionConfig => ({
+        lease: { namespace: "operators", name: "image-repository-operator" },
+        identity,
+        leaseDuration: "15 seconds",
+        renewDeadline: "10 seconds",
+        retryPeriod: "2 seconds"
+      })
+      const reconcileAs = (who: string) => (ref: ObjectRef) =>
+        Effect.as(recorder.record({ namespace: who, name: ref.name }), done)
+      const scopeA = yield* Scope.make()
+      const a = yield* Controller.run({ reconcile: reconcileAs("a"), leaderElection: election("a") }).pipe(
+        Scope.extend(scopeA)
+      )
+      yield* eventually(a.active)
+      const b = yield* Controller.run({ reconcile: reconcileAs("b"), leaderElection: election("b") })
+      yield* eventually(countIs(recorder.count("a/a"), 1))
+      for (let i = 0; i < 10; i++) {
+        yield* TestClock.adjust("3 seconds")
+        yield* settle
+      }
+      assert.isFalse(yield* b.active)
+      assert.strictEqual(yield* recorder.count("b/a"), 0)
+
+      yield* Scope.close(scopeA, Exit.void)
+      assert.isFalse(yield* a.active)
+      for (let i = 0; i < 10 && !(yield* b.active); i++) {
+        yield* TestClock.adjust("1 second")
+        yield* settle
+      }
+      // Released, not expired: b leads within its retry period and reconciles everything.
+      assert.isTrue(yield* b.active)
+      yield* eventually(countIs(recorder.count("b/a"), 1))
+    }).pipe(Effect.provide(InMemory.layer)))
+})
