@@ -1,0 +1,33 @@
+/**
+ * image-repository-operator as a library: the reconcile programs, the service contracts they run against,
+ * and the live and in-memory layers that interpret them, for other Effect applications to embed.
+ */
+export * as DockerConfig from "./domain/DockerConfig.ts"
+export * as ImageRepository from "./domain/ImageRepository.ts"
+export * as PushSecret from "./domain/PushSecret.ts"
+export * as ReadyCondition from "./domain/ReadyCondition.ts"
+export * from "./domain/ReconcileError.ts"
+export * as RepositoryName from "./domain/RepositoryName.ts"
+export * as RobotName from "./domain/RobotName.ts"
+export * as ServiceAccountLinks from "./domain/ServiceAccountLinks.ts"
+
+export { cleanup } from "./programs/cleanup.ts"
+export { maintain } from "./programs/maintain.ts"
+export { provision } from "./programs/provision.ts"
+export { reconcileImageRepository } from "./programs/reconcileImageRepository.ts"
+export { linkSecret, unlinkSecret, verifySecretLinks } from "./programs/serviceAccountLinks.ts"
+
+export * from "./services/Kubernetes.ts"
+export * from "./services/KubernetesError.ts"
+export * from "./services/Quay.ts"
+export * from "./services/QuayError.ts"
+export * as ResourceKind from "./services/ResourceKind.ts"
+
+export * as KubernetesInMemory from "./layers/KubernetesInMemory.ts"
+export * as KubernetesLive from "./layers/KubernetesLive.ts"
+export * as QuayHttp from "./layers/QuayHttp.ts"
+export * as QuayInMemory from "./layers/QuayInMemory.ts"
+
+export * as Controller from "./runtime/Controller.ts"
+export type { ReconcileResult } from "./runtime/ReconcileResult.ts"
+export * as QuaySimulator from "./simulator/QuaySimulator.ts"
