@@ -14,6 +14,7 @@ import {
   LogLevel,
   Option,
   Redacted,
+  Schedule,
   type Scope,
   TestClock,
   Tracer
@@ -23,6 +24,7 @@ import type { AddressInfo } from "node:net"
 import * as QuayHttp from "../../src/layers/QuayHttp.ts"
 import { Quay } from "../../src/services/Quay.ts"
 import type { QuayError } from "../../src/services/QuayError.ts"
+import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
 
 const operatorToken = "op-token-7f3a9c1e5b2d"
 const robotToken = "ROBOTTOKEN0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGHI"
@@ -743,6 +745,28 @@ describe("QuayHttp timing (TestClock)", () => {
       yield* Fiber.joinAll(fibers)
       assert.strictEqual(server.requests.length, 5)
       assert.strictEqual(peak, 2)
+    }))
+})
+
+describe("QuayHttp against the simulator's nginx rate limit", () => {
+  it.scopedLive("with the default limits, a burst of calls never draws a 429 from quay.io's nginx (5 r/s, burst 25)", () =>
+    Effect.gen(function*() {
+      const simulator = yield* QuaySimulator.start({ organization: org, token: operatorToken, rateLimit: 5, rateLimitBurst: 25 })
+      // Default limits, and no retries: a 429 would surface as a failure instead of being hidden by a retry.
+      const quay = yield* Layer.build(
+        QuayHttp.layer({ apiUrl: simulator.apiUrl, organization: org, token: Redacted.make(operatorToken) }, {
+          retryPolicy: Schedule.stop
+        })
+      ).pipe(Effect.map(Context.get(Quay)))
+      const results = yield* Effect.forEach(
+        Array.from({ length: 35 }, (_, i) => `burst/r-${i}`),
+        (name) => Effect.either(quay.getRepository(name)),
+        { concurrency: "unbounded" }
+      )
+      assert.deepStrictEqual(results.filter((r) => r._tag === "Left"), [])
+      const statuses = Object.values(simulator.model.requestCounts().byEndpoint).flatMap((byStatus) => Object.keys(byStatus))
+      assert.notInclude(statuses, "429")
+      assert.strictEqual(simulator.model.requestCounts().total, 35)
     }))
 })
 
