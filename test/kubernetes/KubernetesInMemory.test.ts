@@ -116,6 +116,38 @@ describe("KubernetesInMemory", () => {
         yield* k8s.create(Secret, secret("a.b-c.d"))
       }).pipe(withStore))
 
+    it.effect("validates metadata like the apiserver: finalizer names, one controller owner", () =>
+      Effect.gen(function*() {
+        const { k8s } = yield* setup
+        const badFinalizer = yield* Effect.exit(k8s.create(Secret, secret("a", { finalizers: ["not a name"] })))
+        assert.strictEqual(errorTag(badFinalizer), "KubernetesInvalid")
+        const owner = { apiVersion: "v1", kind: "ConfigMap", name: "o", uid: "u1", controller: true }
+        const twoControllers = yield* Effect.exit(
+          k8s.create(Secret, secret("b", { ownerReferences: [owner, { ...owner, name: "p", uid: "u2" }] }))
+        )
+        assert.strictEqual(errorTag(twoControllers), "KubernetesInvalid")
+        const noUid = yield* Effect.exit(k8s.create(Secret, secret("c", { ownerReferences: [{ ...owner, uid: "" }] })))
+        assert.strictEqual(errorTag(noUid), "KubernetesInvalid")
+        const dockerConfig = yield* k8s.create(Secret, {
+          metadata: { name: "d", namespace: ns },
+          type: "kubernetes.io/dockerconfigjson",
+          data: { ".dockerconfigjson": Buffer.from("{\"auths\":{}}").toString("base64") }
+        })
+        assert.strictEqual(dockerConfig.type, "kubernetes.io/dockerconfigjson")
+        const missingKey = yield* Effect.exit(
+          k8s.create(Secret, { metadata: { name: "e", namespace: ns }, type: "kubernetes.io/dockerconfigjson" })
+        )
+        assert.strictEqual(errorTag(missingKey), "KubernetesInvalid")
+      }).pipe(withStore))
+
+    it.effect("an immutable Secret's data cannot change", () =>
+      Effect.gen(function*() {
+        const { control, k8s } = yield* setup
+        yield* control.put(Secret, { metadata: { name: "a", namespace: ns }, type: "Opaque", immutable: true, data: {} })
+        const exit = yield* Effect.exit(k8s.patch(Secret, { namespace: ns, name: "a" }, { data: { k: "dg==" } }))
+        assert.strictEqual(errorTag(exit), "KubernetesInvalid")
+      }).pipe(withStore))
+
     it.effect("leaves ImageRepository spec validation to the programs (no CRD schema here)", () =>
       Effect.gen(function*() {
         const { k8s } = yield* setup
@@ -139,13 +171,16 @@ describe("KubernetesInMemory", () => {
         assert.strictEqual(yield* control.resourceVersion, created.metadata.resourceVersion)
       }).pipe(withStore))
 
-    it.effect("PUT cannot change server-owned metadata", () =>
+    it.effect("PUT cannot change server-owned metadata; a different uid is invalid", () =>
       Effect.gen(function*() {
         const { k8s } = yield* setup
         const created = yield* k8s.create(Secret, secret("a"))
+        const otherUid = yield* Effect.exit(k8s.replace(Secret, { ...created, metadata: { ...created.metadata, uid: "other" } }))
+        assert.strictEqual(errorTag(otherUid), "KubernetesInvalid")
+        const { uid: _, ...withoutUid } = created.metadata
         const replaced = yield* k8s.replace(Secret, {
           ...created,
-          metadata: { ...created.metadata, uid: "other", creationTimestamp: "2000-01-01T00:00:00Z", generation: 9 },
+          metadata: { ...withoutUid, creationTimestamp: "2000-01-01T00:00:00Z", generation: 9 },
           data: { token: "b3RoZXI=" }
         })
         assert.strictEqual(replaced.metadata.uid, created.metadata.uid)
@@ -265,7 +300,9 @@ describe("KubernetesInMemory", () => {
         )
         const second = yield* k8s.create(ImageRepository, imageRepository("second"))
         const ref = { namespace: ns, name: "shared" }
-        yield* k8s.create(Secret, secret("shared", { ownerReferences: [ownedBy(first), ownedBy(second)] }))
+        yield* k8s.create(Secret, secret("shared", {
+          ownerReferences: [ownedBy(first), { ...ownedBy(second), controller: false }]
+        }))
 
         yield* k8s.delete(ImageRepository, { namespace: ns, name: "second" })
         assert.isTrue(Option.isSome(yield* k8s.get(Secret, ref)), "one owner is left")

@@ -204,6 +204,26 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
         )
       }))
 
+    it.scoped("the apiserver's own validation: label values, Secret data and type", () =>
+      Effect.gen(function*() {
+        const k8s = yield* Kubernetes
+        const namespace = yield* fresh
+        const invalid = <A>(effect: Effect.Effect<A, KubernetesError>) =>
+          Effect.map(Effect.exit(effect), (exit) => assert.strictEqual(errorTagOf(exit), "KubernetesInvalid"))
+        yield* invalid(k8s.create(Secret, secret(namespace, "long-label", { labels: { component: "x".repeat(64) } })))
+        yield* invalid(k8s.create(Secret, { ...secret(namespace, "not-base64"), data: { token: "not base64!" } }))
+        yield* invalid(
+          k8s.create(Secret, {
+            ...secret(namespace, "bad-docker-config"),
+            type: "kubernetes.io/dockerconfigjson",
+            data: { ".dockerconfigjson": Buffer.from("{not json").toString("base64") }
+          })
+        )
+        const plain = yield* k8s.create(Secret, { ...secret(namespace, "typed"), type: undefined })
+        assert.strictEqual(plain.type, "Opaque", "the type defaults to Opaque")
+        yield* invalid(k8s.patch(Secret, { namespace, name: "typed" }, { type: "kubernetes.io/dockerconfigjson" }))
+      }))
+
     it.scoped("replace is guarded by the resourceVersion it carries, and unconditional without one", () =>
       Effect.gen(function*() {
         const k8s = yield* Kubernetes

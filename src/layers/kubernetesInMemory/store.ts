@@ -8,6 +8,7 @@ import {
   KubernetesNotFound,
   KubernetesUnavailable
 } from "../../services/KubernetesError.ts"
+import { validate } from "./validation.ts"
 
 /**
  * The apiserver's storage and write semantics over encoded JSON objects, synchronous and free of effects so
@@ -95,6 +96,13 @@ const bodyOf = (kind: KindInfo, object: RawObject): MutableObject => {
   const { apiVersion: _a, kind: _k, metadata: _m, ...rest }: MutableObject = { ...object }
   if (kind.statusSubresource) delete rest["status"]
   return rest
+}
+
+/** The apiserver defaults an empty Secret type to Opaque when it decodes a request. */
+const defaultSecretType = (kind: KindInfo, object: MutableObject): void => {
+  if (kind.group === "" && kind.kind === "Secret" && (object["type"] === undefined || object["type"] === "")) {
+    object["type"] = "Opaque"
+  }
 }
 
 interface Entry {
@@ -302,6 +310,11 @@ export const makeStore = (options: StoreOptions): Store => {
     next["apiVersion"] = apiVersionOf(kind)
     next["kind"] = kind.kind
     const requested = subresource === "status" ? currentMeta : metaOf(candidate)
+    const requestedUid = stringField(requested, "uid")
+    if (requestedUid !== undefined && requestedUid !== "" && requestedUid !== stringField(currentMeta, "uid")) {
+      return Either.left(invalid(kind, name, "metadata.uid: Invalid value: field is immutable"))
+    }
+    defaultSecretType(kind, next)
     const meta: Meta = { ...clone(requested) }
     for (const field of ["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "resourceVersion"]) {
       if (currentMeta[field] === undefined) delete meta[field]
@@ -322,6 +335,8 @@ export const makeStore = (options: StoreOptions): Store => {
       meta["generation"] = (typeof generation === "number" ? generation : 0) + 1
     }
     if (deepEqual(current, next)) return Either.right(current)
+    const problem = validate(kind, next, current)
+    if (problem !== undefined) return Either.left(invalid(kind, name, problem))
     if (deleting && after.length === 0) {
       // The apiserver turns the update that empties the finalizers of a deleting object into its deletion.
       return Either.right(erase(kind, current))
@@ -375,6 +390,10 @@ export const makeStore = (options: StoreOptions): Store => {
       meta["uid"] = options.newUid()
       meta["creationTimestamp"] = options.now()
       meta["generation"] = 1
+      next["metadata"] = meta
+      defaultSecretType(kind, next)
+      const problem = validate(kind, next, undefined)
+      if (problem !== undefined) return Either.left(invalid(kind, ref.name, problem))
       const stored = stamp(next, meta)
       write(kind, "ADDED", stored)
       return Either.right(clone(stored))
