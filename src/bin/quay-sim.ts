@@ -7,11 +7,9 @@
  * Prints `listening on http://127.0.0.1:<port>` once it accepts connections. Bad flags: a message on stderr
  * and exit code 2.
  */
-import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Redacted } from "effect"
 import { parseArgs } from "node:util"
-import { isFaultKind, type FaultKind } from "../layers/quay/QuayFaults.ts"
-import * as QuaySimulator from "../simulator/QuaySimulator.ts"
+import { type FaultKind, isFaultKind } from "../layers/quay/QuayFaults.ts"
+import type { SimulatorOptions } from "../simulator/QuaySimulator.ts"
 
 const usage =
   "usage: quay-sim --port <p> --org <org> --token <token> [--plan free|paid] [--latency-ms <n>] " +
@@ -19,7 +17,7 @@ const usage =
 
 class UsageError extends Error {}
 
-const parseOptions = (argv: ReadonlyArray<string>): QuaySimulator.SimulatorOptions => {
+const parseOptions = (argv: ReadonlyArray<string>): SimulatorOptions => {
   let values: Record<string, string | undefined>
   try {
     values = parseArgs({
@@ -67,7 +65,7 @@ const parseOptions = (argv: ReadonlyArray<string>): QuaySimulator.SimulatorOptio
   return {
     port,
     organization: org,
-    token: Redacted.make(token),
+    token,
     ...(plan === undefined ? {} : { plan }),
     ...(latencyMs === undefined ? {} : { latencyMs }),
     ...(faultRate === undefined ? {} : { faultRate }),
@@ -76,14 +74,7 @@ const parseOptions = (argv: ReadonlyArray<string>): QuaySimulator.SimulatorOptio
   }
 }
 
-const main = (options: QuaySimulator.SimulatorOptions) =>
-  QuaySimulator.start(options).pipe(
-    Effect.tap((simulator) => Console.log(`listening on ${simulator.url}`)),
-    Effect.zipRight(Effect.never),
-    Effect.scoped
-  )
-
-let options: QuaySimulator.SimulatorOptions | undefined
+let options: SimulatorOptions | undefined
 try {
   options = parseOptions(process.argv.slice(2))
 } catch (error) {
@@ -91,4 +82,18 @@ try {
   process.stderr.write(`quay-sim: ${error.message}\n${usage}\n`)
   process.exitCode = 2
 }
-if (options !== undefined) NodeRuntime.runMain(main(options))
+if (options !== undefined) {
+  // Loaded only now, so that bad flags are reported without paying for loading Effect.
+  const [{ NodeRuntime }, { Console, Effect }, QuaySimulator] = await Promise.all([
+    import("@effect/platform-node"),
+    import("effect"),
+    import("../simulator/QuaySimulator.ts")
+  ])
+  NodeRuntime.runMain(
+    QuaySimulator.start(options).pipe(
+      Effect.tap((simulator) => Console.log(`listening on ${simulator.url}`)),
+      Effect.zipRight(Effect.never),
+      Effect.scoped
+    )
+  )
+}
