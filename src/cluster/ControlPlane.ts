@@ -1,0 +1,154 @@
+/**
+ * The project's local control plane (etcd + kube-apiserver + kube-controller-manager on 127.0.0.1), driven
+ * through scripts/cluster/*.sh. Used by `npm run cluster` and by the cluster tests' global setup.
+ */
+import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Data, Effect, Option } from "effect"
+
+export class ControlPlaneError extends Data.TaggedError("ControlPlaneError")<{
+  readonly reason: string
+}> {
+  override get message(): string {
+    return this.reason
+  }
+}
+
+/** The repository root: this file lives in src/cluster/. */
+export const projectRoot: string = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+
+export interface ControlPlaneOptions {
+  /** Where the cluster's state, logs and kubeconfig live (default `.local/cluster` in the project). */
+  readonly stateDir?: string
+  /** Receives progress lines (build steps, start-up milestones). */
+  readonly onProgress?: (line: string) => void
+}
+
+export interface RunningControlPlane {
+  readonly kubeconfig: string
+  readonly stateDir: string
+  /** False when a healthy control plane was already running and has been reused. */
+  readonly started: boolean
+}
+
+const stateDirOf = (options: ControlPlaneOptions): string =>
+  options.stateDir ?? Path.join(projectRoot, ".local", "cluster")
+
+const script = (name: string): string => Path.join(projectRoot, "scripts", "cluster", name)
+
+/** The build log sits next to (not inside) the state directory, which every start wipes. */
+export const buildLogPath = (options: ControlPlaneOptions = {}): string =>
+  Path.join(Path.dirname(stateDirOf(options)), "cluster-build.log")
+
+interface RunResult {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs a command to completion; stderr lines go to `onLine` (and to `logFile` when given) as they arrive. */
+const run = (
+  command: string,
+  args: ReadonlyArray<string>,
+  io: { readonly onLine?: (line: string) => void; readonly logFile?: string } = {}
+): Effect.Effect<RunResult, ControlPlaneError> =>
+  Effect.async<RunResult, ControlPlaneError>((resume) => {
+    const log = io.logFile === undefined ? undefined : Fs.createWriteStream(io.logFile, { flags: "w" })
+    const child = spawn(command, args, { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    let pending = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk
+      log?.write(chunk)
+    })
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk
+      log?.write(chunk)
+      pending += chunk
+      const lines = pending.split("\n")
+      pending = lines.pop() ?? ""
+      for (const line of lines) io.onLine?.(line)
+    })
+    child.on("error", (cause) => {
+      log?.end()
+      resume(Effect.fail(new ControlPlaneError({ reason: `could not run ${command}: ${cause.message}` })))
+    })
+    child.on("close", (code) => {
+      if (pending !== "") io.onLine?.(pending)
+      const done = () => resume(Effect.succeed({ code: code ?? 1, stdout, stderr }))
+      if (log === undefined) done()
+      else log.end(done)
+    })
+    return Effect.sync(() => {
+      child.kill("SIGTERM")
+    })
+  })
+
+/** The directory with etcd, kube-apiserver and kube-controller-manager; builds them (minutes) the first time. */
+export const ensureBinaries = (options: ControlPlaneOptions = {}): Effect.Effect<string, ControlPlaneError> =>
+  Effect.gen(function*() {
+    const logFile = buildLogPath(options)
+    Fs.mkdirSync(Path.dirname(logFile), { recursive: true })
+    const result = yield* run("bash", [script("build.sh")], {
+      logFile,
+      onLine: (line) => {
+        if (line.startsWith("cluster build:")) options.onProgress?.(line)
+      }
+    })
+    if (result.code !== 0) {
+      const noGo = result.stderr.includes("Go toolchain")
+      return yield* new ControlPlaneError({
+        reason: noGo
+          ? "cannot build the control plane: no Go toolchain (`go`) on the PATH. Install Go >= 1.25 and retry."
+          : `building the control plane binaries failed (exit ${result.code}); the full log is ${logFile}`
+      })
+    }
+    const binDir = result.stdout.trim().split("\n").pop() ?? ""
+    if (binDir === "") return yield* new ControlPlaneError({ reason: `build.sh printed no binary directory; see ${logFile}` })
+    return binDir
+  }).pipe(Effect.withSpan("ControlPlane.ensureBinaries"))
+
+/** The kubeconfig path when a healthy control plane runs in the state directory. */
+export const status = (options: ControlPlaneOptions = {}): Effect.Effect<Option.Option<string>, ControlPlaneError> =>
+  run("bash", [script("status.sh"), stateDirOf(options)]).pipe(
+    Effect.map((r) => (r.code === 0 ? Option.some(r.stdout.trim()) : Option.none())),
+    Effect.withSpan("ControlPlane.status")
+  )
+
+/** Why status reports the control plane as down (for `npm run cluster -- status`). */
+export const statusReason = (options: ControlPlaneOptions = {}): Effect.Effect<string, ControlPlaneError> =>
+  run("bash", [script("status.sh"), stateDirOf(options)]).pipe(
+    Effect.map((r) => (r.code === 0 ? `running; KUBECONFIG=${r.stdout.trim()}` : r.stderr.trim()))
+  )
+
+/** Starts the control plane unless a healthy one already runs there; builds the binaries first if missing. */
+export const up = (options: ControlPlaneOptions = {}): Effect.Effect<RunningControlPlane, ControlPlaneError> =>
+  Effect.gen(function*() {
+    const stateDir = stateDirOf(options)
+    const running = yield* status(options)
+    if (Option.isSome(running)) return { kubeconfig: running.value, stateDir, started: false }
+    const binDir = yield* ensureBinaries(options)
+    const result = yield* run("bash", [script("start.sh"), binDir, stateDir], {
+      ...(options.onProgress === undefined ? {} : { onLine: options.onProgress })
+    })
+    if (result.code !== 0) {
+      return yield* new ControlPlaneError({
+        reason: `starting the control plane failed: ${lastLine(result.stderr)} (component logs in ${stateDir})`
+      })
+    }
+    return { kubeconfig: result.stdout.trim().split("\n").pop() ?? "", stateDir, started: true }
+  }).pipe(Effect.withSpan("ControlPlane.up"))
+
+/** Stops the control plane and deletes its state (the component logs stay). */
+export const down = (options: ControlPlaneOptions = {}): Effect.Effect<void, ControlPlaneError> =>
+  run("bash", [script("stop.sh"), stateDirOf(options)]).pipe(
+    Effect.flatMap((r) =>
+      r.code === 0 ? Effect.void : Effect.fail(new ControlPlaneError({ reason: `stop failed: ${lastLine(r.stderr)}` }))
+    ),
+    Effect.withSpan("ControlPlane.down")
+  )
+
+const lastLine = (text: string): string => text.trim().split("\n").pop() ?? ""

@@ -1,0 +1,33 @@
+/**
+ * Brings the local control plane up once per test run and hands its kubeconfig to the tests
+ * (`inject("kubeconfig")`). A control plane that was already running is reused and left running; one this
+ * run started is stopped at the end. Failing to build or start it fails the run: never a silent skip.
+ */
+import { Effect } from "effect"
+import type { TestProject } from "vitest/node"
+import * as ControlPlane from "../../src/cluster/ControlPlane.ts"
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    readonly kubeconfig: string
+  }
+}
+
+/** A cold build of the binaries takes minutes; a hung one must still end. */
+const setupLimit = "45 minutes"
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const plane = await Effect.runPromise(
+    ControlPlane.up({ onProgress: (line) => process.stderr.write(`${line}\n`) }).pipe(
+      Effect.timeoutFail({
+        duration: setupLimit,
+        onTimeout: () => new ControlPlane.ControlPlaneError({ reason: `the control plane was not up within ${setupLimit}` })
+      }),
+      Effect.mapError((error) => new Error(`cluster tests need the local control plane: ${error.message}`))
+    )
+  )
+  project.provide("kubeconfig", plane.kubeconfig)
+  return async () => {
+    if (plane.started) await Effect.runPromise(ControlPlane.down())
+  }
+}
