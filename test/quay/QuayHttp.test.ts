@@ -670,6 +670,24 @@ describe("QuayHttp timing (TestClock)", () => {
       assert.strictEqual(server.requests.length, 2)
     }))
 
+  it.scoped("a Retry-After given as an HTTP date is waited out too", () =>
+    Effect.gen(function*() {
+      // TestClock starts at the epoch: this date is 20 s from "now".
+      const at = new Date(20_000).toUTCString()
+      const server = fakeServer((_, index) =>
+        Effect.succeed(index === 0 ? { status: 429, headers: { "retry-after": at }, body: "" } : repositoryOk)
+      )
+      const quay = yield* fakeQuay(server)
+      const fiber = yield* Effect.fork(quay.getRepository("t/a"))
+      yield* waitFor(() => server.requests.length === 1, "the first attempt")
+      yield* TestClock.adjust("19 seconds")
+      yield* settle
+      assert.strictEqual(server.requests.length, 1, "retried before the Retry-After date")
+      yield* TestClock.adjust("1 second")
+      assert.isTrue(Option.isSome(yield* Fiber.join(fiber)))
+      assert.strictEqual(server.requests.length, 2)
+    }))
+
   it.scoped("a Retry-After beyond a minute is left to the caller: no retry inside the layer", () =>
     Effect.gen(function*() {
       const server = fakeServer(() => Effect.succeed({ status: 429, headers: { "retry-after": "600" }, body: "" }))
