@@ -79,7 +79,7 @@ describe("Informer", () => {
       yield* informer.awaitSynced
       yield* settle
       // The watch drops; while it is away, more happens than the apiserver's history keeps.
-      yield* control.interruptWatches(new KubernetesUnavailable({ detail: "connection reset" }))
+      yield* control.endWatches(new KubernetesUnavailable({ detail: "connection reset" }))
       yield* settle
       yield* control.remove(ImageRepository, ref("ns", "goes"))
       yield* control.put(ImageRepository, imageRepository("ns", "new"))
@@ -128,6 +128,26 @@ describe("Informer", () => {
       const from = yield* Ref.get(watchedFrom)
       assert.deepStrictEqual(from.slice(0, 2), [listedAt, afterA])
       assert.strictEqual((yield* control.calls).byVerb.list, 1)
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("a watch the apiserver ends normally resumes where it left off, without relisting", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const log = yield* makeKeyLog
+      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey })
+      yield* informer.awaitSynced
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(log.has("ns/a"))
+      yield* control.endWatches()
+      yield* settle
+      yield* control.put(ImageRepository, imageRepository("ns", "b"))
+      yield* TestClock.adjust("1 minute")
+      yield* eventually(log.has("ns/b"))
+      const calls = yield* control.calls
+      assert.strictEqual(calls.byVerb.list, 1)
+      assert.strictEqual(calls.byVerb.watch, 2)
+      // Not re-delivered: the second watch started after ns/a.
+      assert.deepStrictEqual(yield* log.keys, ["ns/a", "ns/b"])
     }).pipe(Effect.provide(InMemory.layer)))
 
   it.scoped("resumes from a BOOKMARK's resourceVersion", () =>

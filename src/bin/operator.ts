@@ -1,0 +1,47 @@
+/**
+ * The operator: reconciles ImageRepositories against Quay until SIGTERM, then finishes the reconciles in
+ * flight, releases its Lease and exits.
+ *
+ * Configuration (environment): see src/runtime/OperatorConfig.ts (WATCH_NAMESPACE, WORKERS, RESYNC_PERIOD,
+ * LEADER_ELECTION, LEASE_NAMESPACE, POD_NAME, ...), the Quay layer (QUAY_API_URL, QUAY_ORG, QUAY_TOKEN, ...),
+ * and the apiserver connection (KUBECONFIG, else ~/.kube/config, else in-cluster), plus LOG_LEVEL.
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Config, ConfigError, Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import * as KubernetesLive from "../layers/KubernetesLive.ts"
+import * as QuayHttp from "../layers/QuayHttp.ts"
+import { reconcileImageRepository } from "../programs/reconcileImageRepository.ts"
+import * as Controller from "../runtime/Controller.ts"
+import * as OperatorConfig from "../runtime/OperatorConfig.ts"
+
+const main = Effect.gen(function*() {
+  // All of the operator's own settings first, so a missing one is reported before any connection is made.
+  const config = yield* OperatorConfig.load
+  const logLevel = yield* Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
+  const controller = Layer.scopedDiscard(
+    Controller.run({
+      reconcile: reconcileImageRepository,
+      workers: config.workers,
+      namespace: Option.getOrUndefined(config.watchNamespace),
+      resyncPeriod: config.resyncPeriod,
+      leaderElection: Option.getOrUndefined(config.leaderElection),
+      reconcileTimeout: "5 minutes"
+    })
+  )
+  const live = Layer.mergeAll(KubernetesLive.layerFromEnvironment(), QuayHttp.layerConfig)
+  return yield* Layer.launch(controller.pipe(Layer.provide(live))).pipe(Logger.withMinimumLogLevel(logLevel))
+})
+
+/** One line on stderr: what is wrong, without stack traces or configuration values. */
+const describe = (error: unknown): string => {
+  if (ConfigError.isConfigError(error)) return `configuration: ${String(error)}`
+  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
+    return error.message
+  }
+  return String(error)
+}
+
+main.pipe(
+  Effect.tapError((error) => Console.error(`image-repository-operator: ${describe(error)}`)),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)

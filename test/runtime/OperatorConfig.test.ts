@@ -1,0 +1,62 @@
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Either, Option } from "effect"
+import * as OperatorConfig from "../../src/runtime/OperatorConfig.ts"
+
+const loadWith = (env: Record<string, string>) =>
+  OperatorConfig.load.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))), Effect.either)
+
+describe("OperatorConfig", () => {
+  it.effect("defaults: all namespaces, 2 workers, 10 minute resync, leader election with OpenShift timings", () =>
+    Effect.gen(function*() {
+      const config = Either.getOrThrow(yield* loadWith({ POD_NAMESPACE: "operators", POD_NAME: "op-0" }))
+      assert.isTrue(Option.isNone(config.watchNamespace))
+      assert.strictEqual(config.workers, 2)
+      assert.strictEqual(Duration.toMinutes(config.resyncPeriod), 10)
+      const election = Option.getOrThrow(config.leaderElection)
+      assert.deepStrictEqual(election.lease, { namespace: "operators", name: "image-repository-operator" })
+      assert.strictEqual(election.identity, "op-0")
+      assert.strictEqual(Duration.toSeconds(election.leaseDuration), 137)
+      assert.strictEqual(Duration.toSeconds(election.renewDeadline), 107)
+      assert.strictEqual(Duration.toSeconds(election.retryPeriod), 26)
+    }))
+
+  it.effect("reads every setting", () =>
+    Effect.gen(function*() {
+      const config = Either.getOrThrow(
+        yield* loadWith({
+          WATCH_NAMESPACE: "team-a",
+          WORKERS: "8",
+          RESYNC_PERIOD: "30 seconds",
+          LEASE_NAMESPACE: "leases",
+          LEASE_NAME: "iro",
+          POD_NAME: "op-1",
+          LEASE_DURATION: "15 seconds",
+          RENEW_DEADLINE: "10 seconds",
+          RETRY_PERIOD: "2 seconds"
+        })
+      )
+      assert.deepStrictEqual(config.watchNamespace, Option.some("team-a"))
+      assert.strictEqual(config.workers, 8)
+      assert.strictEqual(Duration.toSeconds(config.resyncPeriod), 30)
+      const election = Option.getOrThrow(config.leaderElection)
+      assert.deepStrictEqual(election.lease, { namespace: "leases", name: "iro" })
+      assert.strictEqual(Duration.toSeconds(election.retryPeriod), 2)
+    }))
+
+  it.effect("needs no Lease settings when leader election is off", () =>
+    Effect.gen(function*() {
+      const config = Either.getOrThrow(yield* loadWith({ LEADER_ELECTION: "false", WATCH_NAMESPACE: "" }))
+      assert.isTrue(Option.isNone(config.leaderElection))
+      assert.isTrue(Option.isNone(config.watchNamespace))
+    }))
+
+  it.effect("refuses a missing Lease namespace, bad numbers and inconsistent timings", () =>
+    Effect.gen(function*() {
+      const missing = yield* loadWith({})
+      assert.isTrue(Either.isLeft(missing) && String(missing.left).includes("LEASE_NAMESPACE"))
+      const workers = yield* loadWith({ LEADER_ELECTION: "false", WORKERS: "0" })
+      assert.isTrue(Either.isLeft(workers) && String(workers.left).includes("WORKERS"))
+      const timings = yield* loadWith({ POD_NAMESPACE: "x", RENEW_DEADLINE: "200 seconds" })
+      assert.isTrue(Either.isLeft(timings) && String(timings.left).includes("RENEW_DEADLINE < LEASE_DURATION"))
+    }))
+})
