@@ -176,9 +176,12 @@ export const make = (
         const reply: QuayReply = {
           status: response.status,
           body: response.body,
-          summary: response.status >= 300 && response.status < 400 && location !== undefined
-            ? `Location ${location}`
-            : summarize(response.body, [Redacted.value(token)]),
+          // Only errors read the summary: computing it lazily keeps successful calls cheap.
+          get summary() {
+            return response.status >= 300 && response.status < 400 && location !== undefined
+              ? `Location ${location}`
+              : summarize(response.body, [Redacted.value(token)])
+          },
           retryAfterSeconds: undefined
         }
         const failure = commonFailure(reply)
@@ -192,7 +195,11 @@ export const make = (
     ): Effect.Effect<A, QuayError> =>
       countCall(name).pipe(
         Effect.zipRight(effect),
-        Effect.withSpan(`Quay.${name}`, { attributes: { "quay.organization": organization, ...attributes } })
+        Effect.withSpan(`Quay.${name}`, {
+          attributes: { "quay.organization": organization, ...attributes },
+          // A test double: where the span was opened is not worth a stack trace per call.
+          captureStackTrace: false
+        })
       )
 
     const robotFullName = (shortName: string) => `${organization}+${shortName}`
