@@ -19,7 +19,11 @@ import {
   TestClock,
   Tracer
 } from "effect"
+import * as Fs from "node:fs/promises"
 import * as Http from "node:http"
+import * as Https from "node:https"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import type { AddressInfo } from "node:net"
 import * as QuayHttp from "../../src/layers/QuayHttp.ts"
 import { Quay } from "../../src/services/Quay.ts"
@@ -41,20 +45,26 @@ interface Received {
   readonly body: string
 }
 
+interface PlainAnswer {
+  readonly status: number
+  readonly headers?: Readonly<Record<string, string>>
+  readonly body?: string
+}
+
 type Answer =
-  | { readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body?: string }
+  | PlainAnswer
   /** Streams `bytes` of JSON-ish filler without a Content-Length. */
   | { readonly status: number; readonly streamBytes: number }
   /** Never answers. */
   | "hang"
 
-const json = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): Answer => ({
+const json = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): PlainAnswer => ({
   status,
   headers: { "content-type": "application/json", ...headers },
   body: `${JSON.stringify(body)}\n`
 })
 
-const apiException = (status: number, detail: string, errorType = "invalid_request"): Answer =>
+const apiException = (status: number, detail: string, errorType = "invalid_request"): PlainAnswer =>
   json(status, {
     detail,
     error_message: detail,
@@ -64,7 +74,7 @@ const apiException = (status: number, detail: string, errorType = "invalid_reque
     status
   })
 
-const htmlPage = (status: number, title: string, headers: Readonly<Record<string, string>> = {}): Answer => ({
+const htmlPage = (status: number, title: string, headers: Readonly<Record<string, string>> = {}): PlainAnswer => ({
   status,
   headers: { "content-type": "text/html", ...headers },
   body: `<html>\r\n<head><title>${title}</title></head>\r\n<body><center><h1>${title}</h1></center><hr><center>nginx</center></body></html>\r\n`
@@ -788,6 +798,52 @@ describe("QuayHttp against the simulator's nginx rate limit", () => {
     }))
 })
 
+// A self-signed certificate for 127.0.0.1 (valid until 2126), made for this test only: a self-hosted Quay
+// whose CA the system does not trust.
+const testCaCertificate = `-----BEGIN CERTIFICATE-----
+MIIBlTCCATygAwIBAgIUEOuFN9idzr1M0jEmlhm0+MtZlREwCgYIKoZIzj0EAwIw
+FzEVMBMGA1UEAwwMcXVheS10ZXN0LWNhMCAXDTI2MTEyNDAzMDk0NFoYDzIxMjYx
+MDMxMDMwOTQ0WjAXMRUwEwYDVQQDDAxxdWF5LXRlc3QtY2EwWTATBgcqhkjOPQIB
+BggqhkjOPQMBBwNCAATQ0EIR4BnaV6wdHhoma3SQ2bNX8M3z1ZQu4U9XrnHQpvHR
+tUTQ8/zIdcBXFq1RrvR4gUAoKJpqy9+k/hOCGh0ro2QwYjAdBgNVHQ4EFgQUV0SY
+N6cj6OLQDR5jDTvY/wAE9sAwHwYDVR0jBBgwFoAUV0SYN6cj6OLQDR5jDTvY/wAE
+9sAwDwYDVR0RBAgwBocEfwAAATAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMC
+A0cAMEQCIBTK9dn25jO237BRwEN3Prh1Sqscc1EbqCqB9xS2ZBFBAiBGJqNbJKye
+mNCJ0X5kUeqln3E1JDKdIQ7+hz9pX21E+g==
+-----END CERTIFICATE-----`
+const testServerKey = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg9OyYHTiNTviuVtLh
+HY+LN2GfJPLQSVQfBY3bKzD0dcyhRANCAATQ0EIR4BnaV6wdHhoma3SQ2bNX8M3z
+1ZQu4U9XrnHQpvHRtUTQ8/zIdcBXFq1RrvR4gUAoKJpqy9+k/hOCGh0r
+-----END PRIVATE KEY-----`
+
+const httpsServer = (answer: PlainAnswer) =>
+  Effect.acquireRelease(
+    Effect.async<Https.Server>((resume) => {
+      const server = Https.createServer({ key: testServerKey, cert: testCaCertificate }, (_, res) => {
+        res.writeHead(answer.status, answer.headers ?? {})
+        res.end(answer.body ?? "")
+      })
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+    }),
+    (server) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(Effect.map((server) => `https://127.0.0.1:${(server.address() as AddressInfo).port}`))
+
+const tempFile = (name: string, content: string) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const dir = await Fs.mkdtemp(Path.join(Os.tmpdir(), "quay-ca-"))
+      const file = Path.join(dir, name)
+      await Fs.writeFile(file, content)
+      return file
+    }),
+    (file) => Effect.promise(() => Fs.rm(Path.dirname(file), { recursive: true, force: true }))
+  )
+
 describe("QuayHttp configuration", () => {
   it.effect("reads QUAY_* variables: trimmed, empty means unset, bare numbers are seconds", () =>
     Effect.gen(function*() {
@@ -824,6 +880,18 @@ describe("QuayHttp configuration", () => {
       assert.include(String(badTimeout), "QUAY_TIMEOUT")
       const missingToken = yield* Effect.flip(read({ QUAY_ORG: "acme" }))
       assert.include(String(missingToken), "QUAY_TOKEN")
+    }))
+
+  it.scopedLive("QUAY_ADDITIONAL_CA: a self-hosted Quay with a private CA is trusted only with the bundle", () =>
+    Effect.gen(function*() {
+      const url = yield* httpsServer(json(200, repositoryBody("t/a")))
+      const caPath = yield* tempFile("ca.pem", testCaCertificate)
+      const trusting = yield* liveQuay(url, { additionalCaPath: caPath })
+      assert.isTrue(Option.isSome(yield* trusting.getRepository("t/a")))
+      const untrusting = yield* liveQuay(url)
+      const error = yield* failure(untrusting.getRepository("t/a"))
+      assert.strictEqual(error._tag, "QuayUnavailable")
+      assert.match(error.message, /certificate/i)
     }))
 
   it.effect("an unreadable additional CA bundle fails the layer with a clear error", () =>
