@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { Context, Effect, Either, Layer, Option, PubSub, Random, Schema, Stream } from "effect"
+import { Context, Effect, Either, Layer, Option, ParseResult, PubSub, Random, Schema, Stream } from "effect"
 import type { ObjectMeta, ObjectRef } from "../domain/ObjectMeta.ts"
 import type { Kubernetes as KubernetesService, WatchEvent, WatchOptions } from "../services/Kubernetes.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
@@ -59,8 +59,11 @@ export interface KubernetesControl {
   readonly delete: (kind: KindInfo, ref: ObjectRef) => Effect.Effect<void, KubernetesError>
   /** The object vanishes at once, finalizers or not (etcd surgery); garbage collection still follows. */
   readonly remove: (kind: KindInfo, ref: ObjectRef) => Effect.Effect<void>
-  /** Ends every open watch with `error`, as an apiserver restart or a watch timeout would. */
-  readonly interruptWatches: (error: KubernetesError) => Effect.Effect<void>
+  /**
+   * Ends every open watch: normally without `error`, as the apiserver does when a watch times out, or
+   * failing with `error`, as a restart or a dropped connection would.
+   */
+  readonly endWatches: (error?: KubernetesError) => Effect.Effect<void>
 }
 
 export const KubernetesControl = Context.GenericTag<KubernetesControl>("image-repository-operator/KubernetesControl")
@@ -70,10 +73,11 @@ export interface Options {
   readonly historyLimit?: number
 }
 
-type Published = { readonly _tag: "Event"; readonly event: StoredEvent } | {
-  readonly _tag: "Interrupt"
-  readonly error: KubernetesError
-}
+/** What live watches receive: committed events, and the control's orders to end. */
+type Published =
+  | { readonly _tag: "Event"; readonly event: StoredEvent }
+  | { readonly _tag: "Fail"; readonly error: KubernetesError }
+  | { readonly _tag: "End" }
 
 /** RFC 3339 with seconds, as the apiserver writes timestamps. */
 const rfc3339 = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
@@ -101,6 +105,12 @@ const namespaceOf = (object: RawObject): string | undefined => {
   const namespace = (meta as { readonly namespace?: unknown }).namespace
   return typeof namespace === "string" ? namespace : undefined
 }
+
+/** Where a parse failed, without the values: a Secret's data must not reach an error message. */
+const failedPaths = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue._tag}`)
+    .join(", ")
 
 const nameOf = (object: { readonly metadata: { readonly name: string } }): string => object.metadata.name
 
@@ -171,14 +181,16 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
           new KubernetesInvalid({
             kind: kind.kind,
             name: String((object["metadata"] as { readonly name?: unknown } | undefined)?.name ?? ""),
-            detail: `stored object does not decode: ${e.message}`
+            detail: `stored object does not decode: ${failedPaths(e)}`
           })
         )
       )
 
     const encode = <A extends { readonly metadata: ObjectMeta }, I>(kind: ResourceKind<A, I>, object: A) =>
       Schema.encode(kind.schema)(object).pipe(
-        Effect.mapError((e) => new KubernetesInvalid({ kind: kind.kind, name: nameOf(object), detail: e.message })),
+        Effect.mapError((e) =>
+          new KubernetesInvalid({ kind: kind.kind, name: nameOf(object), detail: `does not encode: ${failedPaths(e)}` })
+        ),
         Effect.flatMap((encoded) =>
           typeof encoded === "object" && encoded !== null
             ? Effect.succeed(encoded as RawObject)
@@ -243,9 +255,8 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
               return undefined
             }
             const live = Stream.fromQueue(subscription).pipe(
-              Stream.mapEffect((message) =>
-                message._tag === "Interrupt" ? Effect.fail(message.error) : Effect.succeed(message.event)
-              )
+              Stream.takeWhile((message): message is Exclude<Published, { readonly _tag: "End" }> => message._tag !== "End"),
+              Stream.mapEffect((message) => message._tag === "Event" ? Effect.succeed(message.event) : Effect.fail(message.error))
             )
             return Stream.fromIterable(replay).pipe(
               Stream.concat(live),
@@ -369,7 +380,7 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
         Effect.flatMap(mutate(() => store.patch(kind, ref, patch, patchOptions?.subresource)), fromEither),
       delete: (kind, ref) => Effect.flatMap(mutate(() => store.delete(kind, ref, undefined)), fromEither),
       remove: (kind, ref) => mutate(() => store.remove(kind, ref)),
-      interruptWatches: (error) => PubSub.publish(published, { _tag: "Interrupt", error })
+      endWatches: (error) => PubSub.publish(published, error === undefined ? { _tag: "End" } : { _tag: "Fail", error })
     }
 
     return { kubernetes, control }

@@ -204,9 +204,12 @@ describe("KubernetesInMemory", () => {
     it.effect("a stored object that does not decode is reported as KubernetesInvalid, not a defect", () =>
       Effect.gen(function*() {
         const { control, k8s } = yield* setup
-        yield* control.put(Secret, { metadata: { name: "a", namespace: ns, labels: { x: 1 } } })
+        yield* control.put(Secret, { metadata: { name: "a", namespace: ns }, data: { token: 12345 } })
         const exit = yield* Effect.exit(k8s.get(Secret, { namespace: ns, name: "a" }))
-        assert.strictEqual(errorTag(exit), "KubernetesInvalid")
+        const error = failureOf(exit)
+        assert.strictEqual(error?._tag, "KubernetesInvalid")
+        assert.include(error?.message, "data.token")
+        assert.notInclude(error?.message, "12345", "values stay out of errors")
       }).pipe(withStore))
 
     it.effect("a merge patch that is not an object is refused", () =>
@@ -435,14 +438,17 @@ describe("KubernetesInMemory", () => {
         assert.deepStrictEqual(summary(secrets), ["ADDED child", "DELETED child"])
       }).pipe(withStore))
 
-    it.scoped("interruptWatches ends open watches with the given error", () =>
+    it.scoped("endWatches ends open watches, normally or with an error", () =>
       Effect.gen(function*() {
         const { control, k8s } = yield* setup
-        const fiber = yield* k8s.watch(Secret).pipe(Stream.runCollect, Effect.fork)
+        const ended = yield* k8s.watch(Secret).pipe(Stream.runCollect, Effect.fork)
         yield* settle
-        yield* control.interruptWatches(new KubernetesUnavailable({ status: 504, detail: "watch timed out" }))
-        const exit = yield* Fiber.await(fiber)
-        assert.strictEqual(errorTag(exit), "KubernetesUnavailable")
+        yield* control.endWatches()
+        assert.strictEqual(Chunk.size(yield* Fiber.join(ended)), 0)
+        const failed = yield* k8s.watch(Secret).pipe(Stream.runCollect, Effect.fork)
+        yield* settle
+        yield* control.endWatches(new KubernetesUnavailable({ status: 504, detail: "watch timed out" }))
+        assert.strictEqual(errorTag(yield* Fiber.await(failed)), "KubernetesUnavailable")
       }).pipe(withStore))
   })
 
