@@ -1,10 +1,17 @@
-import { Clock, Deferred, Duration, Effect, Either, HashMap, Option, Random, Ref, type Scope, Stream } from "effect"
+import { Clock, Data, Deferred, Duration, Effect, Either, HashMap, Option, Random, Ref, type Scope, Stream } from "effect"
 import { type ObjectMeta, type ObjectRef, refKey, refOf } from "../domain/ObjectMeta.ts"
 import { Kubernetes, type ListResult, type WatchEvent } from "../services/Kubernetes.ts"
 import type { ResourceKind } from "../services/ResourceKind.ts"
 import { defaultReconnectBackoff, type ReconnectBackoff, reconnectDelay } from "./Backoff.ts"
 
 type AnyObject = { readonly metadata: ObjectMeta }
+
+/** No event (not even a BOOKMARK) for too long: the connection is presumed dead. */
+export class WatchIdle extends Data.TaggedError("WatchIdle")<{ readonly idleTimeout: Duration.Duration }> {
+  override get message(): string {
+    return `no event for ${Duration.format(this.idleTimeout)}`
+  }
+}
 
 /** Identifies a kind across ResourceKind values: group, version and plural. */
 export const kindKeyOf = (kind: { readonly group: string; readonly version: string; readonly plural: string }): string =>
@@ -26,6 +33,11 @@ export interface InformerOptions<A extends AnyObject, I> {
   /** Re-delivers every stored object's keys this often (level-based safety net); none when absent. */
   readonly resyncPeriod?: Duration.DurationInput | undefined
   readonly reconnect?: ReconnectBackoff | undefined
+  /**
+   * A watch silent for this long is presumed dead (a half-open connection never ends on its own) and
+   * reopened from the last resourceVersion. Default 10 minutes, twice the apiserver's watch timeout.
+   */
+  readonly idleTimeout?: Duration.DurationInput | undefined
   /** A watch that lasted at least this long (or delivered events) resets the reconnect backoff. */
   readonly healthyWatch?: Duration.DurationInput | undefined
 }
@@ -61,6 +73,7 @@ export const make = <A extends AnyObject, I>(
     const { kind, labelSelector, namespace } = options
     const keysOf = options.keysOf ?? ((object: A) => [refOf(object.metadata)])
     const reconnect = options.reconnect ?? defaultReconnectBackoff
+    const idleTimeout = options.idleTimeout ?? Duration.minutes(10)
     const healthyMillis = Duration.toMillis(options.healthyWatch ?? Duration.seconds(10))
     const store = yield* Ref.make(HashMap.empty<string, A>())
     const lastVersion = yield* Ref.make(Option.none<string>())
@@ -129,6 +142,7 @@ export const make = <A extends AnyObject, I>(
           ...scopeOptions,
           ...(Option.isSome(from) ? { resourceVersion: from.value } : {})
         }).pipe(
+          Stream.timeoutFail(() => new WatchIdle({ idleTimeout: Duration.decode(idleTimeout) }), idleTimeout),
           Stream.runForEach((event) => Ref.set(sawEvent, true).pipe(Effect.andThen(apply(event)))),
           Effect.either
         )

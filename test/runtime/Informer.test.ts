@@ -150,6 +150,26 @@ describe("Informer", () => {
       assert.deepStrictEqual(yield* log.keys, ["ns/a", "ns/b"])
     }).pipe(Effect.provide(InMemory.layer)))
 
+  it.scoped("reopens a watch that stays silent past the idle timeout", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const log = yield* makeKeyLog
+      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey, idleTimeout: "1 minute" })
+      yield* informer.awaitSynced
+      yield* settle
+      yield* TestClock.adjust("59 seconds")
+      yield* settle
+      assert.strictEqual((yield* control.calls).byVerb.watch, 1)
+      // Silent for a minute: presumed dead, reopened after the reconnect backoff.
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      yield* TestClock.adjust("2 seconds")
+      yield* eventually(Effect.map(control.calls, (c) => c.byVerb.watch === 2))
+      assert.strictEqual((yield* control.calls).byVerb.list, 1)
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(log.has("ns/a"))
+    }).pipe(Effect.provide(InMemory.layer)))
+
   it.scoped("resumes from a BOOKMARK's resourceVersion", () =>
     Effect.gen(function*() {
       const real = yield* Kubernetes
