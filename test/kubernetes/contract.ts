@@ -204,7 +204,7 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
         )
       }))
 
-    it.scoped("the apiserver's own validation: label values, Secret data and type", () =>
+    it.scoped("the apiserver's own validation and defaulting: label values, Secret data, type and stringData", () =>
       Effect.gen(function*() {
         const k8s = yield* Kubernetes
         const namespace = yield* fresh
@@ -222,6 +222,8 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
         const plain = yield* k8s.create(Secret, { ...secret(namespace, "typed"), type: undefined })
         assert.strictEqual(plain.type, "Opaque", "the type defaults to Opaque")
         yield* invalid(k8s.patch(Secret, { namespace, name: "typed" }, { type: "kubernetes.io/dockerconfigjson" }))
+        const folded = yield* k8s.patch(Secret, { namespace, name: "typed" }, { stringData: { extra: "plain text" } })
+        assert.deepStrictEqual(folded.data, { token: "c2VjcmV0", extra: Buffer.from("plain text").toString("base64") })
       }))
 
     it.scoped("replace is guarded by the resourceVersion it carries, and unconditional without one", () =>

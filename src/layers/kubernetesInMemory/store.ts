@@ -98,11 +98,23 @@ const bodyOf = (kind: KindInfo, object: RawObject): MutableObject => {
   return rest
 }
 
-/** The apiserver defaults an empty Secret type to Opaque when it decodes a request. */
-const defaultSecretType = (kind: KindInfo, object: MutableObject): void => {
-  if (kind.group === "" && kind.kind === "Secret" && (object["type"] === undefined || object["type"] === "")) {
-    object["type"] = "Opaque"
+/**
+ * What the apiserver does to every Secret it decodes from a request: an empty type becomes Opaque, and
+ * write-only `stringData` is folded into `data` (base64), overriding keys of the same name.
+ */
+const normalizeSecret = (kind: KindInfo, object: MutableObject): void => {
+  if (kind.group !== "" || kind.kind !== "Secret") return
+  if (object["type"] === undefined || object["type"] === "") object["type"] = "Opaque"
+  const stringData = object["stringData"]
+  if (stringData === undefined) return
+  if (isRecord(stringData)) {
+    const data: MutableObject = isRecord(object["data"]) ? { ...object["data"] } : {}
+    for (const [key, value] of Object.entries(stringData)) {
+      if (typeof value === "string") data[key] = Buffer.from(value, "utf8").toString("base64")
+    }
+    object["data"] = data
   }
+  delete object["stringData"]
 }
 
 interface Entry {
@@ -314,7 +326,7 @@ export const makeStore = (options: StoreOptions): Store => {
     if (requestedUid !== undefined && requestedUid !== "" && requestedUid !== stringField(currentMeta, "uid")) {
       return Either.left(invalid(kind, name, "metadata.uid: Invalid value: field is immutable"))
     }
-    defaultSecretType(kind, next)
+    normalizeSecret(kind, next)
     const meta: Meta = { ...clone(requested) }
     for (const field of ["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "resourceVersion"]) {
       if (currentMeta[field] === undefined) delete meta[field]
@@ -391,7 +403,7 @@ export const makeStore = (options: StoreOptions): Store => {
       meta["creationTimestamp"] = options.now()
       meta["generation"] = 1
       next["metadata"] = meta
-      defaultSecretType(kind, next)
+      normalizeSecret(kind, next)
       const problem = validate(kind, next, undefined)
       if (problem !== undefined) return Either.left(invalid(kind, ref.name, problem))
       const stored = stamp(next, meta)
@@ -455,6 +467,7 @@ export const makeStore = (options: StoreOptions): Store => {
       if (ref.name === "") return Either.left(invalid(kind, "", "metadata.name: Required value"))
       const entry = lookup(kind, ref)
       const next: MutableObject = { ...clone(object), apiVersion: apiVersionOf(kind), kind: kind.kind }
+      normalizeSecret(kind, next)
       const meta: Meta = { ...clone(metaOf(object)) }
       if (entry === undefined) {
         meta["uid"] = stringField(meta, "uid") ?? options.newUid()
