@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Option, Redacted } from "effect"
+import { Effect, Exit, Option, Redacted, Tracer } from "effect"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { Quay } from "../../src/services/Quay.ts"
 
@@ -292,4 +292,64 @@ describe("QuayInMemory", () => {
       assert.isTrue(Option.isNone(yield* b.quay.getRepository("ns/only-a")))
       assert.strictEqual((yield* Effect.flip(b.quay.regenerateRobotToken("nope")))._tag, "QuayNotFound")
     }))
+
+  it.effect("names that URL handling would fold ('.', '..', empty segments) are refused before any request", () =>
+    Effect.gen(function*() {
+      const quay = yield* Quay
+      const control = yield* QuayInMemory.QuayControl
+      for (const name of ["ns/../other", "ns//x", "", "ns/."]) {
+        const error = yield* Effect.flip(quay.getRepository(name))
+        assert.strictEqual(error._tag, "QuayInvalidRequest", name)
+      }
+      assert.strictEqual((yield* Effect.flip(quay.deleteRobot("..")))._tag, "QuayInvalidRequest")
+      assert.strictEqual((yield* control.requests).total, 0)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("every operation runs in a span named Quay.<operation>, without tokens in attributes", () =>
+    Effect.gen(function*() {
+      const quay = yield* Quay
+      const base = yield* Effect.tracer
+      const spans: Array<{ name: string; attributes: string }> = []
+      const tracer = Tracer.make({
+        span: (name, parent, context, links, startTime, kind, options) => {
+          const span = base.span(name, parent, context, links, startTime, kind, options)
+          spans.push({ name, attributes: JSON.stringify(Object.fromEntries(span.attributes)) })
+          return span
+        },
+        context: (f, fiber) => base.context(f, fiber)
+      })
+      const robot = yield* Effect.gen(function*() {
+        yield* quay.createRepository({ name: "ns/s", visibility: "public", description: "" })
+        yield* quay.getRepository("ns/s")
+        yield* quay.changeVisibility("ns/s", "private")
+        yield* quay.listRepositories()
+        const created = yield* quay.createRobot("spanbot", "")
+        yield* quay.getRobot("spanbot")
+        const regenerated = yield* quay.regenerateRobotToken("spanbot")
+        yield* quay.listRobots()
+        yield* quay.setPermission("ns/s", created.name, "read")
+        yield* quay.listPermissions("ns/s")
+        yield* quay.deletePermission("ns/s", created.name)
+        yield* quay.deleteRobot("spanbot")
+        yield* quay.deleteRepository("ns/s")
+        return [created, regenerated]
+      }).pipe(Effect.withTracer(tracer))
+      assert.deepStrictEqual(spans.map((s) => s.name), [
+        "Quay.createRepository",
+        "Quay.getRepository",
+        "Quay.changeVisibility",
+        "Quay.listRepositories",
+        "Quay.createRobot",
+        "Quay.getRobot",
+        "Quay.regenerateRobotToken",
+        "Quay.listRobots",
+        "Quay.setPermission",
+        "Quay.listPermissions",
+        "Quay.deletePermission",
+        "Quay.deleteRobot",
+        "Quay.deleteRepository"
+      ])
+      const attributes = spans.map((s) => s.attributes).join("\n")
+      for (const r of robot) assert.notInclude(attributes, Redacted.value(r.token))
+    }).pipe(Effect.provide(world)))
 })

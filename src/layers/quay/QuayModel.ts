@@ -436,11 +436,11 @@ export class QuayModel {
     if (caller === undefined && method !== "GET" && method !== "HEAD") return Wire.csrfRejected
     const host = request.host ?? this.hostname
     const query = request.query ?? new URLSearchParams()
-    const context: Context = { request, host, caller, query, params: match.params }
+    const context: RequestContext = { request, host, caller, query, params: match.params }
     return this.route(match.route, context)
   }
 
-  private route(route: RouteName, c: Context): QuayAnswer {
+  private route(route: RouteName, c: RequestContext): QuayAnswer {
     switch (route) {
       case "listRepositories":
         return this.listRepositories(c)
@@ -515,7 +515,7 @@ export class QuayModel {
     return best === undefined ? undefined : minRole(best, cap)
   }
 
-  private refuse(c: Context): QuayAnswer {
+  private refuse(c: RequestContext): QuayAnswer {
     return Wire.unauthorized(c.host, c.caller !== undefined)
   }
 
@@ -558,7 +558,7 @@ export class QuayModel {
 
   // --- repositories (endpoints/api/repository.py) ---
 
-  private listRepositories(c: Context): QuayAnswer {
+  private listRepositories(c: RequestContext): QuayAnswer {
     const namespace = c.query.get("namespace")
     const starred = truthy(c.query.get("starred"), false)
     const includePublic = truthy(c.query.get("public"), false)
@@ -594,7 +594,7 @@ export class QuayModel {
     })
   }
 
-  private createRepository(c: Context): QuayAnswer {
+  private createRepository(c: RequestContext): QuayAnswer {
     const body = requiredBody(c.request, c.host, newRepoSchema)
     if (body._tag === "Rejected") return body.answer
     const caller = c.caller
@@ -616,7 +616,7 @@ export class QuayModel {
     return Wire.json(201, { namespace, name, kind })
   }
 
-  private getRepository(c: Context): QuayAnswer {
+  private getRepository(c: RequestContext): QuayAnswer {
     const { namespace, name } = splitRepository(c.params[0] ?? "")
     const role = this.repoRole(c.caller, namespace, name)
     const repo = this.repositories.get(`${namespace}/${name}`)
@@ -643,7 +643,7 @@ export class QuayModel {
     })
   }
 
-  private updateRepository(c: Context): QuayAnswer {
+  private updateRepository(c: RequestContext): QuayAnswer {
     const { namespace, name } = splitRepository(c.params[0] ?? "")
     if (!atLeast(this.repoRole(c.caller, namespace, name), "write")) return this.refuse(c)
     const body = requiredBody(c.request, c.host, repoUpdateSchema)
@@ -654,7 +654,7 @@ export class QuayModel {
     return Wire.json(200, { success: true })
   }
 
-  private deleteRepository(c: Context): QuayAnswer {
+  private deleteRepository(c: RequestContext): QuayAnswer {
     const { namespace, name } = splitRepository(c.params[0] ?? "")
     if (!atLeast(this.repoRole(c.caller, namespace, name), "admin")) return this.refuse(c)
     // Marked for deletion: the name is free at once, and an absent repository is also a 204.
@@ -662,7 +662,7 @@ export class QuayModel {
     return Wire.empty(204)
   }
 
-  private changeVisibility(c: Context): QuayAnswer {
+  private changeVisibility(c: RequestContext): QuayAnswer {
     const { namespace, name } = splitRepository(c.params[0] ?? "")
     if (!atLeast(this.repoRole(c.caller, namespace, name), "admin")) return this.refuse(c)
     const body = requiredBody(c.request, c.host, changeVisibilitySchema)
@@ -678,7 +678,7 @@ export class QuayModel {
 
   // --- repository permissions (endpoints/api/permission.py) ---
 
-  private redirectToSlash(c: Context): QuayAnswer {
+  private redirectToSlash(c: RequestContext): QuayAnswer {
     const query = c.query.toString()
     const location = `http://${c.request.host ?? this.hostname}${c.request.path}/${query === "" ? "" : `?${query}`}`
     return Wire.permanentRedirect(location)
@@ -697,7 +697,7 @@ export class QuayModel {
     }
   }
 
-  private listPermissions(c: Context): QuayAnswer {
+  private listPermissions(c: RequestContext): QuayAnswer {
     const { namespace, name } = splitRepository(c.params[0] ?? "")
     if (!atLeast(this.repoRole(c.caller, namespace, name), "admin")) return this.refuse(c)
     const repo = this.repositories.get(`${namespace}/${name}`)
@@ -707,7 +707,7 @@ export class QuayModel {
     return Wire.json(200, { permissions })
   }
 
-  private getPermission(c: Context): QuayAnswer {
+  private getPermission(c: RequestContext): QuayAnswer {
     const { namespace, name } = splitRepository(c.params[0] ?? "")
     const username = c.params[1] ?? ""
     if (!atLeast(this.repoRole(c.caller, namespace, name), "admin")) return this.refuse(c)
@@ -716,7 +716,7 @@ export class QuayModel {
     return Wire.json(200, this.permissionView(namespace, username, role))
   }
 
-  private setPermission(c: Context): QuayAnswer {
+  private setPermission(c: RequestContext): QuayAnswer {
     const { namespace, name } = splitRepository(c.params[0] ?? "")
     const username = c.params[1] ?? ""
     if (!atLeast(this.repoRole(c.caller, namespace, name), "admin")) return this.refuse(c)
@@ -738,7 +738,7 @@ export class QuayModel {
     return Wire.json(200, this.permissionView(namespace, username, role))
   }
 
-  private deletePermission(c: Context): QuayAnswer {
+  private deletePermission(c: RequestContext): QuayAnswer {
     const { namespace, name } = splitRepository(c.params[0] ?? "")
     const username = c.params[1] ?? ""
     if (!atLeast(this.repoRole(c.caller, namespace, name), "admin")) return this.refuse(c)
@@ -763,7 +763,7 @@ export class QuayModel {
     }
   }
 
-  private listRobots(c: Context): QuayAnswer {
+  private listRobots(c: RequestContext): QuayAnswer {
     const org = c.params[0] ?? ""
     const role = this.orgRole(c.caller, org)
     if (role === undefined) return this.refuse(c)
@@ -792,7 +792,7 @@ export class QuayModel {
     return Wire.json(200, { robots })
   }
 
-  private getRobot(c: Context): QuayAnswer {
+  private getRobot(c: RequestContext): QuayAnswer {
     const [org = "", shortName = ""] = c.params
     if (this.orgRole(c.caller, org) !== "admin") return this.refuse(c)
     const robot = this.robots.get(`${org}+${shortName}`)
@@ -800,7 +800,7 @@ export class QuayModel {
     return Wire.json(200, { ...this.robotView(robot, true), unstructured_metadata: robot.metadata ?? {} })
   }
 
-  private createRobot(c: Context): QuayAnswer {
+  private createRobot(c: RequestContext): QuayAnswer {
     const [org = "", shortName = ""] = c.params
     const body = optionalBody(c.request, c.host, createRobotSchema)
     if (body._tag === "Rejected") return body.answer
@@ -827,7 +827,7 @@ export class QuayModel {
     return Wire.json(201, { ...this.robotView(robot, true), unstructured_metadata: robot.metadata })
   }
 
-  private deleteRobot(c: Context): QuayAnswer {
+  private deleteRobot(c: RequestContext): QuayAnswer {
     const [org = "", shortName = ""] = c.params
     if (this.orgRole(c.caller, org) !== "admin") return this.refuse(c)
     const full = `${org}+${shortName}`
@@ -836,7 +836,7 @@ export class QuayModel {
     return Wire.empty(204)
   }
 
-  private regenerateRobot(c: Context): QuayAnswer {
+  private regenerateRobot(c: RequestContext): QuayAnswer {
     const [org = "", shortName = ""] = c.params
     if (this.orgRole(c.caller, org) !== "admin") return this.refuse(c)
     const robot = this.robots.get(`${org}+${shortName}`)
@@ -846,7 +846,7 @@ export class QuayModel {
   }
 }
 
-interface Context {
+interface RequestContext {
   readonly request: QuayRequest
   readonly host: string
   readonly caller: Caller | undefined
