@@ -49,6 +49,8 @@ interface Repository {
   visibility: "public" | "private"
   description: string | null
   readonly kind: string
+  /** Deleted repositories leave the map at once (their name is free again), so only NORMAL is ever seen. */
+  readonly state: "NORMAL"
   readonly statusToken: string
   /** Explicit grants: user or robot full name → role. */
   readonly grants: Map<string, Role>
@@ -544,6 +546,7 @@ export class QuayModel {
       visibility,
       description,
       kind,
+      state: "NORMAL",
       statusToken: randomBytes(16).toString("hex"),
       grants: new Map([[owner, "admin"]])
     }
@@ -582,7 +585,7 @@ export class QuayModel {
       description: r.description,
       is_public: r.visibility === "public",
       kind: r.kind,
-      state: "NORMAL",
+      state: r.state,
       ...(withLastModified ? { last_modified: null } : {}),
       ...(withPopularity ? { popularity: 0.0 } : {}),
       ...(c.caller !== undefined ? { is_starred: false } : {})
@@ -635,7 +638,7 @@ export class QuayModel {
       trust_enabled: false,
       tag_expiration_s: 1209600,
       is_free_account: org?.plan === "free",
-      state: "NORMAL",
+      state: repo.state,
       can_write: atLeast(role, "write"),
       can_admin: atLeast(role, "admin"),
       ...(truthy(c.query.get("includeTags"), true) ? { tags: {} } : {}),
