@@ -1,48 +1,105 @@
-import { Effect, Layer, Option, Schema } from "effect"
-import type { ObjectMeta, ObjectRef } from "../domain/ObjectMeta.ts"
+import { Clock, Duration, Effect, HashMap, Layer, Option, Ref, Schema } from "effect"
+import { type ObjectMeta, type ObjectRef, refKey, refOf } from "../domain/ObjectMeta.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import type { ResourceKind } from "../services/ResourceKind.ts"
 import { type Informer, kindKeyOf } from "./Informer.ts"
 
 type AnyObject = { readonly metadata: ObjectMeta }
+type KindKey = { readonly group: string; readonly version: string; readonly plural: string }
+
+export interface CachedKubernetesOptions {
+  /** How long an object this client wrote shadows an informer that has not caught up. Default 1 minute. */
+  readonly writeShadow?: Duration.DurationInput
+}
 
 /**
  * Serves `get` from a synced informer's store when one watches the kind and the object's namespace, so a
  * converged object costs no API call at all; everything else goes to the apiserver.
  *
- * Reads may lag the apiserver by a watch event, as controller-runtime's cached client does; writes stay
- * guarded by resourceVersion, so acting on a stale read ends in a Conflict and a retry, never a lost update.
+ * Reads may lag the apiserver by a watch event, as controller-runtime's cached client does, with one
+ * exception: what this client itself wrote is read back until the informer has caught up with it
+ * (read-your-writes). Without that, a reconcile queued again while the previous one ran would start from
+ * the store as it was before that run's own writes and redo them. Writes stay guarded by resourceVersion,
+ * so acting on a stale read ends in a Conflict and a retry, never a lost update.
  * A label-selected informer only knows the objects that carry its labels: a miss there asks the apiserver.
  */
-export const make = (underlying: Kubernetes, informers: ReadonlyArray<Informer<AnyObject>>): Kubernetes => {
-  const byKind = new Map<string, Array<Informer<AnyObject>>>()
-  for (const informer of informers) {
-    const key = kindKeyOf(informer.kind)
-    byKind.set(key, [...(byKind.get(key) ?? []), informer])
-  }
+export const make = (
+  underlying: Kubernetes,
+  informers: ReadonlyArray<Informer<AnyObject>>,
+  options: CachedKubernetesOptions = {}
+): Effect.Effect<Kubernetes> =>
+  Effect.gen(function*() {
+    const shadowMillis = Duration.toMillis(options.writeShadow ?? Duration.minutes(1))
+    const byKind = new Map<string, Array<Informer<AnyObject>>>()
+    for (const informer of informers) {
+      const key = kindKeyOf(informer.kind)
+      byKind.set(key, [...(byKind.get(key) ?? []), informer])
+    }
+    const written = yield* Ref.make(HashMap.empty<string, { readonly object: AnyObject; readonly at: number }>())
+    const writtenKey = (kind: KindKey, ref: ObjectRef) => `${kindKeyOf(kind)} ${refKey(ref)}`
 
-  const covering = (kind: { readonly group: string; readonly version: string; readonly plural: string }, ref: ObjectRef) =>
-    (byKind.get(kindKeyOf(kind)) ?? []).filter((i) => i.namespace === undefined || i.namespace === ref.namespace)
+    const covering = (kind: KindKey, ref: ObjectRef) =>
+      (byKind.get(kindKeyOf(kind)) ?? []).filter((i) => i.namespace === undefined || i.namespace === ref.namespace)
 
-  return {
-    ...underlying,
-    get: <A extends AnyObject, I>(kind: ResourceKind<A, I>, ref: ObjectRef) =>
+    const remember = (kind: KindKey) => (object: AnyObject): Effect.Effect<void> =>
+      byKind.has(kindKeyOf(kind))
+        ? Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          Ref.update(written, (w) => HashMap.set(w, writtenKey(kind, refOf(object.metadata)), { object, at })))
+        : Effect.void
+
+    /** The store's object, unless this client wrote a newer one the store has not seen yet. */
+    const freshest = (kind: KindKey, ref: ObjectRef, cached: Option.Option<AnyObject>) =>
       Effect.gen(function*() {
-        const is = Schema.is(kind.schema)
-        let authoritative = false
-        for (const informer of covering(kind, ref)) {
-          if (!(yield* informer.synced)) continue
-          const cached = yield* informer.get(ref)
-          // The store holds objects decoded with this kind's schema; the guard only narrows the type.
-          if (Option.isSome(cached) && is(cached.value)) return Option.some(cached.value)
-          if (informer.labelSelector === undefined) authoritative = true
+        const key = writtenKey(kind, ref)
+        const mine = HashMap.get(yield* Ref.get(written), key)
+        if (Option.isNone(mine)) return cached
+        const now = yield* Clock.currentTimeMillis
+        const caughtUp = Option.isSome(cached) &&
+          isAtLeast(cached.value.metadata.resourceVersion, mine.value.object.metadata.resourceVersion)
+        if (caughtUp || now - mine.value.at > shadowMillis) {
+          yield* Ref.update(written, HashMap.remove(key))
+          return cached
         }
-        if (authoritative) return Option.none<A>()
-        return yield* underlying.get(kind, ref)
+        return Option.some(mine.value.object)
       })
-  }
+
+    return {
+      ...underlying,
+      get: <A extends AnyObject, I>(kind: ResourceKind<A, I>, ref: ObjectRef) =>
+        Effect.gen(function*() {
+          const is = Schema.is(kind.schema)
+          let authoritative = false
+          for (const informer of covering(kind, ref)) {
+            if (!(yield* informer.synced)) continue
+            const cached = yield* freshest(kind, ref, yield* informer.get(ref))
+            // The store holds objects decoded with this kind's schema; the guard only narrows the type.
+            if (Option.isSome(cached) && is(cached.value)) return Option.some(cached.value)
+            if (informer.labelSelector === undefined) authoritative = true
+          }
+          if (authoritative) return Option.none<A>()
+          return yield* underlying.get(kind, ref)
+        }),
+      create: (kind, object) => Effect.tap(underlying.create(kind, object), remember(kind)),
+      replace: (kind, object, opts) => Effect.tap(underlying.replace(kind, object, opts), remember(kind)),
+      patch: (kind, ref, patch, opts) => Effect.tap(underlying.patch(kind, ref, patch, opts), remember(kind)),
+      delete: (kind, ref, opts) =>
+        Effect.tap(underlying.delete(kind, ref, opts), () => Ref.update(written, HashMap.remove(writtenKey(kind, ref))))
+    }
+  })
+
+/**
+ * Whether resourceVersion `a` is at least `b`. The apiserver's versions are etcd revisions, comparable as
+ * integers (KEP-5504 makes that official); anything else only compares equal.
+ */
+const isAtLeast = (a: string | undefined, b: string | undefined): boolean => {
+  if (a === undefined || b === undefined) return false
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) >= BigInt(b)
+  return a === b
 }
 
 /** Wraps the `Kubernetes` below it; the informers must use that same, uncached service. */
-export const layer = (informers: ReadonlyArray<Informer<AnyObject>>): Layer.Layer<Kubernetes, never, Kubernetes> =>
-  Layer.effect(Kubernetes, Effect.map(Kubernetes, (underlying) => make(underlying, informers)))
+export const layer = (
+  informers: ReadonlyArray<Informer<AnyObject>>,
+  options?: CachedKubernetesOptions
+): Layer.Layer<Kubernetes, never, Kubernetes> =>
+  Layer.effect(Kubernetes, Effect.flatMap(Kubernetes, (underlying) => make(underlying, informers, options)))

@@ -97,7 +97,7 @@ const start = <E, R>(
     })
     // As controller-runtime: no reconcile before the caches have seen everything once.
     yield* Effect.all([repositories.awaitSynced, secrets.awaitSynced], { discard: true })
-    const kubernetes = options.cacheReads === false ? raw : CachedKubernetes.make(raw, [repositories, secrets])
+    const kubernetes = options.cacheReads === false ? raw : yield* CachedKubernetes.make(raw, [repositories, secrets])
     const workers = options.workers ?? 2
     yield* Effect.logInfo(
       `controller started: ${workers} workers, ${options.namespace === undefined ? "all namespaces" : `namespace ${options.namespace}`}`

@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Option, Stream, TestClock } from "effect"
 import { managedByLabel, managedByValue } from "../../src/domain/Secret.ts"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as CachedKubernetes from "../../src/runtime/CachedKubernetes.ts"
 import * as Informer from "../../src/runtime/Informer.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import { ImageRepository, Secret, ServiceAccount } from "../../src/services/ResourceKind.ts"
-import { imageRepository, managedSecret } from "./support.ts"
+import { eventually, imageRepository, managedSecret } from "./support.ts"
 
 const ref = (namespace: string, name: string) => ({ namespace, name })
 const ignore = () => Effect.void
@@ -28,7 +28,7 @@ describe("CachedKubernetes", () => {
       })
       yield* repositories.awaitSynced
       yield* secrets.awaitSynced
-      const cached = CachedKubernetes.make(yield* Kubernetes, [repositories, secrets])
+      const cached = yield* CachedKubernetes.make(yield* Kubernetes, [repositories, secrets])
       yield* control.resetCalls
 
       const a = yield* cached.get(ImageRepository, ref("ns", "a"))
@@ -53,14 +53,14 @@ describe("CachedKubernetes", () => {
       const scoped = yield* Informer.make({ kind: ImageRepository, namespace: "ns", onKey: ignore })
       yield* scoped.awaitSynced
       yield* control.resetCalls
-      const cached = CachedKubernetes.make(yield* Kubernetes, [scoped])
+      const cached = yield* CachedKubernetes.make(yield* Kubernetes, [scoped])
       assert.isTrue(Option.isSome(yield* cached.get(ImageRepository, ref("other", "b"))))
       assert.strictEqual(yield* getCalls, 1)
 
       // An informer whose list keeps failing has not synced: its empty store must not answer.
       yield* control.failNext(100, { verbs: ["list"] })
       const unsynced = yield* Informer.make({ kind: ImageRepository, onKey: ignore })
-      const early = CachedKubernetes.make(yield* Kubernetes, [unsynced])
+      const early = yield* CachedKubernetes.make(yield* Kubernetes, [unsynced])
       assert.isTrue(Option.isSome(yield* early.get(ImageRepository, ref("other", "b"))))
       assert.strictEqual(yield* getCalls, 2)
     }).pipe(Effect.provide(InMemory.layer)))
@@ -77,5 +77,49 @@ describe("CachedKubernetes", () => {
       )
       assert.isTrue(Option.isSome(found))
       assert.strictEqual(yield* getCalls, 0)
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("reads back its own writes until the informer catches up", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const real = yield* Kubernetes
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      // An informer whose watch delivers nothing: its store stays at the list.
+      const frozen: Kubernetes = { ...real, watch: () => Stream.never }
+      const informer = yield* Informer.make({ kind: ImageRepository, onKey: ignore }).pipe(
+        Effect.provideService(Kubernetes, frozen)
+      )
+      yield* informer.awaitSynced
+      const cached = yield* CachedKubernetes.make(real, [informer], { writeShadow: "1 minute" })
+      const patched = yield* cached.patch(ImageRepository, ref("ns", "a"), { status: { state: "ready" } }, {
+        subresource: "status"
+      })
+      yield* control.resetCalls
+      const read = Option.getOrThrow(yield* cached.get(ImageRepository, ref("ns", "a")))
+      assert.strictEqual(read.status?.state, "ready")
+      assert.strictEqual(read.metadata.resourceVersion, patched.metadata.resourceVersion)
+      assert.strictEqual(yield* getCalls, 0)
+      // The store itself is still behind.
+      assert.isUndefined(Option.getOrThrow(yield* informer.get(ref("ns", "a"))).status?.state)
+      // A bound on how long a write shadows the store, should its event never come.
+      yield* TestClock.adjust("61 seconds")
+      assert.isUndefined(Option.getOrThrow(yield* cached.get(ImageRepository, ref("ns", "a"))).status?.state)
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("prefers the store again once it has seen the write or something newer", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      const informer = yield* Informer.make({ kind: ImageRepository, onKey: ignore })
+      yield* informer.awaitSynced
+      const cached = yield* CachedKubernetes.make(yield* Kubernetes, [informer])
+      yield* cached.patch(ImageRepository, ref("ns", "a"), { status: { state: "ready" } }, { subresource: "status" })
+      // Someone else writes after us; once the store has it, that is what reads see.
+      yield* control.patch(ImageRepository, ref("ns", "a"), { status: { state: "failed" } }, { subresource: "status" })
+      yield* eventually(
+        Effect.map(informer.get(ref("ns", "a")), (o) => Option.getOrThrow(o).status?.state === "failed")
+      )
+      const read = Option.getOrThrow(yield* cached.get(ImageRepository, ref("ns", "a")))
+      assert.strictEqual(read.status?.state, "failed")
     }).pipe(Effect.provide(InMemory.layer)))
 })
