@@ -30,9 +30,9 @@ describe("OperatorConfig", () => {
           LEASE_NAMESPACE: "leases",
           LEASE_NAME: "iro",
           POD_NAME: "op-1",
-          LEASE_DURATION: "15 seconds",
-          RENEW_DEADLINE: "10 seconds",
-          RETRY_PERIOD: "2 seconds"
+          LEASE_DURATION: "3m",
+          RENEW_DEADLINE: "2 minutes",
+          RETRY_PERIOD: "1m30s"
         })
       )
       assert.deepStrictEqual(config.watchNamespace, Option.some("team-a"))
@@ -40,7 +40,9 @@ describe("OperatorConfig", () => {
       assert.strictEqual(Duration.toSeconds(config.resyncPeriod), 30)
       const election = Option.getOrThrow(config.leaderElection)
       assert.deepStrictEqual(election.lease, { namespace: "leases", name: "iro" })
-      assert.strictEqual(Duration.toSeconds(election.retryPeriod), 2)
+      assert.strictEqual(Duration.toSeconds(election.retryPeriod), 90)
+      assert.strictEqual(Duration.toSeconds(election.renewDeadline), 120)
+      assert.strictEqual(Duration.toSeconds(election.leaseDuration), 180)
     }))
 
   it.effect("needs no Lease settings when leader election is off", () =>
@@ -59,4 +61,14 @@ describe("OperatorConfig", () => {
       const timings = yield* loadWith({ POD_NAMESPACE: "x", RENEW_DEADLINE: "200 seconds" })
       assert.isTrue(Either.isLeft(timings) && String(timings.left).includes("RENEW_DEADLINE < LEASE_DURATION"))
     }))
+
+  it("parses Go and Effect durations", () => {
+    const millis = (text: string) => Option.map(OperatorConfig.parseDuration(text), Duration.toMillis)
+    assert.deepStrictEqual(millis("90s"), Option.some(90_000))
+    assert.deepStrictEqual(millis("1h30m"), Option.some(5_400_000))
+    assert.deepStrictEqual(millis("500ms"), Option.some(500))
+    assert.deepStrictEqual(millis("10 minutes"), Option.some(600_000))
+    assert.isTrue(Option.isNone(OperatorConfig.parseDuration("soon")))
+    assert.isTrue(Option.isNone(OperatorConfig.parseDuration("10x")))
+  })
 })
