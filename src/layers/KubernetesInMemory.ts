@@ -106,6 +106,11 @@ const namespaceOf = (object: RawObject): string | undefined => {
   return typeof namespace === "string" ? namespace : undefined
 }
 
+const atVersion = (object: RawObject, resourceVersion: number): RawObject => ({
+  ...object,
+  metadata: { ...(object["metadata"] as object | undefined), resourceVersion: String(resourceVersion) }
+})
+
 /** Where a parse failed, without the values: a Secret's data must not reach an error message. */
 const failedPaths = (error: ParseResult.ParseError): string =>
   ParseResult.ArrayFormatter.formatErrorSync(error)
@@ -248,10 +253,13 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
               const now = inScope(event.object)
               if (event.type !== "MODIFIED") return now ? { type: event.type, object: event.object } : undefined
               const before = inScope(event.previous)
-              // Moving in or out of a selector looks like creation or deletion to that watch.
+              // Moving in or out of a selector looks like creation or deletion to that watch; like the
+              // apiserver's watch cache, the deletion carries the last state the watch could see.
               if (now && before) return { type: "MODIFIED", object: event.object }
               if (now) return { type: "ADDED", object: event.object }
-              if (before) return { type: "DELETED", object: event.object }
+              if (before && event.previous !== undefined) {
+                return { type: "DELETED", object: atVersion(event.previous, event.resourceVersion) }
+              }
               return undefined
             }
             const live = Stream.fromQueue(subscription).pipe(

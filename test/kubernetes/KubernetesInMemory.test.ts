@@ -185,7 +185,11 @@ describe("KubernetesInMemory", () => {
         })
         assert.strictEqual(replaced.metadata.uid, created.metadata.uid)
         assert.strictEqual(replaced.metadata.creationTimestamp, created.metadata.creationTimestamp)
-        assert.strictEqual(replaced.metadata.generation, 2)
+        assert.strictEqual(replaced.metadata.generation, undefined, "a Secret has no generation, whatever the client says")
+        const deleting = yield* Effect.exit(
+          k8s.patch(Secret, { namespace: ns, name: "a" }, { metadata: { deletionTimestamp: "2020-01-01T00:00:00Z" } })
+        )
+        assert.strictEqual(errorTag(deleting), "KubernetesInvalid", "only a delete request starts deletion")
       }).pipe(withStore))
 
     it.effect("PUT drops fields the writer did not send, unknown ones included; PATCH keeps them", () =>
@@ -220,14 +224,16 @@ describe("KubernetesInMemory", () => {
         assert.strictEqual(errorTag(exit), "KubernetesInvalid")
       }).pipe(withStore))
 
-    it.effect("generation of a kind without status subresource follows every non-metadata change", () =>
+    it.effect("core kinds carry no generation; custom resources count spec changes", () =>
       Effect.gen(function*() {
         const { k8s } = yield* setup
-        yield* k8s.create(Secret, secret("a"))
-        const labelled = yield* k8s.patch(Secret, { namespace: ns, name: "a" }, { metadata: { labels: { a: "b" } } })
-        assert.strictEqual(labelled.metadata.generation, 1)
+        const created = yield* k8s.create(Secret, secret("a"))
         const changed = yield* k8s.patch(Secret, { namespace: ns, name: "a" }, { data: { token: null } })
-        assert.strictEqual(changed.metadata.generation, 2)
+        assert.strictEqual(created.metadata.generation, undefined)
+        assert.strictEqual(changed.metadata.generation, undefined)
+        yield* k8s.create(ImageRepository, imageRepository("a"))
+        const ir = yield* k8s.patch(ImageRepository, { namespace: ns, name: "a" }, { spec: { image: { visibility: "private" } } })
+        assert.strictEqual(ir.metadata.generation, 2)
       }).pipe(withStore))
   })
 
@@ -248,10 +254,12 @@ describe("KubernetesInMemory", () => {
           k8s.patch(ImageRepository, ref, { metadata: { finalizers: ["x/one", "x/two", "x/three"] } })
         )
         assert.strictEqual(errorTag(added), "KubernetesInvalid")
-        yield* k8s.patch(ImageRepository, ref, { metadata: { finalizers: ["x/two"] } })
+        const held = yield* k8s.patch(ImageRepository, ref, { metadata: { finalizers: ["x/two"] } })
         assert.isTrue(Option.isSome(yield* k8s.get(ImageRepository, ref)))
-        yield* k8s.patch(ImageRepository, ref, { metadata: { finalizers: null } })
+        const last = yield* k8s.patch(ImageRepository, ref, { metadata: { finalizers: null } })
         assert.isTrue(Option.isNone(yield* k8s.get(ImageRepository, ref)))
+        assert.strictEqual(last.metadata.finalizers, undefined, "the writer gets its update back")
+        assert.strictEqual(last.metadata.resourceVersion, held.metadata.resourceVersion, "at the last stored version")
       }).pipe(withStore))
 
     it.effect("delete preconditions: uid and resourceVersion", () =>
@@ -417,6 +425,9 @@ describe("KubernetesInMemory", () => {
           Stream.runCollect
         )
         assert.deepStrictEqual(summary(events), ["ADDED a", "DELETED a", "ADDED b", "MODIFIED b"])
+        const left = Chunk.unsafeGet(events, 1)
+        assert.deepStrictEqual(left.type === "DELETED" ? left.object.metadata.labels : {}, { app: "x" }, "the last visible state")
+        assert.strictEqual(left.type === "DELETED" ? left.object.metadata.resourceVersion : "", "5")
       }).pipe(withStore))
 
     it.effect("sees garbage collection and finalization as events", () =>

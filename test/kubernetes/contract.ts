@@ -221,6 +221,10 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
         )
         const plain = yield* k8s.create(Secret, { ...secret(namespace, "typed"), type: undefined })
         assert.strictEqual(plain.type, "Opaque", "the type defaults to Opaque")
+        assert.strictEqual(plain.metadata.generation, undefined, "core kinds carry no generation")
+        yield* invalid(
+          k8s.patch(Secret, { namespace, name: "typed" }, { metadata: { deletionTimestamp: "2020-01-01T00:00:00Z" } })
+        )
         yield* invalid(k8s.patch(Secret, { namespace, name: "typed" }, { type: "kubernetes.io/dockerconfigjson" }))
         const folded = yield* k8s.patch(Secret, { namespace, name: "typed" }, { stringData: { extra: "plain text" } })
         assert.deepStrictEqual(folded.data, { token: "c2VjcmV0", extra: Buffer.from("plain text").toString("base64") })
@@ -385,7 +389,8 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
 
         yield* k8s.patch(ImageRepository, ref, { metadata: { finalizers: ["example.com/second"] } })
         assert.isTrue(Option.isSome(yield* k8s.get(ImageRepository, ref)))
-        yield* k8s.patch(ImageRepository, ref, { metadata: { finalizers: null } })
+        const last = yield* k8s.patch(ImageRepository, ref, { metadata: { finalizers: null } })
+        assert.strictEqual(last.metadata.finalizers, undefined, "the writer gets its update back")
         assert.isTrue(Option.isNone(yield* k8s.get(ImageRepository, ref)))
       }))
 
@@ -457,13 +462,21 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
         const namespace = yield* fresh
         const { resourceVersion } = yield* k8s.list(ImageRepository, { namespace })
         const watching = yield* Effect.fork(
-          takeEvents(k8s.watch(ImageRepository, { namespace, resourceVersion, labelSelector: "watched=yes" }), 2)
+          takeEvents(k8s.watch(ImageRepository, { namespace, resourceVersion, labelSelector: "watched=yes" }), 4)
         )
         yield* k8s.create(ImageRepository, imageRepository(namespace, "ignored"))
         yield* k8s.create(ImageRepository, imageRepository(namespace, "seen", { labels: { watched: "yes" } }))
         yield* k8s.patch(ImageRepository, { namespace, name: "seen" }, { spec: { image: { visibility: "private" } } })
+        yield* k8s.patch(ImageRepository, { namespace, name: "seen" }, { metadata: { labels: { watched: "no" } } })
+        yield* k8s.patch(ImageRepository, { namespace, name: "ignored" }, { metadata: { labels: { watched: "yes" } } })
         const events = yield* watching
-        assert.deepStrictEqual(summary(events), ["ADDED seen", "MODIFIED seen"])
+        assert.deepStrictEqual(summary(events), ["ADDED seen", "MODIFIED seen", "DELETED seen", "ADDED ignored"])
+        const left = Chunk.unsafeGet(events, 2)
+        assert.strictEqual(
+          left.type === "DELETED" ? left.object.metadata.labels?.["watched"] : undefined,
+          "yes",
+          "leaving the selector reads as a deletion of the last state the watch could see"
+        )
       }))
 
     it.scoped("watch from an ancient resourceVersion is Gone or replays; never another error", () =>

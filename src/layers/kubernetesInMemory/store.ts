@@ -91,6 +91,12 @@ const deepEqual = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
+/**
+ * Custom resources (and apps/v1 and friends) track generation; the core kinds this operator touches
+ * (Secret, ServiceAccount, ConfigMap, Namespace) never get one.
+ */
+const tracksGeneration = (kind: KindInfo): boolean => kind.group !== ""
+
 /** The part of an object `generation` tracks: everything but metadata (and status, when it is a subresource). */
 const bodyOf = (kind: KindInfo, object: RawObject): MutableObject => {
   const { apiVersion: _a, kind: _k, metadata: _m, ...rest }: MutableObject = { ...object }
@@ -326,6 +332,10 @@ export const makeStore = (options: StoreOptions): Store => {
     if (requestedUid !== undefined && requestedUid !== "" && requestedUid !== stringField(currentMeta, "uid")) {
       return Either.left(invalid(kind, name, "metadata.uid: Invalid value: field is immutable"))
     }
+    if (stringField(requested, "deletionTimestamp") !== undefined && stringField(currentMeta, "deletionTimestamp") === undefined) {
+      // Only a delete request starts deletion.
+      return Either.left(invalid(kind, name, "metadata.deletionTimestamp: Invalid value: field is immutable"))
+    }
     normalizeSecret(kind, next)
     const meta: Meta = { ...clone(requested) }
     for (const field of ["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "resourceVersion"]) {
@@ -342,7 +352,7 @@ export const makeStore = (options: StoreOptions): Store => {
         invalid(kind, name, "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted")
       )
     }
-    if (!deepEqual(bodyOf(kind, current), bodyOf(kind, next))) {
+    if (tracksGeneration(kind) && !deepEqual(bodyOf(kind, current), bodyOf(kind, next))) {
       const generation = currentMeta["generation"]
       meta["generation"] = (typeof generation === "number" ? generation : 0) + 1
     }
@@ -350,8 +360,10 @@ export const makeStore = (options: StoreOptions): Store => {
     const problem = validate(kind, next, current)
     if (problem !== undefined) return Either.left(invalid(kind, name, problem))
     if (deleting && after.length === 0) {
-      // The apiserver turns the update that empties the finalizers of a deleting object into its deletion.
-      return Either.right(erase(kind, current))
+      // The apiserver turns the update that empties the finalizers of a deleting object into its deletion:
+      // watches see the stored object go; the writer gets its update back, at the last stored version.
+      erase(kind, current)
+      return Either.right(next)
     }
     const stored = stamp(next, meta)
     write(kind, "MODIFIED", stored, current)
@@ -401,7 +413,8 @@ export const makeStore = (options: StoreOptions): Store => {
       delete meta["deletionGracePeriodSeconds"]
       meta["uid"] = options.newUid()
       meta["creationTimestamp"] = options.now()
-      meta["generation"] = 1
+      if (tracksGeneration(kind)) meta["generation"] = 1
+      else delete meta["generation"]
       next["metadata"] = meta
       normalizeSecret(kind, next)
       const problem = validate(kind, next, undefined)
@@ -472,7 +485,8 @@ export const makeStore = (options: StoreOptions): Store => {
       if (entry === undefined) {
         meta["uid"] = stringField(meta, "uid") ?? options.newUid()
         meta["creationTimestamp"] = stringField(meta, "creationTimestamp") ?? options.now()
-        meta["generation"] = 1
+        if (tracksGeneration(kind)) meta["generation"] = 1
+        else delete meta["generation"]
         if (stringField(meta, "deletionTimestamp") !== undefined && finalizersOf(meta).length === 0) {
           // Deleted as soon as it is written: nothing is stored, nothing is seen.
           return Either.right({ ...next, metadata: meta })
@@ -484,10 +498,11 @@ export const makeStore = (options: StoreOptions): Store => {
       const currentMeta = metaOf(entry.object)
       meta["uid"] = currentMeta["uid"]
       meta["creationTimestamp"] = currentMeta["creationTimestamp"]
-      meta["generation"] = currentMeta["generation"]
+      if (currentMeta["generation"] === undefined) delete meta["generation"]
+      else meta["generation"] = currentMeta["generation"]
       meta["resourceVersion"] = currentMeta["resourceVersion"]
       next["metadata"] = meta
-      if (!deepEqual(bodyOf(kind, entry.object), bodyOf(kind, next))) {
+      if (tracksGeneration(kind) && !deepEqual(bodyOf(kind, entry.object), bodyOf(kind, next))) {
         const generation = currentMeta["generation"]
         meta["generation"] = (typeof generation === "number" ? generation : 0) + 1
       }
