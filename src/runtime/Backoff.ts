@@ -21,6 +21,40 @@ export const itemDelay = (backoff: ItemBackoff, failures: number): Duration.Dura
   return Duration.millis(Number.isFinite(millis) ? Math.min(millis, cap) : cap)
 }
 
+/**
+ * An overall limit on retries, whatever the key (client-go's `BucketRateLimiter`, 10 per second with a
+ * burst of 100): when everything fails at once (Quay down), per-key backoff alone would still retry every
+ * key several times within seconds.
+ */
+export interface RetryBucket {
+  readonly perSecond: number
+  readonly burst: number
+}
+
+export const defaultRetryBucket: RetryBucket = { perSecond: 10, burst: 100 }
+
+export interface BucketState {
+  readonly tokens: number
+  readonly at: number
+}
+
+export const fullBucket = (bucket: RetryBucket, now: number): BucketState => ({ tokens: bucket.burst, at: now })
+
+/**
+ * Reserves one retry at `now` (millis): the delay until its token is available and the bucket after. As Go's
+ * `rate.Limiter.Reserve`, tokens may go negative: later reservations queue up behind earlier ones.
+ */
+export const reserve = (
+  bucket: RetryBucket,
+  state: BucketState,
+  now: number
+): readonly [Duration.Duration, BucketState] => {
+  const refilled = Math.min(bucket.burst, state.tokens + (Math.max(0, now - state.at) / 1000) * bucket.perSecond)
+  const tokens = refilled - 1
+  const delay = tokens >= 0 ? 0 : Math.ceil((-tokens / bucket.perSecond) * 1000)
+  return [Duration.millis(delay), { tokens, at: Math.max(now, state.at) }]
+}
+
 /** Reconnect delays for a watch or list that keeps failing (client-go's reflector uses 800 ms → 30 s). */
 export interface ReconnectBackoff {
   readonly base: Duration.DurationInput

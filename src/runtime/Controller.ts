@@ -3,7 +3,7 @@ import { type ObjectRef, refKey } from "../domain/ObjectMeta.ts"
 import { managedByLabel, managedByValue } from "../domain/Secret.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { ImageRepository, Secret } from "../services/ResourceKind.ts"
-import { defaultItemBackoff, type ItemBackoff, type ReconnectBackoff } from "./Backoff.ts"
+import { defaultItemBackoff, type ItemBackoff, type ReconnectBackoff, type RetryBucket } from "./Backoff.ts"
 import * as CachedKubernetes from "./CachedKubernetes.ts"
 import * as Informer from "./Informer.ts"
 import * as LeaderElection from "./LeaderElection.ts"
@@ -21,6 +21,8 @@ export interface ControllerOptions<E, R> {
   readonly resyncPeriod?: Duration.DurationInput | undefined
   /** Per-key retry backoff after failures. Default 5 ms doubling to 1000 s. */
   readonly backoff?: ItemBackoff | undefined
+  /** Overall retry limit across keys; `false` for none. Default 10 per second, burst 100. */
+  readonly retryBucket?: RetryBucket | false | undefined
   readonly reconnect?: ReconnectBackoff | undefined
   /** Reconcile only while holding this Lease; always when absent. */
   readonly leaderElection?: LeaderElection.LeaderElectionConfig | undefined
@@ -78,7 +80,10 @@ const start = <E, R>(
 ): Effect.Effect<void, never, Kubernetes | Exclude<R, Kubernetes> | Scope.Scope> =>
   Effect.gen(function*() {
     const raw = yield* Kubernetes
-    const queue = yield* WorkQueue.make({ backoff: options.backoff ?? defaultItemBackoff })
+    const queue = yield* WorkQueue.make({
+      backoff: options.backoff ?? defaultItemBackoff,
+      ...(options.retryBucket === undefined ? {} : { bucket: options.retryBucket })
+    })
     const onKey = (ref: ObjectRef) => queue.add(refKey(ref))
     const repositories = yield* Informer.make({
       kind: ImageRepository,

@@ -14,7 +14,16 @@ import {
   TQueue,
   TRef
 } from "effect"
-import { defaultItemBackoff, type ItemBackoff, itemDelay } from "./Backoff.ts"
+import {
+  type BucketState,
+  defaultItemBackoff,
+  defaultRetryBucket,
+  fullBucket,
+  type ItemBackoff,
+  itemDelay,
+  reserve,
+  type RetryBucket
+} from "./Backoff.ts"
 
 /**
  * A deduplicating work queue with client-go workqueue semantics, keyed by `namespace/name`:
@@ -48,6 +57,8 @@ export interface WorkQueue {
 
 export interface WorkQueueOptions {
   readonly backoff?: ItemBackoff
+  /** Overall retry limit; `false` for per-key backoff only. Default 10/s, burst 100. */
+  readonly bucket?: RetryBucket | false
 }
 
 interface State {
@@ -63,6 +74,8 @@ const initial: State = { dirty: HashSet.empty(), processing: HashSet.empty(), sh
 export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue, never, Scope.Scope> =>
   Effect.gen(function*() {
     const backoff = options.backoff ?? defaultItemBackoff
+    const bucket = options.bucket === undefined ? defaultRetryBucket : options.bucket
+    const bucketState = yield* Ref.make<BucketState>(bucket === false ? { tokens: 0, at: 0 } : fullBucket(bucket, yield* Clock.currentTimeMillis))
     // The ready queue and the sets change together in one STM transaction, so a key can never be
     // taken between "marked dirty" and "queued" (the lock client-go holds around the same steps).
     const ready = yield* TQueue.unbounded<string>()
@@ -110,9 +123,15 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue, n
           const n = Option.getOrElse(HashMap.get(m, key), () => 0)
           return [n, HashMap.set(m, key, n + 1)] as const
         })
-        const delay = atLeast === undefined
-          ? itemDelay(backoff, failures)
-          : Duration.max(itemDelay(backoff, failures), Duration.decode(atLeast))
+        const now = yield* Clock.currentTimeMillis
+        // The larger of the key's own backoff, the overall bucket's wait and the error's Retry-After.
+        const bucketDelay = bucket === false
+          ? Duration.zero
+          : yield* Ref.modify(bucketState, (state) => reserve(bucket, state, now))
+        const delay = Duration.max(
+          Duration.max(itemDelay(backoff, failures), bucketDelay),
+          atLeast === undefined ? Duration.zero : Duration.decode(atLeast)
+        )
         yield* addAfter(key, delay)
         return delay
       })

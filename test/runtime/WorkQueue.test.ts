@@ -87,7 +87,7 @@ describe("WorkQueue", () => {
 
   it.scoped("backs off exponentially per key, capped, and forget resets it", () =>
     Effect.gen(function*() {
-      const queue = yield* WorkQueue.make({ backoff: { base: "5 millis", cap: "1 second" } })
+      const queue = yield* WorkQueue.make({ backoff: { base: "5 millis", cap: "1 second" }, bucket: false })
       const delays: Array<number> = []
       for (let i = 0; i < 10; i++) delays.push(Duration.toMillis(yield* queue.addRateLimited("ns/a")))
       assert.deepStrictEqual(delays, [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000])
@@ -97,6 +97,19 @@ describe("WorkQueue", () => {
       yield* queue.forget("ns/a")
       assert.strictEqual(yield* queue.failures("ns/a"), 0)
       assert.strictEqual(Duration.toMillis(yield* queue.addRateLimited("ns/a")), 5)
+    }))
+
+  it.scoped("limits retries overall with a token bucket, whatever the key", () =>
+    Effect.gen(function*() {
+      const queue = yield* WorkQueue.make({ bucket: { perSecond: 10, burst: 100 } })
+      const delays: Array<number> = []
+      for (let i = 0; i < 102; i++) delays.push(Duration.toMillis(yield* queue.addRateLimited(`ns/k${i}`)))
+      // The burst goes with each key's own (5 ms) backoff; beyond it, retries queue at 10 per second.
+      assert.isTrue(delays.slice(0, 100).every((d) => d === 5))
+      assert.deepStrictEqual(delays.slice(100), [100, 200])
+      // The bucket refills with time.
+      yield* TestClock.adjust("20 seconds")
+      assert.strictEqual(Duration.toMillis(yield* queue.addRateLimited("ns/late")), 5)
     }))
 
   it.scoped("adds a rate-limited key only once its backoff has passed", () =>
