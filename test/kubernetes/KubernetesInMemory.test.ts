@@ -216,6 +216,16 @@ describe("KubernetesInMemory", () => {
         assert.notInclude(error?.message, "12345", "values stay out of errors")
       }).pipe(withStore))
 
+    it.effect("a resourceVersion that is not a number fails as etcd's parser does: a 500", () =>
+      Effect.gen(function*() {
+        const { k8s } = yield* setup
+        yield* k8s.create(Secret, secret("a"))
+        const exit = yield* Effect.exit(k8s.patch(Secret, { namespace: ns, name: "a" }, { metadata: { resourceVersion: "abc" } }))
+        const error = failureOf(exit)
+        assert.instanceOf(error, KubernetesUnavailable)
+        assert.strictEqual(error.status, 500)
+      }).pipe(withStore))
+
     it.effect("a merge patch that is not an object is refused", () =>
       Effect.gen(function*() {
         const { k8s } = yield* setup

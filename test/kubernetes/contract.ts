@@ -250,6 +250,14 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
 
         const missing = yield* Effect.exit(k8s.replace(Secret, secret(namespace, "missing")))
         assert.strictEqual(errorTagOf(missing), "KubernetesNotFound")
+
+        // Custom resources are stricter than core kinds: their PUT needs a resourceVersion.
+        const ir = yield* k8s.create(ImageRepository, imageRepository(namespace, "ir"))
+        const { resourceVersion: __, ...irUnguarded } = ir.metadata
+        const unguardedCustom = yield* Effect.exit(
+          k8s.replace(ImageRepository, { ...ir, metadata: irUnguarded, spec: { image: { visibility: "private" } } })
+        )
+        assert.strictEqual(errorTagOf(unguardedCustom), "KubernetesInvalid")
       }))
 
     it.scoped("merge patch deletes with null and keeps fields the writer does not model", () =>
@@ -292,6 +300,8 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
         const current = Option.getOrThrow(yield* k8s.get(Secret, ref))
         assert.strictEqual(current.metadata.labels?.["step"], "1")
         assert.strictEqual(current.metadata.resourceVersion, first.metadata.resourceVersion)
+        const unconditional = yield* k8s.patch(Secret, ref, { metadata: { resourceVersion: "", labels: { step: "3" } } })
+        assert.strictEqual(unconditional.metadata.labels?.["step"], "3", "an empty resourceVersion is no precondition")
       }))
 
     it.scoped("status subresource: main writes ignore status, status writes ignore the rest", () =>
@@ -340,6 +350,12 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
           k8s.replace(ImageRepository, { ...specChange, status: { state: "failed" } }, { subresource: "status" })
         )
         assert.strictEqual(errorTagOf(stale), "KubernetesConflict")
+
+        yield* k8s.create(Secret, secret(namespace, "no-status"))
+        const noSubresource = yield* Effect.exit(
+          k8s.patch(Secret, { namespace, name: "no-status" }, { data: {} }, { subresource: "status" })
+        )
+        assert.strictEqual(errorTagOf(noSubresource), "KubernetesNotFound", "a kind without status has no /status")
       }))
 
     it.scoped("a status merge patch keeps status fields the writer does not model", () =>

@@ -97,6 +97,9 @@ const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
  */
 const tracksGeneration = (kind: KindInfo): boolean => kind.group !== ""
 
+/** Custom resources refuse a PUT without resourceVersion; the core kinds accept it as unconditional. */
+const allowsUnconditionalUpdate = (kind: KindInfo): boolean => kind.group === ""
+
 /** The part of an object `generation` tracks: everything but metadata (and status, when it is a subresource). */
 const bodyOf = (kind: KindInfo, object: RawObject): MutableObject => {
   const { apiVersion: _a, kind: _k, metadata: _m, ...rest }: MutableObject = { ...object }
@@ -278,6 +281,20 @@ export const makeStore = (options: StoreOptions): Store => {
   const lookup = (kind: KindInfo, ref: ObjectRef): Entry | undefined =>
     bucket(kind).get(objectKey(ref.namespace, ref.name))
 
+  /** A kind without a status subresource has no `/status`: the apiserver answers 404. */
+  const lookupFor = (kind: KindInfo, ref: ObjectRef, subresource: "status" | undefined): Entry | undefined =>
+    subresource === "status" && !kind.statusSubresource ? undefined : lookup(kind, ref)
+
+  /** An empty resourceVersion is no precondition; one that is not a number fails like etcd's parser, as a 500. */
+  const checkPrecondition = (kind: KindInfo, entry: Entry, rv: string | undefined): KubernetesError | undefined => {
+    if (rv === undefined || rv === "") return undefined
+    if (!/^\d+$/.test(rv)) {
+      return new KubernetesUnavailable({ status: 500, detail: `strconv.ParseUint: parsing "${rv}": invalid syntax` })
+    }
+    const name = stringField(metaOf(entry.object), "name") ?? ""
+    return rv === stringField(metaOf(entry.object), "resourceVersion") ? undefined : stale(kind, name)
+  }
+
   const refOfObject = (object: RawObject): ObjectRef => {
     const meta = metaOf(object)
     return { namespace: stringField(meta, "namespace") ?? "", name: stringField(meta, "name") ?? "" }
@@ -426,24 +443,27 @@ export const makeStore = (options: StoreOptions): Store => {
 
     replace: (kind, object, subresource) => {
       const ref = refOfObject(object)
-      const entry = lookup(kind, ref)
+      const entry = lookupFor(kind, ref, subresource)
       if (entry === undefined) return Either.left(notFound(kind, ref))
       const rv = stringField(metaOf(object), "resourceVersion")
-      if (rv !== undefined && rv !== "" && rv !== stringField(metaOf(entry.object), "resourceVersion")) {
-        return Either.left(stale(kind, ref.name))
+      if ((rv === undefined || rv === "") && !allowsUnconditionalUpdate(kind)) {
+        return Either.left(
+          invalid(kind, ref.name, "metadata.resourceVersion: Invalid value: 0: must be specified for an update")
+        )
       }
+      const precondition = checkPrecondition(kind, entry, rv)
+      if (precondition !== undefined) return Either.left(precondition)
       return Either.map(update(entry, object, subresource), clone)
     },
 
     patch: (kind, ref, patch, subresource) => {
-      const entry = lookup(kind, ref)
+      const entry = lookupFor(kind, ref, subresource)
       if (entry === undefined) return Either.left(notFound(kind, ref))
       if (!isRecord(patch)) return Either.left(invalid(kind, ref.name, "a merge patch must be a JSON object"))
       const patchMeta = isRecord(patch["metadata"]) ? patch["metadata"] : {}
       const rv = patchMeta["resourceVersion"]
-      if (typeof rv === "string" && rv !== stringField(metaOf(entry.object), "resourceVersion")) {
-        return Either.left(stale(kind, ref.name))
-      }
+      const precondition = checkPrecondition(kind, entry, typeof rv === "string" ? rv : undefined)
+      if (precondition !== undefined) return Either.left(precondition)
       const patched = applyMergePatch(entry.object, patch)
       if (!isRecord(patched) || !isRecord(patched["metadata"])) {
         return Either.left(invalid(kind, ref.name, "the patched object has no metadata"))
