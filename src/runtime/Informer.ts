@@ -151,17 +151,17 @@ export const make = <A extends AnyObject, I>(
         if (Either.isLeft(ended) && ended.left._tag === "KubernetesGone") {
           needList = true
           yield* Effect.logInfo(`watch of ${kind.kind} expired (${ended.left.message}); relisting`)
-          // Relist at once the first time; a relisted watch that is Gone again at once backs off.
-          if (attempt === 0) {
-            attempt = 1
-            continue
-          }
         } else if (Either.isLeft(ended)) {
           yield* Effect.logWarning(`watch of ${kind.kind} failed: ${ended.left.message}; reconnecting`)
+          yield* pause
+          continue
         } else {
           yield* Effect.logDebug(`watch of ${kind.kind} closed by the apiserver; reconnecting`)
         }
-        yield* pause
+        // A routine close or expiry after a healthy watch goes again at once; one that follows a short,
+        // silent watch backs off, so a watch that keeps ending immediately cannot hammer the apiserver.
+        if (attempt === 0) attempt = 1
+        else yield* pause
       }
     }).pipe(Effect.annotateLogs({ informer: kind.kind }))
 
