@@ -45,7 +45,9 @@ export interface KubernetesControl {
   readonly getRaw: (kind: KindInfo, ref: ObjectRef) => Effect.Effect<Option.Option<RawObject>>
   /**
    * Creates or overwrites an object as given, status included, like an admin's edit: only uid,
-   * creationTimestamp, generation and resourceVersion are the server's.
+   * creationTimestamp, generation and resourceVersion are the server's. No validation, and no garbage
+   * collection of an object whose owners do not exist (writes through `Kubernetes` get both), so tests can
+   * stage any world, made-up owner uids included.
    */
   readonly put: (kind: KindInfo, object: RawObject) => Effect.Effect<RawObject, KubernetesError>
   /** A user's merge patch (main resource, or status with `{ subresource: "status" }`). */

@@ -353,6 +353,25 @@ describe("KubernetesInMemory", () => {
         yield* k8s.create(ImageRepository, imageRepository("owner"))
         assert.isTrue(Option.isNone(yield* k8s.get(Secret, { namespace: ns, name: "child" })))
       }).pipe(withStore))
+
+    it.effect("collects an object written with owners that do not exist (uid, kind and name must match)", () =>
+      Effect.gen(function*() {
+        const { control, k8s } = yield* setup
+        const owner = yield* k8s.create(ImageRepository, imageRepository("owner"))
+        const exists = (name: string) => Effect.map(k8s.get(Secret, { namespace: ns, name }), Option.isSome)
+        const created = yield* k8s.create(Secret, secret("ghost-owned", { ownerReferences: [{ ...ownedBy(owner), uid: "ghost" }] }))
+        assert.strictEqual(created.metadata.name, "ghost-owned", "the create itself succeeds")
+        assert.isFalse(yield* exists("ghost-owned"))
+        yield* k8s.create(Secret, secret("misnamed", { ownerReferences: [{ ...ownedBy(owner), name: "other" }] }))
+        assert.isFalse(yield* exists("misnamed"))
+        yield* k8s.create(Secret, secret("later"))
+        yield* k8s.patch(Secret, { namespace: ns, name: "later" }, { metadata: { ownerReferences: [{ ...ownedBy(owner), uid: "ghost" }] } })
+        assert.isFalse(yield* exists("later"))
+        yield* k8s.create(Secret, secret("owned", { ownerReferences: [ownedBy(owner)] }))
+        assert.isTrue(yield* exists("owned"))
+        yield* control.put(Secret, secret("staged", { ownerReferences: [{ ...ownedBy(owner), uid: "ghost" }] }))
+        assert.isTrue(yield* exists("staged"), "out-of-band writes are left alone")
+      }).pipe(withStore))
   })
 
   describe("list", () => {

@@ -456,6 +456,28 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
         assert.isTrue(Option.isSome(yield* k8s.get(Secret, { namespace, name: "bystander" })))
       }), testTimeout)
 
+    it.scoped("garbage collection removes an object whose owner never existed", () =>
+      Effect.gen(function*() {
+        const k8s = yield* Kubernetes
+        const namespace = yield* fresh
+        yield* k8s.create(
+          Secret,
+          secret(namespace, "orphan", {
+            ownerReferences: [{
+              apiVersion: ImageRepositoryDomain.apiVersion,
+              kind: ImageRepositoryDomain.kind,
+              name: "never-created",
+              uid: "00000000-0000-0000-0000-00000000dead"
+            }]
+          })
+        )
+        yield* eventually(
+          within,
+          Effect.flatMap(k8s.get(Secret, { namespace, name: "orphan" }), (o) =>
+            Option.isNone(o) ? Effect.void : Effect.fail(new NotYet({ detail: "the orphan still exists" })))
+        )
+      }), testTimeout)
+
     it.scoped("watch from a list's resourceVersion sees ADDED, MODIFIED, DELETED in order", () =>
       Effect.gen(function*() {
         const k8s = yield* Kubernetes

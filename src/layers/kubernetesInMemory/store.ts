@@ -70,10 +70,20 @@ const finalizersOf = (meta: Meta): ReadonlyArray<string> => {
   return Array.isArray(v) ? v.filter((f): f is string => typeof f === "string") : []
 }
 
-const ownerUidsOf = (object: RawObject): ReadonlyArray<string> => {
+interface OwnerRef {
+  readonly kind: string
+  readonly name: string
+  readonly uid: string
+}
+
+const ownersOf = (object: RawObject): ReadonlyArray<OwnerRef> => {
   const refs = metaOf(object)["ownerReferences"]
   if (!Array.isArray(refs)) return []
-  return refs.flatMap((r) => (isRecord(r) && typeof r["uid"] === "string" ? [r["uid"]] : []))
+  return refs.flatMap((r) =>
+    isRecord(r) && typeof r["uid"] === "string"
+      ? [{ kind: String(r["kind"] ?? ""), name: String(r["name"] ?? ""), uid: r["uid"] }]
+      : []
+  )
 }
 
 /** Key order does not matter to the apiserver's JSON either. */
@@ -154,7 +164,10 @@ export interface Store {
     ref: ObjectRef,
     preconditions: { readonly uid?: string; readonly resourceVersion?: string } | undefined
   ) => Either.Either<void, KubernetesError>
-  /** Out of band: writes the object as given (status included), keeping only server-owned metadata. */
+  /**
+   * Out of band: writes the object as given (status included), keeping only server-owned metadata. Not
+   * checked for owners that do not exist, so tests can stage objects owned by made-up uids.
+   */
   readonly put: (kind: KindInfo, object: RawObject) => Either.Either<RawObject, KubernetesError>
   /** Out of band: the object vanishes at once, finalizers or not (garbage collection still follows). */
   readonly remove: (kind: KindInfo, ref: ObjectRef) => void
@@ -258,6 +271,34 @@ export const makeStore = (options: StoreOptions): Store => {
   }
 
   /**
+   * Whether an owner reference names an object that exists: like kube-controller-manager's garbage
+   * collector, the object must have that uid, kind and name (and live in the dependent's namespace).
+   */
+  const ownerExists = (dependent: RawObject, owner: OwnerRef): boolean => {
+    const at = uids.get(owner.uid)
+    const entry = at === undefined ? undefined : objects.get(at.kindKey)?.get(at.key)
+    if (entry === undefined) return false
+    const meta = metaOf(entry.object)
+    const namespace = stringField(meta, "namespace") ?? ""
+    return (
+      entry.kind.kind === owner.kind &&
+      stringField(meta, "name") === owner.name &&
+      (namespace === "" || namespace === (stringField(metaOf(dependent), "namespace") ?? ""))
+    )
+  }
+
+  /** Garbage: it has owners, and none of them exists. */
+  const isOrphaned = (object: RawObject): boolean => {
+    const owners = ownersOf(object)
+    return owners.length > 0 && owners.every((owner) => !ownerExists(object, owner))
+  }
+
+  const currentEntry = (entry: Entry): Entry | undefined => {
+    const meta = metaOf(entry.object)
+    return bucket(entry.kind).get(objectKey(stringField(meta, "namespace") ?? "", stringField(meta, "name") ?? ""))
+  }
+
+  /**
    * kube-controller-manager's garbage collector, background propagation: a dependent goes once none of its
    * owners exists any more. Runs synchronously here; on a real cluster it happens a little later.
    */
@@ -265,17 +306,22 @@ export const makeStore = (options: StoreOptions): Store => {
     const dependents: Array<Entry> = []
     for (const b of objects.values()) {
       for (const entry of b.values()) {
-        const owners = ownerUidsOf(entry.object)
-        if (owners.includes(removedUid) && owners.every((uid) => !uids.has(uid))) dependents.push(entry)
+        if (ownersOf(entry.object).some((owner) => owner.uid === removedUid) && isOrphaned(entry.object)) {
+          dependents.push(entry)
+        }
       }
     }
     for (const entry of dependents) {
-      const meta = metaOf(entry.object)
-      const current = bucket(entry.kind).get(
-        objectKey(stringField(meta, "namespace") ?? "", stringField(meta, "name") ?? "")
-      )
+      const current = currentEntry(entry)
       if (current !== undefined) requestDeletion(current)
     }
+  }
+
+  /** The garbage collector also looks at every object written: one whose owners never existed goes too. */
+  const collectIfOrphaned = (kind: KindInfo, object: RawObject): void => {
+    if (!isOrphaned(object)) return
+    const current = currentEntry({ kind, object })
+    if (current !== undefined) requestDeletion(current)
   }
 
   const lookup = (kind: KindInfo, ref: ObjectRef): Entry | undefined =>
@@ -384,6 +430,7 @@ export const makeStore = (options: StoreOptions): Store => {
     }
     const stored = stamp(next, meta)
     write(kind, "MODIFIED", stored, current)
+    collectIfOrphaned(kind, stored)
     return Either.right(stored)
   }
 
@@ -438,6 +485,7 @@ export const makeStore = (options: StoreOptions): Store => {
       if (problem !== undefined) return Either.left(invalid(kind, ref.name, problem))
       const stored = stamp(next, meta)
       write(kind, "ADDED", stored)
+      collectIfOrphaned(kind, stored)
       return Either.right(clone(stored))
     },
 
