@@ -7,6 +7,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Data, Effect, Option } from "effect"
+import { addLease, dropLease, withLock } from "./Sharing.ts"
 
 export class ControlPlaneError extends Data.TaggedError("ControlPlaneError")<{
   readonly reason: string
@@ -124,31 +125,67 @@ export const statusReason = (options: ControlPlaneOptions = {}): Effect.Effect<s
     Effect.map((r) => (r.code === 0 ? `running; KUBECONFIG=${r.stdout.trim()}` : r.stderr.trim()))
   )
 
-/** Starts the control plane unless a healthy one already runs there; builds the binaries first if missing. */
-export const up = (options: ControlPlaneOptions = {}): Effect.Effect<RunningControlPlane, ControlPlaneError> =>
-  Effect.gen(function*() {
-    const stateDir = stateDirOf(options)
-    const running = yield* status(options)
-    if (Option.isSome(running)) return { kubeconfig: running.value, stateDir, started: false }
-    const binDir = yield* ensureBinaries(options)
-    const result = yield* run("bash", [script("start.sh"), binDir, stateDir], {
-      ...(options.onProgress === undefined ? {} : { onLine: options.onProgress })
-    })
-    if (result.code !== 0) {
-      return yield* new ControlPlaneError({
-        reason: `starting the control plane failed: ${lastLine(result.stderr)} (component logs in ${stateDir})`
-      })
-    }
-    return { kubeconfig: result.stdout.trim().split("\n").pop() ?? "", stateDir, started: true }
-  }).pipe(Effect.withSpan("ControlPlane.up"))
+/** Who started the running control plane: tests stop what they started, never a cluster started by hand. */
+type StartedBy = "tests" | "cli"
 
-/** Stops the control plane and deletes its state (the component logs stay). */
-export const down = (options: ControlPlaneOptions = {}): Effect.Effect<void, ControlPlaneError> =>
+const lockDirOf = (options: ControlPlaneOptions): string => `${stateDirOf(options)}.lock`
+const leaseDirOf = (options: ControlPlaneOptions): string => `${stateDirOf(options)}.users`
+const startedByFile = (options: ControlPlaneOptions): string => Path.join(stateDirOf(options), "started-by")
+
+export interface UpOptions extends ControlPlaneOptions {
+  /**
+   * Take a lease on the cluster (test runs): `release` then stops it once no lease holder remains, if a
+   * test run started it. Without a lease (`npm run cluster -- up`) the cluster stays up until `down`.
+   */
+  readonly lease?: boolean
+}
+
+/** Starts the control plane unless a healthy one already runs there; builds the binaries first if missing. */
+export const up = (options: UpOptions = {}): Effect.Effect<RunningControlPlane, ControlPlaneError> =>
+  withLock(
+    lockDirOf(options),
+    Effect.gen(function*() {
+      const stateDir = stateDirOf(options)
+      if (options.lease === true) yield* addLease(leaseDirOf(options))
+      const running = yield* status(options)
+      if (Option.isSome(running)) return { kubeconfig: running.value, stateDir, started: false }
+      const binDir = yield* ensureBinaries(options)
+      const result = yield* run("bash", [script("start.sh"), binDir, stateDir], {
+        ...(options.onProgress === undefined ? {} : { onLine: options.onProgress })
+      })
+      if (result.code !== 0) {
+        return yield* new ControlPlaneError({
+          reason: `starting the control plane failed: ${lastLine(result.stderr)} (component logs in ${stateDir})`
+        })
+      }
+      const startedBy: StartedBy = options.lease === true ? "tests" : "cli"
+      Fs.writeFileSync(startedByFile(options), startedBy)
+      return { kubeconfig: result.stdout.trim().split("\n").pop() ?? "", stateDir, started: true }
+    })
+  ).pipe(Effect.withSpan("ControlPlane.up"))
+
+/** Gives up this process's lease; the last holder stops a cluster that tests started. Answers whether it stopped it. */
+export const release = (options: ControlPlaneOptions = {}): Effect.Effect<boolean, ControlPlaneError> =>
+  withLock(
+    lockDirOf(options),
+    Effect.gen(function*() {
+      const othersRemain = yield* dropLease(leaseDirOf(options))
+      const startedBy = Fs.existsSync(startedByFile(options)) ? Fs.readFileSync(startedByFile(options), "utf8") : "cli"
+      if (othersRemain || startedBy !== "tests") return false
+      yield* stop(options)
+      return true
+    })
+  ).pipe(Effect.withSpan("ControlPlane.release"))
+
+const stop = (options: ControlPlaneOptions): Effect.Effect<void, ControlPlaneError> =>
   run("bash", [script("stop.sh"), stateDirOf(options)]).pipe(
     Effect.flatMap((r) =>
       r.code === 0 ? Effect.void : Effect.fail(new ControlPlaneError({ reason: `stop failed: ${lastLine(r.stderr)}` }))
-    ),
-    Effect.withSpan("ControlPlane.down")
+    )
   )
+
+/** Stops the control plane whoever uses it, and deletes its state (the component logs stay). */
+export const down = (options: ControlPlaneOptions = {}): Effect.Effect<void, ControlPlaneError> =>
+  withLock(lockDirOf(options), stop(options)).pipe(Effect.withSpan("ControlPlane.down"))
 
 const lastLine = (text: string): string => text.trim().split("\n").pop() ?? ""

@@ -1,7 +1,8 @@
 /**
  * Brings the local control plane up once per test run and hands its kubeconfig to the tests
- * (`inject("kubeconfig")`). A control plane that was already running is reused and left running; one this
- * run started is stopped at the end. Failing to build or start it fails the run: never a silent skip.
+ * (`inject("kubeconfig")`). A running control plane is reused. At the end the run gives up its lease: a
+ * cluster that test runs started stops when the last run using it ends; one started by hand stays up.
+ * Failing to build or start it fails the run: never a silent skip.
  */
 import { Effect } from "effect"
 import type { TestProject } from "vitest/node"
@@ -18,7 +19,7 @@ const setupLimit = "45 minutes"
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const plane = await Effect.runPromise(
-    ControlPlane.up({ onProgress: (line) => process.stderr.write(`${line}\n`) }).pipe(
+    ControlPlane.up({ lease: true, onProgress: (line) => process.stderr.write(`${line}\n`) }).pipe(
       Effect.timeoutFail({
         duration: setupLimit,
         onTimeout: () => new ControlPlane.ControlPlaneError({ reason: `the control plane was not up within ${setupLimit}` })
@@ -28,6 +29,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   )
   project.provide("kubeconfig", plane.kubeconfig)
   return async () => {
-    if (plane.started) await Effect.runPromise(ControlPlane.down())
+    await Effect.runPromise(ControlPlane.release())
   }
 }
