@@ -1,3 +1,19 @@
+/**
+ * An in-memory `Kubernetes` that behaves like kube-apiserver plus kube-controller-manager's garbage
+ * collector, for tests and local runs: objects are stored encoded (unknown fields survive), with one global
+ * resourceVersion, server-owned metadata, optimistic concurrency, JSON merge patch, the status subresource,
+ * finalizers, ownerReference garbage collection, label selectors and watches with a bounded history. The
+ * same behaviour is pinned against a real apiserver by test/kubernetes/contract.ts.
+ *
+ * Known differences from a cluster, on purpose:
+ * - namespaces need not exist (a cluster answers NotFound for objects in a missing namespace);
+ * - no CRD OpenAPI validation, defaulting or pruning: programs must cope with whatever users store;
+ * - garbage collection happens within the write that orphans an object, not a moment later;
+ * - no managedFields, server-side apply, dry run, admission webhooks or RBAC.
+ *
+ * A watch without resourceVersion starts from now, as the `Kubernetes` contract says (the raw HTTP watch
+ * would begin with synthetic ADDED events).
+ */
 import { randomUUID } from "node:crypto"
 import { Context, Effect, Either, Layer, Option, ParseResult, PubSub, Random, Schema, Stream } from "effect"
 import type { ObjectMeta, ObjectRef } from "../domain/ObjectMeta.ts"
@@ -400,6 +416,13 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
 export const make = makeWith()
 
 /** Provides `Kubernetes` and the `KubernetesControl` of the same store. */
-export const layer: Layer.Layer<Kubernetes | KubernetesControl> = Layer.effectContext(
-  Effect.map(make, ({ control, kubernetes }) => Context.make(Kubernetes, kubernetes).pipe(Context.add(KubernetesControl, control)))
-)
+export const layerWith = (options: Options): Layer.Layer<Kubernetes | KubernetesControl> =>
+  Layer.effectContext(
+    Effect.map(
+      makeWith(options),
+      ({ control, kubernetes }) => Context.make(Kubernetes, kubernetes).pipe(Context.add(KubernetesControl, control))
+    )
+  )
+
+/** A fresh, empty in-memory apiserver with the default history. */
+export const layer: Layer.Layer<Kubernetes | KubernetesControl> = layerWith({})

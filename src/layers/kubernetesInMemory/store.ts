@@ -1,3 +1,7 @@
+/**
+ * The apiserver's storage and write semantics over encoded JSON objects, synchronous and free of effects so
+ * every operation is atomic. The layer around it adds decoding, fault injection, call counting and watches.
+ */
 import { Either } from "effect"
 import { apply as applyMergePatch } from "../../domain/MergePatch.ts"
 import type { ObjectRef } from "../../domain/ObjectMeta.ts"
@@ -9,11 +13,6 @@ import {
   KubernetesUnavailable
 } from "../../services/KubernetesError.ts"
 import { validate } from "./validation.ts"
-
-/**
- * The apiserver's storage and write semantics over encoded JSON objects, synchronous and free of effects so
- * every operation is atomic. The layer around it adds decoding, fault injection, call counting and watches.
- */
 
 /** What the store needs to know about a kind; every `ResourceKind` is one. */
 export interface KindInfo {
