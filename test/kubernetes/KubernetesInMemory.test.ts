@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Option, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Option, Stream, Tracer } from "effect"
 import type { ObjectMeta } from "../../src/domain/ObjectMeta.ts"
 import type { ImageRepository as ImageRepositoryType } from "../../src/domain/ImageRepository.ts"
 import type { Secret as SecretType } from "../../src/domain/Secret.ts"
@@ -552,6 +552,49 @@ describe("KubernetesInMemory", () => {
         yield* control.failNext(1, { verbs: ["watch"] })
         const failed = yield* Effect.exit(Stream.runCollect(k8s.watch(Secret)))
         assert.strictEqual(errorTag(failed), "KubernetesUnavailable")
+      }).pipe(withStore))
+  })
+
+  describe("tracing", () => {
+    it.effect("every request gets a Kubernetes.<verb> span with kind, namespace and name", () =>
+      Effect.gen(function*() {
+        const { k8s } = yield* setup
+        const spans: Array<{ readonly name: string; readonly attributes: Record<string, unknown> }> = []
+        const base = yield* Effect.tracer
+        const recording = Tracer.make({
+          context: base.context,
+          span: (name, ...rest) => {
+            const span = base.span(name, ...rest)
+            const attributes: Record<string, unknown> = {}
+            spans.push({ name, attributes })
+            const setAttribute = span.attribute.bind(span)
+            span.attribute = (key, value) => {
+              attributes[key] = value
+              setAttribute(key, value)
+            }
+            return span
+          }
+        })
+        yield* Effect.withTracer(
+          Effect.all([
+            k8s.create(Secret, secret("a")),
+            k8s.get(Secret, { namespace: ns, name: "a" }),
+            k8s.list(Secret, { namespace: ns }),
+            k8s.delete(Secret, { namespace: ns, name: "a" })
+          ]),
+          recording
+        )
+        assert.deepStrictEqual(spans.map((s) => s.name), [
+          "Kubernetes.create",
+          "Kubernetes.get",
+          "Kubernetes.list",
+          "Kubernetes.delete"
+        ])
+        assert.deepStrictEqual(spans[1]?.attributes, {
+          "kubernetes.kind": "Secret",
+          "kubernetes.namespace": ns,
+          "kubernetes.name": "a"
+        })
       }).pipe(withStore))
   })
 
