@@ -221,6 +221,13 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
         )
       )
 
+    /** The patched object must still be one of its kind, as the apiserver's schema demands. */
+    const admitAs = <A extends { readonly metadata: ObjectMeta }, I>(kind: ResourceKind<A, I>) => {
+      const check = Schema.decodeUnknownEither(kind.schema)
+      return (object: RawObject): string | undefined =>
+        Either.match(check(object), { onLeft: (e) => `the patched object is malformed: ${failedPaths(e)}`, onRight: () => undefined })
+    }
+
     const selectorOf = (kind: KindInfo, selector: string | undefined) => {
       const parsed = LabelSelector.parse(selector)
       return "error" in parsed
@@ -363,9 +370,8 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
           kind,
           ref,
           Effect.gen(function*() {
-            // The result must still be a valid object of the kind, as the apiserver's schema validation demands.
             const stored = yield* Effect.flatMap(
-              mutate(() => store.patch(kind, ref, patch, patchOptions?.subresource)),
+              mutate(() => store.patch(kind, ref, patch, patchOptions?.subresource, admitAs(kind))),
               fromEither
             )
             return yield* decode(kind)(stored)

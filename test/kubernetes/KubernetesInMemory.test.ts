@@ -226,6 +226,21 @@ describe("KubernetesInMemory", () => {
         assert.strictEqual(error.status, 500)
       }).pipe(withStore))
 
+    it.effect("a patch that breaks the object's shape is refused, not stored", () =>
+      Effect.gen(function*() {
+        const { control, k8s } = yield* setup
+        const ref = { namespace: ns, name: "a" }
+        const created = yield* k8s.create(ImageRepository, imageRepository("a"))
+        const exit = yield* Effect.exit(k8s.patch(ImageRepository, ref, { spec: { image: { visibility: 5 } } }))
+        assert.strictEqual(errorTag(exit), "KubernetesInvalid")
+        assert.include(failureOf(exit)?.message ?? "", "spec.image.visibility")
+        const stored = Option.getOrThrow(yield* k8s.get(ImageRepository, ref))
+        assert.strictEqual(stored.metadata.resourceVersion, created.metadata.resourceVersion)
+        yield* control.patch(ImageRepository, ref, { spec: { image: { visibility: 5 } } })
+        const staged = yield* Effect.exit(k8s.get(ImageRepository, ref))
+        assert.strictEqual(errorTag(staged), "KubernetesInvalid", "out of band, anything can be stored")
+      }).pipe(withStore))
+
     it.effect("a merge patch that is not an object is refused", () =>
       Effect.gen(function*() {
         const { k8s } = yield* setup

@@ -152,11 +152,16 @@ export interface Store {
     object: RawObject,
     subresource: "status" | undefined
   ) => Either.Either<RawObject, KubernetesError>
+  /**
+   * JSON merge patch. `admit` type-checks the result as the apiserver's schema would (the layer decodes it
+   * with the kind's schema), so a patch that breaks the object's shape is refused instead of stored.
+   */
   readonly patch: (
     kind: KindInfo,
     ref: ObjectRef,
     patch: unknown,
-    subresource: "status" | undefined
+    subresource: "status" | undefined,
+    admit?: (object: RawObject) => string | undefined
   ) => Either.Either<RawObject, KubernetesError>
   readonly delete: (
     kind: KindInfo,
@@ -369,7 +374,8 @@ export const makeStore = (options: StoreOptions): Store => {
   const update = (
     entry: Entry,
     candidate: RawObject,
-    subresource: "status" | undefined
+    subresource: "status" | undefined,
+    admit?: (object: RawObject) => string | undefined
   ): Either.Either<RawObject, KubernetesError> => {
     const { kind } = entry
     const current = entry.object
@@ -419,7 +425,7 @@ export const makeStore = (options: StoreOptions): Store => {
       meta["generation"] = (typeof generation === "number" ? generation : 0) + 1
     }
     if (deepEqual(current, next)) return Either.right(current)
-    const problem = validate(kind, next, current)
+    const problem = validate(kind, next, current) ?? admit?.(next)
     if (problem !== undefined) return Either.left(invalid(kind, name, problem))
     if (deleting && after.length === 0) {
       // The apiserver turns the update that empties the finalizers of a deleting object into its deletion:
@@ -503,7 +509,7 @@ export const makeStore = (options: StoreOptions): Store => {
       return Either.map(update(entry, object, subresource), clone)
     },
 
-    patch: (kind, ref, patch, subresource) => {
+    patch: (kind, ref, patch, subresource, admit) => {
       const entry = lookupFor(kind, ref, subresource)
       if (entry === undefined) return Either.left(notFound(kind, ref))
       if (!isRecord(patch)) return Either.left(invalid(kind, ref.name, "a merge patch must be a JSON object"))
@@ -515,7 +521,7 @@ export const makeStore = (options: StoreOptions): Store => {
       if (!isRecord(patched) || !isRecord(patched["metadata"])) {
         return Either.left(invalid(kind, ref.name, "the patched object has no metadata"))
       }
-      return Either.map(update(entry, patched, subresource), clone)
+      return Either.map(update(entry, patched, subresource, admit), clone)
     },
 
     delete: (kind, ref, preconditions) => {
