@@ -39,6 +39,7 @@ export interface Quay {
     readonly visibility: Visibility
     readonly description: string
   }) => Effect.Effect<void, QuayError>
+  /** `QuayNotFound` when the repository is absent (Quay answers 200 `null`); `QuayPlanLimitExceeded` for a refused private one. */
   readonly changeVisibility: (name: string, visibility: Visibility) => Effect.Effect<void, QuayError>
   /** Succeeds when the repository is absent. */
   readonly deleteRepository: (name: string) => Effect.Effect<void, QuayError>
@@ -53,7 +54,10 @@ export interface Quay {
   readonly deleteRobot: (shortName: string) => Effect.Effect<void, QuayError>
   readonly listRobots: () => Effect.Effect<ReadonlyArray<QuayRobotSummary>, QuayError>
 
-  /** Upsert of a user's or robot's role on a repository; `username` is a full robot name (`org+short`). */
+  /**
+   * Upsert of a user's or robot's role on a repository; `username` is a full robot name (`org+short`).
+   * `QuayNotFound` for an unknown robot. The repository must exist: Quay answers an absent one with a bare 500.
+   */
   readonly setPermission: (repository: string, username: string, role: RepositoryRole) => Effect.Effect<void, QuayError>
   /** Succeeds when there is no such grant. */
   readonly deletePermission: (repository: string, username: string) => Effect.Effect<void, QuayError>
