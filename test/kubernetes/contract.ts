@@ -9,8 +9,15 @@
  * Where a real apiserver may legitimately differ from the in-memory one, the test accepts both and says why:
  * - garbage collection is asynchronous on a cluster (kube-controller-manager), synchronous in memory: polled;
  * - a watch from an ancient resourceVersion is Gone in memory once the bounded history has moved past it,
- *   while a real apiserver answers from its watch cache or etcd until compaction (every 5 minutes), so it may
- *   replay instead: either is accepted.
+ *   while a real apiserver serves it from etcd until compaction (every 5 minutes; kube-apiserver 1.35
+ *   replayed from "1" on a young cluster), so it may replay instead: either is accepted.
+ *
+ * Run against a cluster like this (the suite passes against kube-apiserver 1.35 + kube-controller-manager):
+ *
+ *   kubernetesContract("Kubernetes contract: live", () => ({
+ *     layer: KubernetesLive.layerFromFile(kubeconfigPath()).pipe(Layer.orDie),
+ *     freshNamespace // creates a Namespace object, e.g. test/cluster/support.ts
+ *   }))
  */
 import { assert, layer } from "@effect/vitest"
 import { Chunk, Data, Duration, Effect, Exit, type Layer, Option, Schedule, Schema, type Scope, Stream } from "effect"
