@@ -1,6 +1,6 @@
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { KubeConfig } from "@kubernetes/client-node"
-import { Chunk, Effect, Exit, Fiber, Layer, Option, Schedule, Schema, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Option, Schedule, Schema, Stream, Tracer } from "effect"
 import type { ImageRepository as ImageRepositoryType } from "../../src/domain/ImageRepository.ts"
 import { ObjectMeta } from "../../src/domain/ObjectMeta.ts"
 import type { Secret as SecretType } from "../../src/domain/Secret.ts"
@@ -340,6 +340,44 @@ describe("KubernetesLive against a real kube-apiserver", () => {
         const events = yield* Fiber.join(fiber).pipe(Effect.timeout("20 seconds"))
         assert.deepStrictEqual(summary(Chunk.toReadonlyArray(events)), ["ADDED after-relist"])
       })))
+  })
+
+  describe("tracing", () => {
+    it.live("every call is a Kubernetes.<operation> span, and no span carries the token", () =>
+      Effect.gen(function*() {
+        const native = yield* Effect.tracer
+        const spans: Array<Tracer.Span> = []
+        const recording = Tracer.make({
+          span: (name, parent, context, links, startTime, kind, options) => {
+            const span = native.span(name, parent, context, links, startTime, kind, options)
+            spans.push(span)
+            return span
+          },
+          context: native.context
+        })
+        yield* live(Effect.gen(function*() {
+          const k8s = yield* Kubernetes
+          const ns = yield* freshNamespace
+          yield* k8s.create(ImageRepository, imageRepository(ns, "traced"))
+          yield* k8s.patch(ImageRepository, { namespace: ns, name: "traced" }, { status: { state: "ready" } }, { subresource: "status" })
+          yield* k8s.get(ImageRepository, { namespace: ns, name: "traced" })
+          yield* k8s.list(ImageRepository, { namespace: ns })
+          yield* k8s.delete(ImageRepository, { namespace: ns, name: "traced" })
+        })).pipe(Effect.withTracer(recording))
+        const names = spans.map((s) => s.name)
+        for (const op of ["create", "patchStatus", "get", "list", "delete"]) assert.include(names, `Kubernetes.${op}`)
+        // The HTTP client's own spans record request headers: the Authorization header must be redacted there.
+        assert.isTrue(names.some((n) => n.startsWith("http.client")), names.join(", "))
+        const get = spans.find((s) => s.name === "Kubernetes.get")
+        assert.strictEqual(get?.attributes.get("k8s.name"), "traced")
+        const kc = new KubeConfig()
+        kc.loadFromFile(kubeconfigPath())
+        const token = kc.getCurrentUser()?.token ?? ""
+        assert.isAbove(token.length, 10)
+        for (const span of spans) {
+          for (const value of span.attributes.values()) assert.notInclude(String(value), token, `span ${span.name}`)
+        }
+      }))
   })
 
   describe("failures", () => {
