@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Deferred, Duration, Effect, Exit, Option, Ref, Scope, TestClock } from "effect"
+import { Clock, Data, Deferred, Duration, Effect, Exit, Logger, Option, Ref, Scope, TestClock } from "effect"
 import { type ObjectRef, refKey } from "../../src/domain/ObjectMeta.ts"
 import { Transient } from "../../src/domain/ReconcileError.ts"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as Controller from "../../src/runtime/Controller.ts"
+import { LeaseKind } from "../../src/runtime/Lease.ts"
 import type { LeaderElectionConfig } from "../../src/runtime/LeaderElection.ts"
 import { done, requeueAfter } from "../../src/runtime/ReconcileResult.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
@@ -204,5 +205,83 @@ describe("Controller", () => {
       // Released, not expired: b leads within its retry period and reconciles everything.
       assert.isTrue(yield* b.active)
       yield* eventually(countIs(recorder.count("b/a"), 1))
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("logs a failure's message only, never the error object or what it holds", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const lines = yield* Ref.make<ReadonlyArray<string>>([])
+      const capture = Logger.make(({ message }) => {
+        const text = (Array.isArray(message) ? message : [message]).map((m) => typeof m === "string" ? m : JSON.stringify(m))
+          .join(" ")
+        Effect.runSync(Ref.update(lines, (l) => [...l, text]))
+      })
+      class LeakyError extends Data.TaggedError("LeakyError")<{ readonly token: string }> {
+        override get message() {
+          return "robot token rejected"
+        }
+      }
+      yield* Controller.run({
+        reconcile: () => new LeakyError({ token: "s3cr3t-robot-token" })
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(Effect.map(Ref.get(lines), (l) => l.some((line) => line.includes("robot token rejected"))))
+      const all = (yield* Ref.get(lines)).join("\n")
+      assert.include(all, "reconcile of ns/a failed: robot token rejected; retrying in")
+      assert.notInclude(all, "s3cr3t")
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("fails a reconcile that outlasts its timeout, and retries it", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const recorder = yield* makeRecorder
+      const hang = yield* Ref.make(true)
+      yield* Controller.run({
+        reconcileTimeout: "10 seconds",
+        backoff: { base: "1 second", cap: "1 minute" },
+        reconcile: (ref) =>
+          Effect.gen(function*() {
+            yield* recorder.record(ref)
+            if (yield* Ref.getAndSet(hang, false)) yield* Effect.never
+            return done
+          })
+      })
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(countIs(recorder.count("ns/a"), 1))
+      yield* TestClock.adjust("10 seconds")
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      yield* eventually(countIs(recorder.count("ns/a"), 2))
+      assert.deepStrictEqual(yield* recorder.timesOf("ns/a"), [0, 11_000])
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("stops when its Lease is taken and campaigns again", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const recorder = yield* makeRecorder
+      const lease = { namespace: "operators", name: "image-repository-operator" }
+      const controller = yield* Controller.run({
+        reconcile: (ref) => Effect.as(recorder.record(ref), done),
+        leaderElection: { lease, identity: "a", leaseDuration: "15 seconds", renewDeadline: "10 seconds", retryPeriod: "2 seconds" }
+      })
+      yield* eventually(controller.active)
+      // Another replica takes the Lease (it believed it expired) and then dies without renewing.
+      const kubernetes = yield* Kubernetes
+      const current = Option.getOrThrow(yield* kubernetes.get(LeaseKind, lease))
+      yield* kubernetes.replace(LeaseKind, { ...current, spec: { ...current.spec, holderIdentity: "b" } })
+      yield* TestClock.adjust("2 seconds")
+      yield* eventually(Effect.map(controller.active, (active) => !active))
+      // Reconciles nothing while b's Lease holds.
+      yield* control.put(ImageRepository, imageRepository("ns", "during"))
+      yield* TestClock.adjust("5 seconds")
+      yield* settle
+      assert.strictEqual(yield* recorder.count("ns/during"), 0)
+      // Once b's Lease has gone unrenewed for its duration, a leads again and catches up.
+      for (let i = 0; i < 20 && !(yield* controller.active); i++) {
+        yield* TestClock.adjust("2 seconds")
+        yield* settle
+      }
+      assert.isTrue(yield* controller.active)
+      yield* eventually(countIs(recorder.count("ns/during"), 1))
     }).pipe(Effect.provide(InMemory.layer)))
 })
