@@ -96,7 +96,8 @@ export const ensureBinaries = (options: ControlPlaneOptions = {}): Effect.Effect
     const result = yield* run("bash", [script("build.sh")], {
       logFile,
       onLine: (line) => {
-        if (line.startsWith("cluster build:")) options.onProgress?.(line)
+        if (line.startsWith("cluster build: building")) options.onProgress?.(`${line} [full log: ${logFile}]`)
+        else if (line.startsWith("cluster build:")) options.onProgress?.(line)
       }
     })
     if (result.code !== 0) {

@@ -394,6 +394,20 @@ describe("KubernetesLive against a real kube-apiserver", () => {
         assert.strictEqual(tagOf(exit), "KubernetesForbidden")
       }))
 
+    it.live("layerFromEnvironment follows KUBECONFIG (and sees the ServiceAccount kube-controller-manager made)", () =>
+      Effect.gen(function*() {
+        const previous = process.env["KUBECONFIG"]
+        process.env["KUBECONFIG"] = kubeconfigPath()
+        const sa = yield* Effect.flatMap(Kubernetes, (k8s) => k8s.get(ServiceAccount, { namespace: "default", name: "default" })).pipe(
+          Effect.provide(KubernetesLive.layerFromEnvironment().pipe(Layer.orDie)),
+          Effect.ensuring(Effect.sync(() => {
+            if (previous === undefined) delete process.env["KUBECONFIG"]
+            else process.env["KUBECONFIG"] = previous
+          }))
+        )
+        assert.isTrue(Option.isSome(sa))
+      }))
+
     it.live("an apiserver that does not answer is KubernetesUnavailable", () =>
       Effect.gen(function*() {
         const kc = new KubeConfig()

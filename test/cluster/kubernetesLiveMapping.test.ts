@@ -1,0 +1,57 @@
+/** The pure parts of the live layer: REST paths and the HTTP status → error mapping (the rest is exercised live). */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Layer } from "effect"
+import * as KubernetesLive from "../../src/layers/KubernetesLive.ts"
+import { fromStatus } from "../../src/layers/kubernetesLive/apiErrors.ts"
+import { collectionPath, objectPath } from "../../src/layers/kubernetesLive/paths.ts"
+import { Kubernetes } from "../../src/services/Kubernetes.ts"
+import { ImageRepository, Secret } from "../../src/services/ResourceKind.ts"
+
+describe("KubernetesLive paths and errors", () => {
+  it("core kinds live under /api/v1, CRDs under /apis/<group>/<version>", () => {
+    assert.strictEqual(collectionPath(Secret, "ns"), "/api/v1/namespaces/ns/secrets")
+    assert.strictEqual(collectionPath(Secret, undefined), "/api/v1/secrets")
+    assert.strictEqual(
+      objectPath(ImageRepository, "ns", "ir", "status"),
+      "/apis/appstudio.redhat.com/v1alpha1/namespaces/ns/imagerepositories/ir/status"
+    )
+    assert.strictEqual(collectionPath(ImageRepository, undefined), "/apis/appstudio.redhat.com/v1alpha1/imagerepositories")
+  })
+
+  it("maps statuses to typed errors, with the Status message as detail", () => {
+    const subject = { kind: "Secret", namespace: "ns", name: "s" }
+    const status = { kind: "Status", message: "the object has been modified" }
+    const tagOf = (code: number) => fromStatus(code, status, subject)._tag
+    assert.deepStrictEqual(
+      [404, 409, 400, 422, 401, 403, 410, 429, 500, 503, 415].map(tagOf),
+      [
+        "KubernetesNotFound",
+        "KubernetesConflict",
+        "KubernetesInvalid",
+        "KubernetesInvalid",
+        "KubernetesForbidden",
+        "KubernetesForbidden",
+        "KubernetesGone",
+        "KubernetesUnavailable",
+        "KubernetesUnavailable",
+        "KubernetesUnavailable",
+        "KubernetesInvalid"
+      ]
+    )
+    assert.include(fromStatus(409, status, subject).message, "the object has been modified")
+    assert.include(fromStatus(502, "<html>bad gateway</html>", subject).message, "bad gateway")
+    const transient = fromStatus(429, undefined, subject)
+    assert.isTrue(transient._tag === "KubernetesUnavailable" && transient.transient && transient.status === 429)
+  })
+
+  it.effect("a kubeconfig that cannot be read is a KubeConfigError naming the file", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(
+        Effect.provide(Effect.asVoid(Kubernetes), KubernetesLive.layerFromFile("no-such-dir/kubeconfig").pipe(Layer.fresh))
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      assert.strictEqual(error?._tag, "KubeConfigError")
+      assert.include(error?.message ?? "", "no-such-dir/kubeconfig")
+    }))
+})
