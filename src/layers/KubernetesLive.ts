@@ -212,12 +212,12 @@ export const make = (
       Effect.gen(function*() {
         const response = yield* client.execute(yield* request(call)).pipe(Effect.mapError(transportError))
         const text = yield* response.text.pipe(Effect.mapError(transportError))
-        const body = text === "" ? undefined : yield* parseJson(text, call.subject).pipe(
-          // Error bodies need not be JSON; the mapping below still has the status code.
-          Effect.orElseSucceed(() => (response.status >= 300 ? text : undefined))
-        )
-        if (response.status >= 300) return yield* Effect.fail(fromStatus(response.status, body, call.subject))
-        return body
+        if (response.status >= 300) {
+          // Error bodies are usually a metav1.Status, but proxies answer with anything; the status code decides.
+          const body = yield* parseJson(text, call.subject).pipe(Effect.orElseSucceed(() => text))
+          return yield* Effect.fail(fromStatus(response.status, body, call.subject))
+        }
+        return text === "" ? undefined : yield* parseJson(text, call.subject)
       }).pipe(
         Effect.timeoutFail({
           duration: requestTimeout,
@@ -257,7 +257,7 @@ export const make = (
             method: "GET",
             path: collectionPath(kind, opts.namespace),
             query: { labelSelector: opts.labelSelector, limit: String(pageSize), continue: continueToken },
-            subject: subjectOf(kind, { ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }), name: "" })
+            subject: subjectOf(kind, { namespace: opts.namespace })
           })
           const page: typeof listMetadata.Type = yield* Schema.decodeUnknown(listMetadata)(raw).pipe(
             Effect.mapError((error) => new KubernetesUnavailable({ detail: `malformed ${kind.kind} list: ${error.message}` }))
@@ -270,7 +270,7 @@ export const make = (
           continueToken = page.metadata?.continue === "" ? undefined : page.metadata?.continue
         } while (continueToken !== undefined)
         return { items, resourceVersion }
-      }).pipe(span("list", kind, opts.namespace === undefined ? {} : { namespace: opts.namespace }))
+      }).pipe(span("list", kind, { namespace: opts.namespace }))
 
     const create = <A extends Object, I>(kind: Kind<A, I>, object: A): Effect.Effect<A, KubernetesError> =>
       Effect.gen(function*() {
@@ -341,7 +341,7 @@ export const make = (
         method: "GET",
         path: collectionPath(kind, opts.namespace),
         query: { limit: "1", labelSelector: opts.labelSelector },
-        subject: subjectOf(kind, { name: "" })
+        subject: subjectOf(kind, { namespace: opts.namespace })
       }).pipe(
         Effect.flatMap((raw) => Schema.decodeUnknown(listMetadata)(raw)),
         Effect.map((page) => page.metadata?.resourceVersion),
@@ -395,7 +395,7 @@ export const make = (
       Stream.unwrap(
         Effect.gen(function*() {
           const resourceVersion = opts.resourceVersion ?? (yield* currentResourceVersion(kind, opts))
-          const subject = subjectOf(kind, { ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }), name: "" })
+          const subject = subjectOf(kind, { namespace: opts.namespace })
           const req = yield* request({
             method: "GET",
             path: collectionPath(kind, opts.namespace),
@@ -437,7 +437,7 @@ export const make = (
               Duration.seconds(watchTimeoutSeconds + 60)
             )
           )
-        }).pipe(span("watch", kind, opts.namespace === undefined ? {} : { namespace: opts.namespace }))
+        }).pipe(span("watch", kind, { namespace: opts.namespace }))
       )
 
     return Kubernetes.of({ get, list, create, replace, patch, delete: del, watch })
