@@ -2,45 +2,21 @@ import { randomUUID } from "node:crypto"
 import { Context, Effect, Layer, Option, Redacted } from "effect"
 import type { Visibility } from "../domain/Visibility.ts"
 import { Quay as QuayTag } from "../services/Quay.ts"
-import type { Quay, QuayRepository, QuayRobot, QuayRobotSummary, RepositoryRole } from "../services/Quay.ts"
-import {
-  QuayInvalidRequest,
-  QuayNotFound,
-  QuayPlanLimitExceeded,
-  QuayRepositoryAlreadyExists,
-  QuayRobotAlreadyExists,
-  QuayUnavailable,
-  type QuayError
-} from "../services/QuayError.ts"
+import type { Quay } from "../services/Quay.ts"
+import { type QuayError, QuayUnavailable } from "../services/QuayError.ts"
 import type { FaultKind } from "./quay/QuayFaults.ts"
 import { QuayModel, type Access, type ModelSnapshot, type Plan, type RequestCounts } from "./quay/QuayModel.ts"
-import { paths } from "./quayHttp/paths.ts"
-import { commonFailure, decode, isJsonNull, type QuayReply, says, summarize, unexpected } from "./quayHttp/reply.ts"
-import { PermissionMap, RepositoryBody, RepositoryPage, RobotBody, RobotList } from "./quayHttp/wire.ts"
+import { makeQuayClient, type QuayOperation } from "./quayHttp/client.ts"
+import { commonFailure, type QuayReply, summarize } from "./quayHttp/reply.ts"
+import type { QuayRequest } from "./quayHttp/request.ts"
 
 /**
- * The `Quay` service over an in-memory Quay: every operation is the same HTTP request the live layer sends,
- * answered by the shared `QuayModel` (the simulator's model too), and read back with the live layer's own
- * reply interpretation (`quayHttp/reply.ts`, `quayHttp/wire.ts`), so the two layers cannot disagree about
- * what an answer means. Nothing hangs, nothing is retried, nothing touches the network.
+ * The `Quay` service over an in-memory Quay: the live layer's own client (`quayHttp/client.ts`: every
+ * operation's request, the reading of its answer, its span) with a `send` that asks the shared `QuayModel`
+ * (the simulator's model too) instead of the network, so the two layers cannot disagree about what a request
+ * is or what an answer means. Nothing hangs, nothing is retried (the work queue retries), nothing touches the
+ * network.
  */
-
-/** Quay's exact texts for the 400s that carry meaning (the same the live layer matches). */
-const texts = {
-  repositoryExists: "Repository already exists",
-  robotExists: "Existing robot with name",
-  robotMissing: "Could not find robot",
-  noSuchGrant: "User does not have permission for repo",
-  unknownUser: "Invalid username"
-} as const
-
-/** As the live layer: `.`/`..`/empty segments would be folded away by URL handling and address another endpoint. */
-const checkNames = (...names: ReadonlyArray<string>): Effect.Effect<void, QuayInvalidRequest> =>
-  names.every((name) => name !== "" && name.split("/").every((part) => part !== "" && part !== "." && part !== ".."))
-    ? Effect.void
-    : Effect.fail(new QuayInvalidRequest({ status: 400, detail: `invalid name '${names.join("', '").slice(0, 200)}'` }))
-
-const maxRepositoryPages = 1000
 
 export interface QuayInMemoryOptions {
   readonly organization: string
@@ -50,20 +26,8 @@ export interface QuayInMemoryOptions {
   readonly plan?: Plan
 }
 
-export type QuayOperation =
-  | "getRepository"
-  | "createRepository"
-  | "changeVisibility"
-  | "deleteRepository"
-  | "listRepositories"
-  | "getRobot"
-  | "createRobot"
-  | "regenerateRobotToken"
-  | "deleteRobot"
-  | "listRobots"
-  | "setPermission"
-  | "deletePermission"
-  | "listPermissions"
+/** The `Quay` operations, as counted by `QuayControl.calls`. */
+export type { QuayOperation }
 
 export interface QuayCalls {
   readonly total: number
@@ -151,24 +115,20 @@ export const make = (
       })
 
     /**
-     * One HTTP exchange with the model, read exactly as the live transport reads it (`quayHttp/reply.ts`):
-     * the failures every endpoint shares (401/403, 429, 5xx) become errors here, anything else is for the
-     * operation to interpret. A timeout fault fails at once instead of hanging. Nothing is retried.
+     * One HTTP exchange with the model, read as the live transport reads it (`quayHttp/reply.ts`): the failures
+     * every endpoint shares (401/403, 429, 5xx) become errors here, anything else is for the operation to read.
+     * A timeout fault fails at once instead of hanging. Nothing is retried.
      */
-    const send = (
-      method: string,
-      path: string,
-      init: { readonly urlParams?: Record<string, string>; readonly body?: unknown } = {}
-    ): Effect.Effect<QuayReply, QuayError> =>
+    const send = (request: QuayRequest): Effect.Effect<QuayReply, QuayError> =>
       Effect.suspend(() => {
         const response = model.handle({
-          method,
+          method: request.method,
           // The live layer percent-encodes; the server decodes before routing, as Werkzeug does.
-          path: decodeURIComponent(`${apiBase}${path}`),
-          query: new URLSearchParams(init.urlParams ?? {}),
+          path: decodeURIComponent(`${apiBase}${request.path}`),
+          query: new URLSearchParams(request.urlParams ?? {}),
           authorization: `Bearer ${Redacted.value(token)}`,
           contentType: "application/json",
-          body: init.body === undefined ? undefined : JSON.stringify(init.body),
+          body: request.body === undefined ? undefined : JSON.stringify(request.body),
           host: registryHost
         })
         if (response._tag === "NoAnswer") return Effect.fail(new QuayUnavailable({ detail: "timeout" }))
@@ -188,260 +148,7 @@ export const make = (
         return failure === undefined ? Effect.succeed(reply) : Effect.fail(failure)
       })
 
-    const operation = <A>(
-      name: QuayOperation,
-      attributes: Record<string, string>,
-      effect: Effect.Effect<A, QuayError>
-    ): Effect.Effect<A, QuayError> =>
-      countCall(name).pipe(
-        Effect.zipRight(effect),
-        Effect.withSpan(`Quay.${name}`, {
-          attributes: { "quay.organization": organization, ...attributes },
-          // A test double: where the span was opened is not worth a stack trace per call.
-          captureStackTrace: false
-        })
-      )
-
-    const robotFullName = (shortName: string) => `${organization}+${shortName}`
-    const repositoryResource = (name: string) => `repository '${organization}/${name}'`
-    const robotResource = (shortName: string) => `robot account '${robotFullName(shortName)}'`
-    const organizationResource = `organization '${organization}'`
-
-    const toRepository = (body: RepositoryBody): QuayRepository => ({
-      namespace: body.namespace,
-      name: body.name,
-      visibility: body.is_public ? "public" : "private",
-      description: body.description
-    })
-
-    const shortNameOf = (fullName: string): string => fullName.slice(fullName.indexOf("+") + 1)
-
-    const toRobot = (body: RobotBody): QuayRobot => ({
-      name: body.name,
-      shortName: shortNameOf(body.name),
-      description: body.description ?? "",
-      token: body.token
-    })
-
-    const quay: Quay = {
-      organization,
-      registryHost,
-
-      getRepository: (name) =>
-        operation(
-          "getRepository",
-          { "quay.repository": name },
-          Effect.gen(function*() {
-            yield* checkNames(name)
-            const reply = yield* send("GET", paths.repository(organization, name), { urlParams: { includeTags: "false" } })
-            if (reply.status === 200) return Option.some(toRepository(yield* decode(RepositoryBody, reply)))
-            if (reply.status === 404) return Option.none<QuayRepository>()
-            return yield* Effect.fail(unexpected(reply, repositoryResource(name)))
-          })
-        ),
-
-      createRepository: (input) =>
-        operation(
-          "createRepository",
-          { "quay.repository": input.name, "quay.visibility": input.visibility },
-          Effect.gen(function*() {
-            yield* checkNames(input.name)
-            const reply = yield* send("POST", paths.repositories, {
-              body: { namespace: organization, repository: input.name, visibility: input.visibility, description: input.description }
-            })
-            if (reply.status === 200 || reply.status === 201) return
-            if (reply.status === 400 && says(reply, texts.repositoryExists)) {
-              return yield* Effect.fail(new QuayRepositoryAlreadyExists({ repository: input.name }))
-            }
-            if (reply.status === 402) return yield* Effect.fail(new QuayPlanLimitExceeded({ repository: input.name }))
-            return yield* Effect.fail(unexpected(reply, repositoryResource(input.name)))
-          })
-        ),
-
-      changeVisibility: (name, visibility) =>
-        operation(
-          "changeVisibility",
-          { "quay.repository": name, "quay.visibility": visibility },
-          Effect.gen(function*() {
-            yield* checkNames(name)
-            const reply = yield* send("POST", paths.changeVisibility(organization, name), { body: { visibility } })
-            // Quay answers 200 with the body `null` when the repository does not exist.
-            if (reply.status === 200 && isJsonNull(reply)) {
-              return yield* Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
-            }
-            if (reply.status === 200) return
-            if (reply.status === 402) return yield* Effect.fail(new QuayPlanLimitExceeded({ repository: name }))
-            return yield* Effect.fail(unexpected(reply, repositoryResource(name)))
-          })
-        ),
-
-      deleteRepository: (name) =>
-        operation(
-          "deleteRepository",
-          { "quay.repository": name },
-          Effect.gen(function*() {
-            yield* checkNames(name)
-            const reply = yield* send("DELETE", paths.repository(organization, name))
-            if (reply.status === 204 || reply.status === 200 || reply.status === 404) return
-            return yield* Effect.fail(unexpected(reply, repositoryResource(name)))
-          })
-        ),
-
-      listRepositories: () =>
-        operation(
-          "listRepositories",
-          {},
-          Effect.gen(function*() {
-            const repositories: Array<QuayRepository> = []
-            const seen = new Set<string>()
-            let nextPage: string | undefined
-            for (let page = 0; page < maxRepositoryPages; page++) {
-              const reply = yield* send("GET", paths.repositories, {
-                urlParams: nextPage === undefined ? { namespace: organization } : { namespace: organization, next_page: nextPage }
-              })
-              if (reply.status !== 200) return yield* Effect.fail(unexpected(reply, organizationResource))
-              const body = yield* decode(RepositoryPage, reply)
-              for (const repository of body.repositories) {
-                if (repository.namespace === organization) repositories.push(toRepository(repository))
-              }
-              const next = body.next_page ?? undefined
-              if (next === undefined || next === "") return repositories
-              if (seen.has(next)) {
-                return yield* Effect.fail(new QuayUnavailable({ status: 200, detail: "repository list paging repeats a page" }))
-              }
-              seen.add(next)
-              nextPage = next
-            }
-            return yield* Effect.fail(
-              new QuayUnavailable({ status: 200, detail: `repository list did not end within ${maxRepositoryPages} pages` })
-            )
-          })
-        ),
-
-      getRobot: (shortName) =>
-        operation(
-          "getRobot",
-          { "quay.robot": shortName },
-          Effect.gen(function*() {
-            yield* checkNames(shortName)
-            const reply = yield* send("GET", paths.robot(organization, shortName))
-            if (reply.status === 200) return Option.some(toRobot(yield* decode(RobotBody, reply)))
-            // Quay's answer for an absent robot is a 400 with the data-model shape, never a 404.
-            if ((reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404) {
-              return Option.none<QuayRobot>()
-            }
-            return yield* Effect.fail(unexpected(reply, robotResource(shortName)))
-          })
-        ),
-
-      createRobot: (shortName, description) =>
-        operation(
-          "createRobot",
-          { "quay.robot": shortName },
-          Effect.gen(function*() {
-            yield* checkNames(shortName)
-            const reply = yield* send("PUT", paths.robot(organization, shortName), { body: { description } })
-            if (reply.status === 200 || reply.status === 201) return toRobot(yield* decode(RobotBody, reply))
-            if (reply.status === 400 && says(reply, texts.robotExists)) {
-              return yield* Effect.fail(new QuayRobotAlreadyExists({ robot: robotFullName(shortName) }))
-            }
-            return yield* Effect.fail(unexpected(reply, robotResource(shortName)))
-          })
-        ),
-
-      regenerateRobotToken: (shortName) =>
-        operation(
-          "regenerateRobotToken",
-          { "quay.robot": shortName },
-          Effect.gen(function*() {
-            yield* checkNames(shortName)
-            const reply = yield* send("POST", paths.regenerateRobot(organization, shortName))
-            if (reply.status === 200) return toRobot(yield* decode(RobotBody, reply))
-            if ((reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404) {
-              return yield* Effect.fail(new QuayNotFound({ resource: robotResource(shortName) }))
-            }
-            return yield* Effect.fail(unexpected(reply, robotResource(shortName)))
-          })
-        ),
-
-      deleteRobot: (shortName) =>
-        operation(
-          "deleteRobot",
-          { "quay.robot": shortName },
-          Effect.gen(function*() {
-            yield* checkNames(shortName)
-            const reply = yield* send("DELETE", paths.robot(organization, shortName))
-            if (
-              reply.status === 204 || reply.status === 200 || reply.status === 404 ||
-              (reply.status === 400 && says(reply, texts.robotMissing))
-            ) return
-            return yield* Effect.fail(unexpected(reply, robotResource(shortName)))
-          })
-        ),
-
-      listRobots: () =>
-        operation(
-          "listRobots",
-          {},
-          Effect.gen(function*() {
-            const reply = yield* send("GET", paths.robots(organization), { urlParams: { token: "false" } })
-            if (reply.status !== 200) return yield* Effect.fail(unexpected(reply, organizationResource))
-            const body = yield* decode(RobotList, reply)
-            return body.robots.map((robot): QuayRobotSummary => ({
-              name: robot.name,
-              shortName: shortNameOf(robot.name),
-              description: robot.description ?? ""
-            }))
-          })
-        ),
-
-      setPermission: (repository, username, role) =>
-        operation(
-          "setPermission",
-          { "quay.repository": repository, "quay.username": username, "quay.role": role },
-          Effect.gen(function*() {
-            yield* checkNames(repository, username)
-            const reply = yield* send("PUT", paths.userPermission(organization, repository, username), { body: { role } })
-            if (reply.status === 200 || reply.status === 201) return
-            // The user or robot does not exist (e.g. a robot deleted behind the operator's back).
-            if (reply.status === 400 && says(reply, texts.unknownUser)) {
-              return yield* Effect.fail(new QuayNotFound({ resource: `user or robot '${username}'` }))
-            }
-            return yield* Effect.fail(unexpected(reply, repositoryResource(repository)))
-          })
-        ),
-
-      deletePermission: (repository, username) =>
-        operation(
-          "deletePermission",
-          { "quay.repository": repository, "quay.username": username },
-          Effect.gen(function*() {
-            yield* checkNames(repository, username)
-            const reply = yield* send("DELETE", paths.userPermission(organization, repository, username))
-            if (
-              reply.status === 204 || reply.status === 200 || reply.status === 404 ||
-              (reply.status === 400 && says(reply, texts.noSuchGrant))
-            ) return
-            return yield* Effect.fail(unexpected(reply, repositoryResource(repository)))
-          })
-        ),
-
-      listPermissions: (repository) =>
-        operation(
-          "listPermissions",
-          { "quay.repository": repository },
-          Effect.gen(function*() {
-            yield* checkNames(repository)
-            const reply = yield* send("GET", paths.userPermissions(organization, repository))
-            if (reply.status === 200) {
-              const body = yield* decode(PermissionMap, reply)
-              return new Map<string, RepositoryRole>(Object.entries(body.permissions).map(([name, p]) => [name, p.role]))
-            }
-            if (reply.status === 404) return new Map<string, RepositoryRole>()
-            return yield* Effect.fail(unexpected(reply, repositoryResource(repository)))
-          })
-        )
-    }
+    const quay: Quay = makeQuayClient({ organization, registryHost, send, onCall: countCall })
 
     const control: QuayControl = {
       organization,
