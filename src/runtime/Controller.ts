@@ -1,4 +1,4 @@
-import { Cause, Data, Duration, Effect, Exit, Option, Ref, type Scope } from "effect"
+import { Cause, Clock, Data, Duration, Effect, Exit, Metric, Option, Ref, type Scope } from "effect"
 import { type ObjectRef, refKey } from "../domain/ObjectMeta.ts"
 import { managedByLabel, managedByValue } from "../domain/Secret.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
@@ -7,6 +7,7 @@ import { defaultItemBackoff, type ItemBackoff, type ReconnectBackoff, type Retry
 import * as CachedKubernetes from "./CachedKubernetes.ts"
 import * as Informer from "./Informer.ts"
 import * as LeaderElection from "./LeaderElection.ts"
+import * as Metrics from "./Metrics.ts"
 import type { ReconcileResult } from "./ReconcileResult.ts"
 import * as WorkQueue from "./WorkQueue.ts"
 
@@ -56,7 +57,11 @@ export const run = <E, R>(
 ): Effect.Effect<Controller, never, Kubernetes | Exclude<R, Kubernetes> | Scope.Scope> =>
   Effect.gen(function*() {
     const active = yield* Ref.make(false)
-    const leading = Effect.acquireRelease(Ref.set(active, true), () => Ref.set(active, false))
+    const leaderStatus = Metrics.leaderElectionMasterStatus.pipe(Metric.tagged("name", Metrics.controllerName))
+    const leading = Effect.acquireRelease(
+      Ref.set(active, true).pipe(Effect.andThen(Metric.set(leaderStatus, 1))),
+      () => Ref.set(active, false).pipe(Effect.andThen(Metric.set(leaderStatus, 0)))
+    )
     const work = Effect.scoped(Effect.andThen(start(options), Effect.andThen(leading, Effect.never)))
 
     const election = options.leaderElection
@@ -119,17 +124,30 @@ const start = <E, R>(
       )
     }
 
+    const reconcileTotal = (result: string) =>
+      Metrics.reconcileTotal.pipe(Metric.tagged("controller", Metrics.controllerName), Metric.tagged("result", result))
+    const reconcileErrors = Metrics.reconcileErrorsTotal.pipe(Metric.tagged("controller", Metrics.controllerName))
+    const retries = Metrics.workqueueRetriesTotal.pipe(Metric.tagged("name", Metrics.controllerName))
+    const reconcileTime = Metrics.reconcileTimeSeconds.pipe(Metric.tagged("controller", Metrics.controllerName))
+
     const process = (key: string): Effect.Effect<void, never, Exclude<R, Kubernetes>> =>
       Effect.gen(function*() {
         const ref = refOfKey(key)
+        const started = yield* Clock.currentTimeMillis
         const exit = yield* Effect.exit(reconcileOnce(ref))
+        const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+        if (!Exit.isInterrupted(exit)) yield* Metric.update(reconcileTime, seconds)
         if (Exit.isSuccess(exit)) {
           yield* queue.forget(key)
           const after = exit.value.requeueAfter
+          yield* Metric.increment(reconcileTotal(after === undefined ? "success" : "requeue_after"))
           if (after !== undefined) yield* queue.addAfter(key, after)
           return
         }
         if (Cause.isInterruptedOnly(exit.cause)) return
+        yield* Metric.increment(reconcileTotal("error"))
+        yield* Metric.increment(reconcileErrors)
+        yield* Metric.increment(retries)
         const failure = Cause.failureOption(exit.cause)
         const retryAfter = Option.flatMap(failure, retryAfterOf)
         const delay = yield* queue.addRateLimited(key, Option.getOrUndefined(retryAfter))

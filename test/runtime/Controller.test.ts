@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Data, Deferred, Duration, Effect, Exit, Logger, Option, Ref, Scope, TestClock } from "effect"
+import { Clock, Data, Deferred, Duration, Effect, Exit, Logger, Metric, Option, Ref, Scope, TestClock } from "effect"
 import { type ObjectRef, refKey } from "../../src/domain/ObjectMeta.ts"
 import { Transient } from "../../src/domain/ReconcileError.ts"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as Controller from "../../src/runtime/Controller.ts"
 import { LeaseKind } from "../../src/runtime/Lease.ts"
+import * as Metrics from "../../src/runtime/Metrics.ts"
 import type { LeaderElectionConfig } from "../../src/runtime/LeaderElection.ts"
 import { done, requeueAfter } from "../../src/runtime/ReconcileResult.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
@@ -283,5 +284,33 @@ describe("Controller", () => {
       }
       assert.isTrue(yield* controller.active)
       yield* eventually(countIs(recorder.count("ns/during"), 1))
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("counts reconciles by result in controller-runtime's metrics", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const counter = (result: string) =>
+        Metrics.reconcileTotal.pipe(Metric.tagged("controller", "imagerepository"), Metric.tagged("result", result))
+      const count = (result: string) => Effect.map(Metric.value(counter(result)), (s) => s.count)
+      const before = { success: yield* count("success"), error: yield* count("error"), requeue: yield* count("requeue_after") }
+      const outcomes = yield* Ref.make<ReadonlyArray<"fail" | "requeue" | "done">>(["fail", "requeue", "done"])
+      yield* Controller.run({
+        backoff: { base: "1 second", cap: "1 minute" },
+        reconcile: () =>
+          Effect.gen(function*() {
+            const [next = "done", ...rest] = yield* Ref.get(outcomes)
+            yield* Ref.set(outcomes, rest)
+            if (next === "fail") return yield* new Transient({ reason: "x", message: "failed" })
+            return next === "requeue" ? requeueAfter(Duration.seconds(5)) : done
+          })
+      })
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(Effect.map(count("error"), (n) => n === before.error + 1))
+      yield* TestClock.adjust("1 second")
+      yield* eventually(Effect.map(count("requeue_after"), (n) => n === before.requeue + 1))
+      yield* TestClock.adjust("5 seconds")
+      yield* eventually(Effect.map(count("success"), (n) => n === before.success + 1))
+      const gauge = Metrics.leaderElectionMasterStatus.pipe(Metric.tagged("name", "imagerepository"))
+      assert.strictEqual((yield* Metric.value(gauge)).value, 1)
     }).pipe(Effect.provide(InMemory.layer)))
 })

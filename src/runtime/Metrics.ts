@@ -1,0 +1,36 @@
+import { Metric, MetricBoundaries } from "effect"
+
+/**
+ * The controller's metrics, named after controller-runtime's and client-go's so existing dashboards and
+ * alerts read them unchanged. Effect metrics: an exporter (Prometheus, OpenTelemetry) picks them up from
+ * the default registry.
+ */
+
+/** Reconciles by outcome: `success`, `requeue_after`, `error`. */
+export const reconcileTotal = Metric.counter("controller_runtime_reconcile_total", {
+  description: "Total number of reconciliations per controller and result",
+  incremental: true
+})
+
+export const reconcileErrorsTotal = Metric.counter("controller_runtime_reconcile_errors_total", {
+  description: "Total number of reconciliation errors per controller",
+  incremental: true
+})
+
+export const reconcileTimeSeconds = Metric.histogram(
+  "controller_runtime_reconcile_time_seconds",
+  MetricBoundaries.exponential({ start: 0.005, factor: 2, count: 16 }),
+  "Length of time per reconciliation per controller"
+)
+
+export const workqueueRetriesTotal = Metric.counter("workqueue_retries_total", {
+  description: "Total number of retries handled by the work queue",
+  incremental: true
+})
+
+/** Whether this replica leads (1) or stands by (0). */
+export const leaderElectionMasterStatus = Metric.gauge("leader_election_master_status", {
+  description: "Whether this replica is the leader (1) or a standby (0)"
+})
+
+export const controllerName = "imagerepository"
