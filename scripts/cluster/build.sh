@@ -22,8 +22,13 @@ if ! have kube-apiserver || ! have kube-controller-manager; then
   staging="v0.${K8S_VERSION#1.}"
   mkdir "$work/k8s" "$work/dl"
   # k8s.io/kubernetes requires each staging module at v0.0.0; the wrapper replaces every one of them.
-  gomod="$(cd "$work/dl" && go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": *"\([^"]*\)".*/\1/p')"
-  [[ -f "$gomod" ]] || { log "could not download k8s.io/kubernetes@v$K8S_VERSION from the Go module proxy"; exit 1; }
+  info="$(cd "$work/dl" && go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" 2>&1)" || true
+  gomod="$(sed -n 's/.*"GoMod": *"\([^"]*\)".*/\1/p' <<<"$info")"
+  if [[ ! -f "$gomod" ]]; then
+    log "could not download k8s.io/kubernetes@v$K8S_VERSION from the Go module proxy:"
+    sed -n 's/.*"Error": *"\(.*\)".*/  \1/p' <<<"$info" >&2
+    exit 1
+  fi
   cd "$work/k8s"
   go mod init example.invalid/k8s-test-bins >/dev/null 2>&1
   dbg="$(sed -n 's/^godebug default=\(go[0-9.]*\)$/\1/p' "$gomod")"

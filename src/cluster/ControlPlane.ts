@@ -40,8 +40,7 @@ const stateDirOf = (options: ControlPlaneOptions): string =>
 const script = (name: string): string => Path.join(projectRoot, "scripts", "cluster", name)
 
 /** The build log sits next to (not inside) the state directory, which every start wipes. */
-export const buildLogPath = (options: ControlPlaneOptions = {}): string =>
-  Path.join(Path.dirname(stateDirOf(options)), "cluster-build.log")
+export const buildLogPath = (options: ControlPlaneOptions = {}): string => `${stateDirOf(options)}-build.log`
 
 interface RunResult {
   readonly code: number
@@ -105,7 +104,7 @@ export const ensureBinaries = (options: ControlPlaneOptions = {}): Effect.Effect
       return yield* new ControlPlaneError({
         reason: noGo
           ? "cannot build the control plane: no Go toolchain (`go`) on the PATH. Install Go >= 1.25 and retry."
-          : `building the control plane binaries failed (exit ${result.code}); the full log is ${logFile}`
+          : `building the control plane binaries failed (exit ${result.code}):\n${tail(result.stderr, 5)}\nthe full log is ${logFile}`
       })
     }
     const binDir = result.stdout.trim().split("\n").pop() ?? ""
@@ -190,3 +189,6 @@ export const down = (options: ControlPlaneOptions = {}): Effect.Effect<void, Con
   withLock(lockDirOf(options), stop(options)).pipe(Effect.withSpan("ControlPlane.down"))
 
 const lastLine = (text: string): string => text.trim().split("\n").pop() ?? ""
+
+const tail = (text: string, lines: number): string =>
+  text.trim().split("\n").slice(-lines).map((line) => `  ${line.trim()}`).join("\n")
