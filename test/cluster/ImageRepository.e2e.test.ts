@@ -66,7 +66,9 @@ const launch = (name: string, sim: QuaySimulator.RunningSimulator, namespace: st
     WORKERS: "4"
   })
 
+/** Objects go while their operator still runs, so finalizers are released and the namespace can terminate. */
 const stopRig = async (rig: Rig) => {
+  await kubectl(["delete", "imagerepositories", "--all", "-n", rig.namespace, "--wait=true", "--timeout=60s"])
   await rig.operator.stop("SIGTERM")
   await Effect.runPromise(Scope.close(rig.scope, Exit.void))
   await kubectl(["delete", "namespace", rig.namespace, "--wait=false"])
