@@ -52,6 +52,13 @@ export const checkNames = (...names: ReadonlyArray<string>): Effect.Effect<void,
     ? Effect.void
     : Effect.fail(new QuayInvalidRequest({ status: 400, detail: `invalid name '${names.join("', '").slice(0, 200)}'` }))
 
+/** Answers that mean the thing to delete is gone, whether or not it was there. */
+const deleted = (reply: QuayReply): boolean => reply.status === 204 || reply.status === 200 || reply.status === 404
+
+/** Quay's answer for an absent robot is a 400 with the data-model shape, never a 404; a proxy's 404 means the same. */
+const robotAbsent = (reply: QuayReply): boolean =>
+  (reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404
+
 const toRepository = (body: RepositoryBody): QuayRepository => ({
   namespace: body.namespace,
   name: body.name,
@@ -91,66 +98,75 @@ export const makeQuayClient = (options: QuayClientOptions): Quay => {
       })
     )
 
+  /**
+   * An operation that is one request: the names it addresses are checked first (a refused name is no call and
+   * sends nothing), then the answer is read by `read`.
+   */
+  const single = <A>(
+    operation: QuayOperation,
+    { names, ...request }: QuayRequest & { readonly names: ReadonlyArray<string> },
+    read: (reply: QuayReply) => Effect.Effect<A, QuayError>
+  ): Effect.Effect<A, QuayError> =>
+    checkNames(...names).pipe(
+      Effect.zipRight(call(operation, request.method, request.path, () => Effect.flatMap(options.send(request), read)))
+    )
+
   const repositoryResource = (name: string) => `repository '${org}/${name}'`
   const robotResource = (shortName: string) => `robot account '${robotFullName(shortName)}'`
   const organizationResource = `organization '${org}'`
 
   const getRepository = (name: string) =>
-    checkNames(name).pipe(
-      Effect.zipRight(
-        call("getRepository", "GET", paths.repository(org, name), (send) =>
-          Effect.flatMap(send({ urlParams: { includeTags: "false" } }), (reply): Effect.Effect<Option.Option<QuayRepository>, QuayError> => {
-            if (reply.status === 200) return Effect.map(decode(RepositoryBody, reply), (body) => Option.some(toRepository(body)))
-            if (reply.status === 404) return Effect.succeedNone
-            return Effect.fail(unexpected(reply, repositoryResource(name)))
-          }))
-      )
+    single(
+      "getRepository",
+      { names: [name], method: "GET", path: paths.repository(org, name), urlParams: { includeTags: "false" } },
+      (reply): Effect.Effect<Option.Option<QuayRepository>, QuayError> => {
+        if (reply.status === 200) return Effect.map(decode(RepositoryBody, reply), (body) => Option.some(toRepository(body)))
+        if (reply.status === 404) return Effect.succeedNone
+        return Effect.fail(unexpected(reply, repositoryResource(name)))
+      }
     )
 
   const createRepository = (input: { readonly name: string; readonly visibility: "public" | "private"; readonly description: string }) =>
-    checkNames(input.name).pipe(
-      Effect.zipRight(
-        call("createRepository", "POST", paths.repositories, (send) =>
-          Effect.flatMap(
-            send({
-              body: { namespace: org, repository: input.name, visibility: input.visibility, description: input.description }
-            }),
-            (reply): Effect.Effect<void, QuayError> => {
-              if (reply.status === 200 || reply.status === 201) return Effect.void
-              if (reply.status === 400 && says(reply, texts.repositoryExists)) {
-                return Effect.fail(new QuayRepositoryAlreadyExists({ repository: input.name }))
-              }
-              if (reply.status === 402) return Effect.fail(new QuayPlanLimitExceeded({ repository: input.name }))
-              return Effect.fail(unexpected(reply, repositoryResource(input.name)))
-            }
-          ))
-      )
+    single(
+      "createRepository",
+      {
+        names: [input.name],
+        method: "POST",
+        path: paths.repositories,
+        body: { namespace: org, repository: input.name, visibility: input.visibility, description: input.description }
+      },
+      (reply): Effect.Effect<void, QuayError> => {
+        if (reply.status === 200 || reply.status === 201) return Effect.void
+        if (reply.status === 400 && says(reply, texts.repositoryExists)) {
+          return Effect.fail(new QuayRepositoryAlreadyExists({ repository: input.name }))
+        }
+        if (reply.status === 402) return Effect.fail(new QuayPlanLimitExceeded({ repository: input.name }))
+        return Effect.fail(unexpected(reply, repositoryResource(input.name)))
+      }
     )
 
   const changeVisibility = (name: string, visibility: "public" | "private") =>
-    checkNames(name).pipe(
-      Effect.zipRight(
-        call("changeVisibility", "POST", paths.changeVisibility(org, name), (send) =>
-          Effect.flatMap(send({ body: { visibility } }), (reply): Effect.Effect<void, QuayError> => {
-            // Quay answers 200 with the body `null` when the repository does not exist.
-            if (reply.status === 200 && isJsonNull(reply)) {
-              return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
-            }
-            if (reply.status === 200) return Effect.void
-            if (reply.status === 402) return Effect.fail(new QuayPlanLimitExceeded({ repository: name }))
-            if (reply.status === 404) return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
-            return Effect.fail(unexpected(reply, repositoryResource(name)))
-          }))
-      )
+    single(
+      "changeVisibility",
+      { names: [name], method: "POST", path: paths.changeVisibility(org, name), body: { visibility } },
+      (reply): Effect.Effect<void, QuayError> => {
+        // Quay answers 200 with the body `null` when the repository does not exist.
+        if (reply.status === 200 && isJsonNull(reply)) {
+          return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
+        }
+        if (reply.status === 200) return Effect.void
+        if (reply.status === 402) return Effect.fail(new QuayPlanLimitExceeded({ repository: name }))
+        if (reply.status === 404) return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
+        return Effect.fail(unexpected(reply, repositoryResource(name)))
+      }
     )
 
   const deleteRepository = (name: string) =>
-    checkNames(name).pipe(
-      Effect.zipRight(
-        call("deleteRepository", "DELETE", paths.repository(org, name), (send) =>
-          Effect.flatMap(send({}), (reply): Effect.Effect<void, QuayError> =>
-            reply.status === 204 || reply.status === 200 || reply.status === 404 ? Effect.void : Effect.fail(unexpected(reply, repositoryResource(name)))))
-      )
+    single(
+      "deleteRepository",
+      { names: [name], method: "DELETE", path: paths.repository(org, name) },
+      (reply): Effect.Effect<void, QuayError> =>
+        deleted(reply) ? Effect.void : Effect.fail(unexpected(reply, repositoryResource(name)))
     )
 
   const listRepositories = () =>
@@ -182,62 +198,54 @@ export const makeQuayClient = (options: QuayClientOptions): Quay => {
       }))
 
   const getRobot = (shortName: string) =>
-    checkNames(shortName).pipe(
-      Effect.zipRight(
-        call("getRobot", "GET", paths.robot(org, shortName), (send) =>
-          Effect.flatMap(send({}), (reply): Effect.Effect<Option.Option<QuayRobot>, QuayError> => {
-            if (reply.status === 200) return Effect.map(decode(RobotBody, reply), (body) => Option.some(toRobot(body)))
-            // Quay's answer for an absent robot is a 400 with the data-model shape, never a 404.
-            if ((reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404) return Effect.succeedNone
-            return Effect.fail(unexpected(reply, robotResource(shortName)))
-          }))
-      )
+    single(
+      "getRobot",
+      { names: [shortName], method: "GET", path: paths.robot(org, shortName) },
+      (reply): Effect.Effect<Option.Option<QuayRobot>, QuayError> => {
+        if (reply.status === 200) return Effect.map(decode(RobotBody, reply), (body) => Option.some(toRobot(body)))
+        if (robotAbsent(reply)) return Effect.succeedNone
+        return Effect.fail(unexpected(reply, robotResource(shortName)))
+      }
     )
 
   const createRobot = (shortName: string, description: string) =>
-    checkNames(shortName).pipe(
-      Effect.zipRight(
-        call("createRobot", "PUT", paths.robot(org, shortName), (send) =>
-          Effect.flatMap(send({ body: { description } }), (reply): Effect.Effect<QuayRobot, QuayError> => {
-            if (reply.status === 200 || reply.status === 201) return Effect.map(decode(RobotBody, reply), toRobot)
-            if (reply.status === 400 && says(reply, texts.robotExists)) {
-              return Effect.fail(new QuayRobotAlreadyExists({ robot: robotFullName(shortName) }))
-            }
-            return Effect.fail(unexpected(reply, robotResource(shortName)))
-          }))
-      )
+    single(
+      "createRobot",
+      { names: [shortName], method: "PUT", path: paths.robot(org, shortName), body: { description } },
+      (reply): Effect.Effect<QuayRobot, QuayError> => {
+        if (reply.status === 200 || reply.status === 201) return Effect.map(decode(RobotBody, reply), toRobot)
+        if (reply.status === 400 && says(reply, texts.robotExists)) {
+          return Effect.fail(new QuayRobotAlreadyExists({ robot: robotFullName(shortName) }))
+        }
+        return Effect.fail(unexpected(reply, robotResource(shortName)))
+      }
     )
 
   const regenerateRobotToken = (shortName: string) =>
-    checkNames(shortName).pipe(
-      Effect.zipRight(
-        call("regenerateRobotToken", "POST", paths.regenerateRobot(org, shortName), (send) =>
-          Effect.flatMap(send({}), (reply): Effect.Effect<QuayRobot, QuayError> => {
-            if (reply.status === 200) return Effect.map(decode(RobotBody, reply), toRobot)
-            if ((reply.status === 400 && says(reply, texts.robotMissing)) || reply.status === 404) {
-              return Effect.fail(new QuayNotFound({ resource: robotResource(shortName) }))
-            }
-            return Effect.fail(unexpected(reply, robotResource(shortName)))
-          }))
-      )
+    single(
+      "regenerateRobotToken",
+      { names: [shortName], method: "POST", path: paths.regenerateRobot(org, shortName) },
+      (reply): Effect.Effect<QuayRobot, QuayError> => {
+        if (reply.status === 200) return Effect.map(decode(RobotBody, reply), toRobot)
+        if (robotAbsent(reply)) return Effect.fail(new QuayNotFound({ resource: robotResource(shortName) }))
+        return Effect.fail(unexpected(reply, robotResource(shortName)))
+      }
     )
 
   const deleteRobot = (shortName: string) =>
-    checkNames(shortName).pipe(
-      Effect.zipRight(
-        call("deleteRobot", "DELETE", paths.robot(org, shortName), (send) =>
-          Effect.flatMap(send({}), (reply): Effect.Effect<void, QuayError> =>
-            reply.status === 204 || reply.status === 200 || reply.status === 404 ||
-              (reply.status === 400 && says(reply, texts.robotMissing))
-              ? Effect.void
-              : Effect.fail(unexpected(reply, robotResource(shortName)))))
-      )
+    single(
+      "deleteRobot",
+      { names: [shortName], method: "DELETE", path: paths.robot(org, shortName) },
+      (reply): Effect.Effect<void, QuayError> =>
+        deleted(reply) || robotAbsent(reply) ? Effect.void : Effect.fail(unexpected(reply, robotResource(shortName)))
     )
 
   const listRobots = () =>
     // token=false: the list is for inventory; tokens are fetched one robot at a time when needed.
-    call("listRobots", "GET", paths.robots(org), (send) =>
-      Effect.flatMap(send({ urlParams: { token: "false" } }), (reply): Effect.Effect<ReadonlyArray<QuayRobotSummary>, QuayError> =>
+    single(
+      "listRobots",
+      { names: [], method: "GET", path: paths.robots(org), urlParams: { token: "false" } },
+      (reply): Effect.Effect<ReadonlyArray<QuayRobotSummary>, QuayError> =>
         reply.status === 200
           ? Effect.map(decode(RobotList, reply), (body) =>
             body.robots.map((robot) => ({
@@ -245,51 +253,48 @@ export const makeQuayClient = (options: QuayClientOptions): Quay => {
               shortName: shortNameOf(robot.name),
               description: robot.description ?? ""
             })))
-          : Effect.fail(unexpected(reply, organizationResource))))
+          : Effect.fail(unexpected(reply, organizationResource))
+    )
 
   const setPermission = (repository: string, username: string, role: RepositoryRole) =>
-    checkNames(repository, username).pipe(
-      Effect.zipRight(
-        call("setPermission", "PUT", paths.userPermission(org, repository, username), (send) =>
-          Effect.flatMap(send({ body: { role } }), (reply): Effect.Effect<void, QuayError> => {
-            if (reply.status === 200 || reply.status === 201) return Effect.void
-            // The user or robot does not exist (e.g. a robot deleted behind the operator's back).
-            if (reply.status === 400 && says(reply, texts.unknownUser)) {
-              return Effect.fail(new QuayNotFound({ resource: `user or robot '${username}'` }))
-            }
-            return Effect.fail(unexpected(reply, repositoryResource(repository)))
-          }))
-      )
+    single(
+      "setPermission",
+      { names: [repository, username], method: "PUT", path: paths.userPermission(org, repository, username), body: { role } },
+      (reply): Effect.Effect<void, QuayError> => {
+        if (reply.status === 200 || reply.status === 201) return Effect.void
+        // The user or robot does not exist (e.g. a robot deleted behind the operator's back).
+        if (reply.status === 400 && says(reply, texts.unknownUser)) {
+          return Effect.fail(new QuayNotFound({ resource: `user or robot '${username}'` }))
+        }
+        return Effect.fail(unexpected(reply, repositoryResource(repository)))
+      }
     )
 
   const deletePermission = (repository: string, username: string) =>
-    checkNames(repository, username).pipe(
-      Effect.zipRight(
-        call("deletePermission", "DELETE", paths.userPermission(org, repository, username), (send) =>
-          Effect.flatMap(send({}), (reply): Effect.Effect<void, QuayError> =>
-            reply.status === 204 || reply.status === 200 || reply.status === 404 ||
-              (reply.status === 400 && says(reply, texts.noSuchGrant))
-              ? Effect.void
-              : Effect.fail(unexpected(reply, repositoryResource(repository)))))
-      )
+    single(
+      "deletePermission",
+      { names: [repository, username], method: "DELETE", path: paths.userPermission(org, repository, username) },
+      (reply): Effect.Effect<void, QuayError> =>
+        deleted(reply) || (reply.status === 400 && says(reply, texts.noSuchGrant))
+          ? Effect.void
+          : Effect.fail(unexpected(reply, repositoryResource(repository)))
     )
 
   const listPermissions = (repository: string) =>
-    checkNames(repository).pipe(
-      Effect.zipRight(
-        call("listPermissions", "GET", paths.userPermissions(org, repository), (send) =>
-          Effect.flatMap(send({}), (reply): Effect.Effect<ReadonlyMap<string, RepositoryRole>, QuayError> => {
-            if (reply.status === 200) {
-              return Effect.map(
-                decode(PermissionMap, reply),
-                (body) => new Map(Object.entries(body.permissions).map(([name, permission]) => [name, permission.role]))
-              )
-            }
-            // Quay answers an absent repository with an empty map; a 404 from a proxy or other server means the same.
-            if (reply.status === 404) return Effect.succeed(new Map<string, RepositoryRole>())
-            return Effect.fail(unexpected(reply, repositoryResource(repository)))
-          }))
-      )
+    single(
+      "listPermissions",
+      { names: [repository], method: "GET", path: paths.userPermissions(org, repository) },
+      (reply): Effect.Effect<ReadonlyMap<string, RepositoryRole>, QuayError> => {
+        if (reply.status === 200) {
+          return Effect.map(
+            decode(PermissionMap, reply),
+            (body) => new Map(Object.entries(body.permissions).map(([name, permission]) => [name, permission.role]))
+          )
+        }
+        // Quay answers an absent repository with an empty map; a 404 from a proxy or other server means the same.
+        if (reply.status === 404) return Effect.succeed(new Map<string, RepositoryRole>())
+        return Effect.fail(unexpected(reply, repositoryResource(repository)))
+      }
     )
 
   return Quay.of({
