@@ -4,7 +4,8 @@
  *
  * Configuration (environment): see src/runtime/OperatorConfig.ts (WATCH_NAMESPACE, WORKERS, RESYNC_PERIOD,
  * LEADER_ELECTION, LEASE_NAMESPACE, POD_NAME, ...), the Quay layer (QUAY_API_URL, QUAY_ORG, QUAY_TOKEN, ...),
- * and the apiserver connection (KUBECONFIG, else ~/.kube/config, else in-cluster), plus LOG_LEVEL.
+ * and the apiserver connection (KUBECONFIG, else ~/.kube/config, else in-cluster), plus LOG_LEVEL (default Info)
+ * and LOG_FORMAT (pretty, json or logfmt; default pretty).
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Config, ConfigError, Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
@@ -18,6 +19,9 @@ const main = Effect.gen(function*() {
   // All of the operator's own settings first, so a missing one is reported before any connection is made.
   const config = yield* OperatorConfig.load
   const logLevel = yield* Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
+  // Pretty for people at a terminal; json or logfmt for a cluster's log pipeline.
+  const logFormat = yield* Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(Config.withDefault("pretty"))
+  const logger = logFormat === "json" ? Logger.json : logFormat === "logfmt" ? Logger.logFmt : Logger.pretty
   const controller = Layer.scopedDiscard(
     Controller.run({
       reconcile: reconcileImageRepository,
@@ -29,7 +33,9 @@ const main = Effect.gen(function*() {
     })
   )
   const live = Layer.mergeAll(KubernetesLive.layerFromEnvironment(), QuayHttp.layerConfig)
-  return yield* Layer.launch(controller.pipe(Layer.provide(live))).pipe(Logger.withMinimumLogLevel(logLevel))
+  return yield* Layer.launch(controller.pipe(Layer.provide(live), Layer.provide(logger))).pipe(
+    Logger.withMinimumLogLevel(logLevel)
+  )
 })
 
 /** One line on stderr: what is wrong, without stack traces or configuration values. */
@@ -43,5 +49,6 @@ const describe = (error: unknown): string => {
 
 main.pipe(
   Effect.tapError((error) => Console.error(`image-repository-operator: ${describe(error)}`)),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  // The logger is chosen from LOG_FORMAT above; runMain's own pretty logger would log every line twice.
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )
