@@ -1,10 +1,16 @@
-import { Effect } from "effect"
+import { Data, Effect } from "effect"
 import type { ImageRepository, ImageRepositoryStatus } from "../domain/ImageRepository.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
 import { refOf } from "../domain/ObjectMeta.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
+import type { KubernetesError } from "../services/KubernetesError.ts"
 import { fromKubernetes } from "./errors.ts"
+
+/** The object was deleted while it was being reconciled: there is nothing left to do for it. */
+export class ObjectGone extends Data.TaggedError("ObjectGone")<{}> {}
+
+const writeError = (error: KubernetesError) => (error._tag === "KubernetesNotFound" ? new ObjectGone() : fromKubernetes(error))
 
 /**
  * A merge patch of metadata/spec, guarded by the resourceVersion the decision was made on: if the user changed
@@ -17,7 +23,7 @@ export const patchObject = (ir: ImageRepository, patch: { readonly [key: string]
       ...patch,
       metadata: { ...metadata, resourceVersion: ir.metadata.resourceVersion }
     })
-  }).pipe(Effect.mapError(fromKubernetes))
+  }).pipe(Effect.mapError(writeError))
 
 /** Writes status through the status subresource, and only what changed; an unchanged status costs no call. */
 export const writeStatus = (ir: ImageRepository, next: ImageRepositoryStatus) => {
@@ -26,5 +32,5 @@ export const writeStatus = (ir: ImageRepository, next: ImageRepositoryStatus) =>
     ? Effect.succeed(ir)
     : Effect.flatMap(Kubernetes, (kube) =>
         kube.patch(ImageRepositoryKind, refOf(ir.metadata), { status: patch }, { subresource: "status" })
-      ).pipe(Effect.mapError(fromKubernetes))
+      ).pipe(Effect.mapError(writeError))
 }

@@ -37,6 +37,7 @@ export const reconcileImageRepository = (
     if (Option.isNone(found)) return done
     const ir = found.value
     return yield* reconcileObject(ir).pipe(
+      Effect.catchTag("ObjectGone", () => Effect.succeed(done)),
       Effect.tapError((error) =>
         isDeleting(ir) ? Effect.void : recordTransient(ir, error).pipe(Effect.ignore)
       )

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
+import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 import {
   applyImageRepository,
@@ -102,5 +103,27 @@ describe("deletion", () => {
       yield* converge("sample")
       expect((yield* quaySnapshot).robots).toEqual([])
       expect((yield* quaySnapshot).repositories).toEqual([])
+    }).pipe(Effect.provide(world())))
+})
+
+describe("an object that vanishes mid-reconcile", () => {
+  it.effect("ends the reconcile successfully instead of retrying a write to nothing", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("sample")
+      const control = yield* KubernetesInMemory.KubernetesControl
+      const kubernetes = yield* Kubernetes
+      // The object is removed (finalizers or not) right after the reconcile has read it.
+      const vanishing: Kubernetes = {
+        ...kubernetes,
+        get: (kind, ref) =>
+          Effect.tap(kubernetes.get(kind, ref), () =>
+            kind.kind === "ImageRepository" ? control.remove(Kinds.ImageRepository, ref) : Effect.void
+          )
+      }
+      const result = yield* reconcileImageRepository({ namespace, name: "sample" }).pipe(
+        Effect.provideService(Kubernetes, vanishing),
+        Effect.either
+      )
+      expect(result._tag).toBe("Right")
     }).pipe(Effect.provide(world())))
 })
