@@ -17,9 +17,13 @@ declare module "vitest" {
 /** A cold build of the binaries takes minutes; a hung one must still end. */
 const setupLimit = "45 minutes"
 
+/** CLUSTER_STATE_DIR gives a run its own cluster, away from operators that others run on the shared one. */
+const stateDir = process.env["CLUSTER_STATE_DIR"]
+const where: ControlPlane.ControlPlaneOptions = stateDir === undefined ? {} : { stateDir }
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const plane = await Effect.runPromise(
-    ControlPlane.up({ lease: true, onProgress: (line) => process.stderr.write(`${line}\n`) }).pipe(
+    ControlPlane.up({ ...where, lease: true, onProgress: (line) => process.stderr.write(`${line}\n`) }).pipe(
       Effect.timeoutFail({
         duration: setupLimit,
         onTimeout: () => new ControlPlane.ControlPlaneError({ reason: `the control plane was not up within ${setupLimit}` })
@@ -29,6 +33,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   )
   project.provide("kubeconfig", plane.kubeconfig)
   return async () => {
-    await Effect.runPromise(ControlPlane.release())
+    await Effect.runPromise(ControlPlane.release(where))
   }
 }
