@@ -1,13 +1,11 @@
 import { HttpClient, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import {
-  Cause,
   ConfigProvider,
   Context,
   Deferred,
   Duration,
   Effect,
-  Exit,
   Fiber,
   Layer,
   Logger,
@@ -29,6 +27,7 @@ import * as QuayHttp from "../../src/layers/QuayHttp.ts"
 import { Quay } from "../../src/services/Quay.ts"
 import type { QuayError } from "../../src/services/QuayError.ts"
 import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
+import { typedFailure } from "../support/typedFailure.ts"
 
 const operatorToken = "op-token-7f3a9c1e5b2d"
 const robotToken = "ROBOTTOKEN0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGHI"
@@ -191,14 +190,7 @@ const quayAnswering = (answer: Answer | ((index: number) => Answer), overrides: 
     return { quay, stub }
   })
 
-const failure = <A>(effect: Effect.Effect<A, QuayError>): Effect.Effect<QuayError, string> =>
-  Effect.flatMap(Effect.exit(effect), (exit) =>
-    Exit.isFailure(exit)
-      ? Option.match(Cause.failureOption(exit.cause), {
-        onNone: () => Effect.fail(`expected a typed failure, got ${Cause.pretty(exit.cause)}`),
-        onSome: Effect.succeed
-      })
-      : Effect.fail("expected a failure, the call succeeded"))
+const failure = <A>(effect: Effect.Effect<A, QuayError>) => typedFailure(effect)
 
 const assertNoSecrets = (text: string, what: string) => {
   assert.notInclude(text, operatorToken, `${what} leaks the operator token`)

@@ -3,10 +3,11 @@
  * layer, and the live HTTP layer talking to the simulator). A difference between the two is a bug in one.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Option, Redacted, type Scope } from "effect"
+import { Effect, Option, Redacted, type Scope } from "effect"
 import type { Visibility } from "../../src/domain/Visibility.ts"
 import type { Quay } from "../../src/services/Quay.ts"
 import type { QuayError } from "../../src/services/QuayError.ts"
+import { typedFailure } from "../support/typedFailure.ts"
 
 export type Plan = "free" | "paid"
 export type RegistryAccess = "push" | "pull"
@@ -41,14 +42,7 @@ export const quayContract = (
   const test = (title: string, body: (harness: QuayContractHarness) => Effect.Effect<void, unknown, Scope.Scope>) =>
     it.scopedLive(title, () => Effect.flatMap(makeHarness({ organization }), body), 60_000)
 
-  const failure = <A>(effect: Effect.Effect<A, QuayError>): Effect.Effect<QuayError, string> =>
-    Effect.flatMap(Effect.exit(effect), (exit) =>
-      Exit.isFailure(exit)
-        ? Option.match(Cause.failureOption(exit.cause), {
-          onNone: () => Effect.fail(`expected a typed failure, got ${Cause.pretty(exit.cause)}`),
-          onSome: Effect.succeed
-        })
-        : Effect.fail("expected a failure, the call succeeded"))
+  const failure = <A>(effect: Effect.Effect<A, QuayError>) => typedFailure(effect)
 
   const visibilityOf = (quay: Quay, repository: string): Effect.Effect<Visibility | undefined, QuayError> =>
     Effect.map(quay.getRepository(repository), (found) => Option.getOrUndefined(Option.map(found, (r) => r.visibility)))
