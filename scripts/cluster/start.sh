@@ -121,6 +121,8 @@ chmod 600 "$D/kubeconfig"
 # ---- CRDs, before KCM: its garbage collector only learns new kinds at its 30 s discovery resync --------
 shopt -s nullglob
 for f in "$CRD_DIR"/*.yaml; do
+  # Only CRD manifests: the folder also holds a kustomization for `kubectl apply -k`.
+  grep -q '^kind: CustomResourceDefinition' "$f" || continue
   api -X POST -H "Content-Type: application/yaml" --data-binary "@$f" \
     "$API/apis/apiextensions.k8s.io/v1/customresourcedefinitions" >/dev/null || fail "could not install CRD $f"
   # metadata.name is <plural>.<group>; wait for Established, then for the plural in discovery.
