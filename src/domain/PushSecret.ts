@@ -13,6 +13,12 @@ import {
 /** `<name>-image-push`, as the original controller names it for this API group (name cut to fit 253 chars). */
 export const pushSecretName = (ir: ImageRepository): string => `${ir.metadata.name.slice(0, 220)}-image-push`
 
+/** The operator's labels: its Secret informer watches only Secrets that carry them. */
+export const labels = { [managedByLabel]: managedByValue, [internalLabel]: "true" } as const
+
+export const isLabelled = (secret: Secret): boolean =>
+  Object.entries(labels).every(([key, value]) => secret.metadata.labels?.[key] === value)
+
 export const isOwnedBy = (secret: Secret, ir: ImageRepository): boolean =>
   (secret.metadata.ownerReferences ?? []).some((ref) => ref.uid === ir.metadata.uid)
 
@@ -31,7 +37,7 @@ export const make = (
   metadata: {
     name: input.name,
     namespace: ir.metadata.namespace ?? "",
-    labels: { [managedByLabel]: managedByValue, [internalLabel]: "true" },
+    labels,
     ownerReferences: [
       {
         apiVersion,

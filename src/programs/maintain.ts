@@ -123,11 +123,22 @@ const repairPushSecret = (ir: ImageRepository, target: Target, pass: Pass) =>
     const secret = yield* kube
       .get(Secret, { namespace: ir.metadata.namespace ?? "", name: target.secretName })
       .pipe(Effect.mapError(fromKubernetes))
-    const intact = Option.exists(
+    const intact = Option.filter(
       secret,
       (s) => PushSecret.isOwnedBy(s, ir) && PushSecret.holdsRobot(s, target.imageUrl, target.robotFullName)
     )
-    if (intact) return pass
+    if (Option.isSome(intact)) {
+      // A Secret the original controller wrote lacks the operator's labels, so the label-scoped informer cannot
+      // serve it and every pass would read it from the apiserver: label it once.
+      if (!PushSecret.isLabelled(intact.value)) {
+        yield* kube
+          .patch(Secret, refOf(intact.value.metadata), {
+            metadata: { resourceVersion: intact.value.metadata.resourceVersion, labels: PushSecret.labels }
+          })
+          .pipe(Effect.mapError(fromKubernetes))
+      }
+      return pass
+    }
     const robot = yield* currentPushRobot(ir, target).pipe(Effect.mapError(fromQuay))
     yield* writePushSecret(ir, target, robot).pipe(Effect.mapError(retryCritical))
     yield* Effect.logInfo(`push Secret ${target.secretName} restored`)

@@ -4,6 +4,7 @@ import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
 import { verifySecretLinks } from "../../src/programs/serviceAccountLinks.ts"
+import { Quay } from "../../src/services/Quay.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 import {
   applyImageRepository,
@@ -244,5 +245,63 @@ describe("verify-linking", () => {
       expect(ir.status?.state).toBe("ready")
       expect(ir.status?.message).toBeUndefined()
       expect(yield* links).toEqual({ secrets: ["comp-ir-image-push"], imagePullSecrets: [] })
+    }).pipe(Effect.provide(world())))
+})
+
+describe("objects provisioned by the original controller", () => {
+  it.effect("are adopted as they are: no Quay call, their Secret labelled once, and they still rotate", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubernetesInMemory.KubernetesControl
+      const quayControl = yield* QuayInMemory.QuayControl
+      const quay = yield* Quay
+      // What the Go controller left behind: its own description, a random robot name, an unlabelled Secret.
+      yield* quay.createRepository({ name: `${namespace}/legacy`, visibility: "public", description: "AppStudio repository for the user" })
+      const robot = yield* quay.createRobot("test_ns_legacy_1a2b3c4d5e", "Robot account for Konflux Component")
+      yield* quay.setPermission(`${namespace}/legacy`, robot.name, "write")
+      const created = yield* kube.put(Kinds.ImageRepository, {
+        apiVersion: "appstudio.redhat.com/v1alpha1",
+        kind: "ImageRepository",
+        metadata: { name: "legacy", namespace, finalizers: ["appstudio.openshift.io/image-repository"] },
+        spec: { image: { name: `${namespace}/legacy`, visibility: "public" } },
+        status: {
+          state: "ready",
+          image: { url: `quay.io/my-org/${namespace}/legacy`, visibility: "public" },
+          credentials: {
+            generationTimestamp: "2024-01-01T00:00:00Z",
+            "push-robot-account": "test_ns_legacy_1a2b3c4d5e",
+            "push-secret": "legacy-image-push"
+          }
+        }
+      })
+      const uid = String((created["metadata"] as { uid?: unknown }).uid)
+      const auth = Buffer.from(`${robot.name}:${Redacted.value(robot.token)}`).toString("base64")
+      yield* kube.put(Kinds.Secret, {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: {
+          name: "legacy-image-push",
+          namespace,
+          labels: { "appstudio.redhat.com/internal": "true" },
+          ownerReferences: [{ apiVersion: "appstudio.redhat.com/v1alpha1", kind: "ImageRepository", name: "legacy", uid }]
+        },
+        type: "kubernetes.io/dockerconfigjson",
+        data: {
+          ".dockerconfigjson": Buffer.from(JSON.stringify({ auths: { [`quay.io/my-org/${namespace}/legacy`]: { auth } } })).toString("base64")
+        }
+      })
+      yield* quayControl.resetCalls
+
+      yield* converge("legacy")
+      expect((yield* quayControl.calls).total).toBe(0)
+      const secret = yield* getSecret("legacy-image-push")
+      expect(secret?.metadata.labels?.["app.kubernetes.io/managed-by"]).toBe("image-repository-operator")
+      const ir = yield* mustGetImageRepository("legacy")
+      expect(ir.status?.credentials?.["push-robot-account"]).toBe("test_ns_legacy_1a2b3c4d5e")
+      expect(yield* secretGrants(ir, `${namespace}/legacy`, "push")).toBe(true)
+
+      yield* editImageRepository("legacy", { spec: { credentials: { "regenerate-token": true } } })
+      yield* converge("legacy")
+      expect(yield* secretGrants(yield* mustGetImageRepository("legacy"), `${namespace}/legacy`, "push")).toBe(true)
+      expect((yield* quaySnapshot).robots.map((r) => r.shortName)).toEqual(["test_ns_legacy_1a2b3c4d5e"])
     }).pipe(Effect.provide(world())))
 })
