@@ -9,7 +9,14 @@ export const ownershipMark = (meta: ObjectMeta): string => `(uid ${meta.uid ?? "
 export const repositoryDescription = (meta: ObjectMeta): string =>
   `Managed by image-repository-operator for ImageRepository ${meta.namespace ?? ""}/${meta.name} ${ownershipMark(meta)}`
 
-export const robotDescription = repositoryDescription
+/** Quay refuses robot descriptions over 255 characters: the object's name is cut, never the mark. */
+export const maxRobotDescriptionLength = 255
+
+export const robotDescription = (meta: ObjectMeta): string => {
+  const mark = ` ${ownershipMark(meta)}`
+  const text = `Managed by image-repository-operator for ImageRepository ${meta.namespace ?? ""}/${meta.name}`
+  return `${text.slice(0, maxRobotDescriptionLength - mark.length)}${mark}`
+}
 
 export const isOwnedBy = (description: string | null | undefined, meta: ObjectMeta): boolean =>
   meta.uid !== undefined && (description ?? "").includes(ownershipMark(meta))

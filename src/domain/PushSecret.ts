@@ -22,6 +22,15 @@ export const isLabelled = (secret: Secret): boolean =>
 export const isOwnedBy = (secret: Secret, ir: ImageRepository): boolean =>
   (secret.metadata.ownerReferences ?? []).some((ref) => ref.uid === ir.metadata.uid)
 
+/**
+ * Left behind by an earlier ImageRepository of the same name (deleted and created again, as the spec tells users
+ * to retry): garbage collection removes it in the background, so the new object may meet it first.
+ */
+export const isLeftByPredecessor = (secret: Secret, ir: ImageRepository): boolean =>
+  (secret.metadata.ownerReferences ?? []).some(
+    (ref) => ref.apiVersion === apiVersion && ref.kind === kind && ref.name === ir.metadata.name && ref.uid !== ir.metadata.uid
+  )
+
 /** The push Secret: a dockerconfigjson for exactly one image path, owned by the ImageRepository (GC deletes it). */
 export const make = (
   ir: ImageRepository,

@@ -25,12 +25,24 @@ export const patchObject = (ir: ImageRepository, patch: { readonly [key: string]
     })
   }).pipe(Effect.mapError(writeError))
 
-/** Writes status through the status subresource, and only what changed; an unchanged status costs no call. */
-export const writeStatus = (ir: ImageRepository, next: ImageRepositoryStatus) => {
+/**
+ * Writes status through the status subresource, and only what changed; an unchanged status costs no call.
+ * `guarded` makes it fail with a conflict if the object moved on since it was read.
+ */
+export const writeStatus = (
+  ir: ImageRepository,
+  next: ImageRepositoryStatus,
+  options: { readonly guarded?: boolean } = {}
+) => {
   const patch = MergePatch.diff(ir.status ?? {}, next)
   return patch === undefined
     ? Effect.succeed(ir)
     : Effect.flatMap(Kubernetes, (kube) =>
-        kube.patch(ImageRepositoryKind, refOf(ir.metadata), { status: patch }, { subresource: "status" })
+        kube.patch(
+          ImageRepositoryKind,
+          refOf(ir.metadata),
+          options.guarded === true ? { metadata: { resourceVersion: ir.metadata.resourceVersion }, status: patch } : { status: patch },
+          { subresource: "status" }
+        )
       ).pipe(Effect.mapError(writeError))
 }

@@ -35,29 +35,27 @@ export const cleanup = (ir: ImageRepository) =>
   Effect.gen(function*() {
     if (!hasFinalizer(ir)) return done
     const quay = yield* Quay
-    const recorded = Target.recorded(ir, quay)
-    const target = Option.orElse(recorded, () => Either.getRight(Target.requested(ir, quay)))
-    if (Option.isSome(target)) {
-      const { repository, robotShortName, secretName } = target.value
-      yield* quay.deleteRobot(robotShortName).pipe(bestEffort(`robot ${robotShortName}`))
-      if (ir.metadata.annotations?.[skipRepositoryDeletionAnnotation] !== "true") {
-        // Without a recorded repository, only one that carries this object's mark is ours to delete.
-        const ours = Option.isSome(recorded)
-          ? Effect.succeed(true)
-          : quay
-              .getRepository(repository)
-              .pipe(Effect.map(Option.exists((repo) => isOwnedBy(repo.description, ir.metadata))))
-        yield* ours.pipe(
-          Effect.flatMap((own) => (own ? quay.deleteRepository(repository) : Effect.void)),
-          bestEffort(`repository ${repository}`)
-        )
-      }
-      yield* Effect.forEach(
-        pushSecretTargets(ir),
-        (serviceAccount) => unlinkSecret(ir.metadata.namespace ?? "", serviceAccount, secretName),
-        { discard: true }
+    // The robot follows from the object's identity, so it goes even when no repository can be named.
+    const { robotShortName, secretName } = Target.credentials(ir, quay)
+    yield* quay.deleteRobot(robotShortName).pipe(bestEffort(`robot ${robotShortName}`))
+    const target = Either.getRight(Target.chosen(ir, quay))
+    if (Option.isSome(target) && ir.metadata.annotations?.[skipRepositoryDeletionAnnotation] !== "true") {
+      const { repository } = target.value
+      // Ready under its recorded repository, the repository is this object's; otherwise (a failed or unfinished
+      // provisioning) only a repository that carries this object's mark is.
+      const ours = ir.status?.state === "ready" && Option.isSome(Target.recorded(ir, quay))
+        ? Effect.succeed(true)
+        : quay.getRepository(repository).pipe(Effect.map(Option.exists((repo) => isOwnedBy(repo.description, ir.metadata))))
+      yield* ours.pipe(
+        Effect.flatMap((own) => (own ? quay.deleteRepository(repository) : Effect.void)),
+        bestEffort(`repository ${repository}`)
       )
     }
+    yield* Effect.forEach(
+      pushSecretTargets(ir),
+      (serviceAccount) => unlinkSecret(ir.metadata.namespace ?? "", serviceAccount, secretName),
+      { discard: true }
+    )
     yield* patchObject(ir, { metadata: { finalizers: (ir.metadata.finalizers ?? []).filter((f) => f !== finalizer) } })
     yield* Effect.logInfo("cleaned up")
     return done

@@ -1,3 +1,4 @@
+import { Data } from "effect"
 import { Critical, Transient } from "../domain/ReconcileError.ts"
 import type { KubernetesError } from "../services/KubernetesError.ts"
 import type { QuayError } from "../services/QuayError.ts"
@@ -28,3 +29,6 @@ export const isQuayError = <E extends { readonly _tag: string }>(e: E): e is Ext
 /** Narrows a union of tagged errors to its apiserver errors. */
 export const isKubernetesError = <E extends { readonly _tag: string }>(e: E): e is Extract<E, KubernetesError> =>
   e._tag.startsWith("Kubernetes")
+
+/** The Quay repository was deleted behind the operator's back: provisioning creates it again. */
+export class RepositoryMissing extends Data.TaggedError("RepositoryMissing")<{ readonly repository: string }> {}

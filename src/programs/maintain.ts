@@ -1,4 +1,4 @@
-import { Data, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import { finalizer, hasFinalizer, type ImageRepository, type ImageRepositoryStatus } from "../domain/ImageRepository.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
 import { refOf } from "../domain/ObjectMeta.ts"
@@ -11,7 +11,7 @@ import { isVisibility } from "../domain/Visibility.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { Quay } from "../services/Quay.ts"
 import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
-import { fromKubernetes, fromQuay, isQuayError } from "./errors.ts"
+import { fromKubernetes, fromQuay, isQuayError, RepositoryMissing } from "./errors.ts"
 import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
 import { currentPushRobot, regeneratePushRobot } from "./pushRobot.ts"
 import { linkSecret, verifySecretLinks } from "./serviceAccountLinks.ts"
@@ -28,9 +28,6 @@ interface Pass {
   readonly warnings: ReadonlyArray<string>
   readonly secretWritten: boolean
 }
-
-/** The Quay repository was deleted behind the operator's back: provisioning creates it again. */
-export class RepositoryMissing extends Data.TaggedError("RepositoryMissing")<{ readonly repository: string }> {}
 
 const patchSpec = (pass: Pass, patch: unknown): Pass => ({ ...pass, specPatch: MergePatch.combine(pass.specPatch, patch) })
 
@@ -100,7 +97,7 @@ const retryCritical = (e: Critical | Transient): Transient =>
 const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass) =>
   Effect.gen(function*() {
     if (ir.spec?.credentials?.["regenerate-token"] !== true) return pass
-    const robot = yield* regeneratePushRobot(ir, target).pipe(Effect.mapError(fromQuay))
+    const robot = yield* regeneratePushRobot(ir, target).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))))
     yield* writePushSecret(ir, target, robot).pipe(Effect.mapError(retryCritical))
     const at = yield* now
     yield* Effect.logInfo(`push robot token of ${target.imageUrl} regenerated`)
@@ -139,7 +136,7 @@ const repairPushSecret = (ir: ImageRepository, target: Target, pass: Pass) =>
       }
       return pass
     }
-    const robot = yield* currentPushRobot(ir, target).pipe(Effect.mapError(fromQuay))
+    const robot = yield* currentPushRobot(ir, target).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))))
     yield* writePushSecret(ir, target, robot).pipe(Effect.mapError(retryCritical))
     yield* Effect.logInfo(`push Secret ${target.secretName} restored`)
     return { ...pass, succeeded: true, secretWritten: true }
@@ -177,7 +174,11 @@ const maintainLinks = (ir: ImageRepository, target: Target, pass: Pass) =>
 const keepFinalizer = (ir: ImageRepository, pass: Pass): Pass =>
   hasFinalizer(ir) ? pass : patchSpec(pass, { metadata: { finalizers: [...(ir.metadata.finalizers ?? []), finalizer] } })
 
-/** Writes what the pass decided: one guarded spec write and one status write, each only if something changed. */
+/**
+ * Writes what the pass decided: the status first, so what was done in Quay (a rotated token, a changed visibility)
+ * is recorded even if the spec write then conflicts; then the spec, guarded by the resourceVersion the status write
+ * returned. Each only if something changed.
+ */
 const commit = (ir: ImageRepository, pass: Pass) =>
   Effect.gen(function*() {
     const message =
@@ -186,21 +187,23 @@ const commit = (ir: ImageRepository, pass: Pass) =>
         : pass.succeeded || !ReadyCondition.isTrue(ir.status)
           ? undefined
           : ir.status?.message
-    const specPatch = MergePatch.diff({}, pass.specPatch) === undefined ? undefined : pass.specPatch
-    const after = specPatch === undefined ? ir : yield* patchObject(ir, specPatch as { readonly [key: string]: unknown })
     const at = yield* now
-    yield* writeStatus(
-      after,
+    const written = yield* writeStatus(
+      ir,
       settle(
-        after,
+        ir,
         pass.status,
         message,
         message === undefined
           ? { status: "True", reason: ReadyCondition.Reason.Provisioned, message: "Image repository is ready" }
           : { status: "True", reason: ReadyCondition.Reason.ChangeReverted, message },
         at
-      )
+      ),
+      { guarded: true }
     )
+    if (MergePatch.diff({}, pass.specPatch) !== undefined) {
+      yield* patchObject(written, pass.specPatch as { readonly [key: string]: unknown })
+    }
     return done
   })
 

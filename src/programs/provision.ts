@@ -1,4 +1,4 @@
-import { Effect, Either } from "effect"
+import { Effect, Either, Option } from "effect"
 import { finalizer, hasFinalizer, type ImageRepository } from "../domain/ImageRepository.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
@@ -36,18 +36,23 @@ const claim = (ir: ImageRepository, target: Target.Target, visibility: Visibilit
   return patch === undefined ? Effect.succeed(ir) : patchObject(ir, patch as { readonly [key: string]: unknown })
 }
 
-const provisionClaimed = (ir: ImageRepository, target: Target.Target, visibility: Visibility) =>
+/**
+ * The repository is recorded in status before the first Quay call: from then on it is this object's, whatever
+ * later edits to spec.image.name say, so nothing created under it can be lost track of.
+ */
+const recordTarget = (ir: ImageRepository, target: Target.Target, visibility: Visibility) =>
+  writeStatus(ir, {
+    ...ir.status,
+    image: { url: target.imageUrl, visibility: ir.status?.image?.visibility ?? visibility }
+  })
+
+/** After the repository exists: the push robot with write permission, the push Secret, the ready status, links. */
+const provisionRepository = (ir: ImageRepository, target: Target.Target, visibility: Visibility) =>
   Effect.gen(function*() {
-    yield* ensureRepository(ir, target, visibility)
     const robot = yield* obtainPushRobot(ir, target).pipe(Effect.mapError(fromQuayWhileProvisioning))
     yield* writePushSecret(ir, target, robot)
-    yield* Effect.forEach(
-      pushSecretTargets(ir),
-      (serviceAccount) => linkSecret(ir.metadata.namespace ?? "", serviceAccount, target.secretName),
-      { discard: true }
-    )
     const at = yield* now
-    yield* writeStatus(
+    const ready = yield* writeStatus(
       ir,
       settle(
         ir,
@@ -67,32 +72,48 @@ const provisionClaimed = (ir: ImageRepository, target: Target.Target, visibility
       )
     )
     yield* Effect.logInfo(`provisioned ${target.imageUrl}`)
+    // The repository is usable now: a ServiceAccount that does not exist yet delays its link, not readiness.
+    yield* Effect.forEach(
+      pushSecretTargets(ready),
+      (serviceAccount) => linkSecret(ready.metadata.namespace ?? "", serviceAccount, target.secretName),
+      { discard: true }
+    )
     return done
   })
 
 /**
- * First provisioning: repository, push robot with write permission, push Secret, status. Bad input is refused
- * before anything is created; a critical Quay refusal fails the object.
+ * Provisioning: repository, push robot with write permission, push Secret, status. Bad input is refused before
+ * anything is created; a critical Quay refusal fails the object. Also re-creates a recorded repository that was
+ * deleted behind the operator's back.
  */
 export const provision = (ir: ImageRepository) =>
   Effect.gen(function*() {
     const quay = yield* Quay
-    const target = Target.requested(ir, quay)
+    const target = Target.chosen(ir, quay)
     if (Either.isLeft(target)) {
       return yield* markFailed(ir, new Critical({ reason: "InvalidImageName", message: target.left.message }))
     }
-    const visibility = ir.spec?.image?.visibility ?? defaultVisibility
+    const requested = ir.spec?.image?.visibility ?? defaultVisibility
+    // Re-provisioning keeps the recorded visibility when the spec holds one that maintenance is about to revert.
+    const visibility = isVisibility(requested) ? requested : ir.status?.image?.visibility ?? requested
     if (!isVisibility(visibility)) {
       return yield* markFailed(
         ir,
         new Critical({
           reason: "InvalidVisibility",
-          message: `unknown visibility '${visibility}': spec.image.visibility must be public or private`
+          message: `unknown visibility '${requested}': spec.image.visibility must be public or private`
         })
       )
     }
     const claimed = yield* claim(ir, target.right, visibility)
-    return yield* provisionClaimed(claimed, target.right, visibility).pipe(
-      Effect.catchTag("Critical", (error) => markFailed(claimed, error))
+    const recorded = yield* recordTarget(claimed, target.right, visibility)
+    const refused = yield* ensureRepository(recorded, target.right, visibility).pipe(
+      Effect.as(Option.none<Critical>()),
+      Effect.catchTag("Critical", (error) => Effect.succeed(Option.some(error)))
+    )
+    // Quay refused the repository, so nothing exists: the failed object shows no image URL.
+    if (Option.isSome(refused)) return yield* markFailed(recorded, refused.value, { nothingCreated: true })
+    return yield* provisionRepository(recorded, target.right, visibility).pipe(
+      Effect.catchTag("Critical", (error) => markFailed(recorded, error))
     )
   }).pipe(Effect.withSpan("provision"))

@@ -3,6 +3,7 @@ import type { ImageRepository } from "../domain/ImageRepository.ts"
 import { robotDescription } from "../domain/Ownership.ts"
 import { Quay, type QuayRobot } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
+import { RepositoryMissing } from "./errors.ts"
 import type { Target } from "./Target.ts"
 
 /**
@@ -29,15 +30,28 @@ export const obtainPushRobot = (ir: ImageRepository, target: Target) =>
     return robot
   })
 
+/**
+ * Re-creates a robot deleted behind the operator's back. Its permission needs the repository, and Quay answers a
+ * grant on a missing one with a bare 500, so a missing repository is told apart first (provisioning re-creates it).
+ */
+const recreatePushRobot = (ir: ImageRepository, target: Target) =>
+  Effect.gen(function*() {
+    const quay = yield* Quay
+    if (Option.isNone(yield* quay.getRepository(target.repository))) {
+      return yield* new RepositoryMissing({ repository: target.repository })
+    }
+    return yield* obtainPushRobot(ir, target)
+  })
+
 /** A fresh token for the push robot; a robot deleted behind the operator's back is recreated with its permission. */
 export const regeneratePushRobot = (
   ir: ImageRepository,
   target: Target
-): Effect.Effect<QuayRobot, QuayError, Quay> =>
+): Effect.Effect<QuayRobot, QuayError | RepositoryMissing, Quay> =>
   Effect.flatMap(Quay, (quay) =>
     quay
       .regenerateRobotToken(target.robotShortName)
-      .pipe(Effect.catchTag("QuayNotFound", () => obtainPushRobot(ir, target)))
+      .pipe(Effect.catchTag("QuayNotFound", () => recreatePushRobot(ir, target)))
   )
 
 /** The push robot's current token, for re-creating a lost Secret without rotating anything. */
@@ -46,7 +60,7 @@ export const currentPushRobot = (ir: ImageRepository, target: Target) =>
     quay.getRobot(target.robotShortName).pipe(
       Effect.flatMap(
         Option.match({
-          onNone: () => obtainPushRobot(ir, target),
+          onNone: () => recreatePushRobot(ir, target),
           onSome: Effect.succeed
         })
       )

@@ -21,6 +21,7 @@ const reconcileObject = (ir: ImageRepository) =>
     const quay = yield* Quay
     const recorded = Target.recorded(ir, quay)
     if (ir.status?.state !== "ready" || Option.isNone(recorded)) return yield* provision(ir)
+    // A repository deleted behind the operator's back is provisioned again, under its recorded name.
     return yield* maintain(ir, recorded.value).pipe(Effect.catchTag("RepositoryMissing", () => provision(ir)))
   })
 

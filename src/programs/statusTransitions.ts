@@ -30,13 +30,18 @@ export const settle = (
     at
   )
 
-/** Critical: the object is failed with the message, and left alone until it is recreated. */
-export const markFailed = (ir: ImageRepository, error: Critical) =>
+/**
+ * Critical: the object is failed with the message, and left alone until it is recreated. When nothing was created
+ * in Quay the recorded image is dropped, so the failed object shows no URL of a repository that does not exist.
+ */
+export const markFailed = (ir: ImageRepository, error: Critical, options: { readonly nothingCreated?: boolean } = {}) =>
   Effect.gen(function*() {
     const at = yield* now
+    const { image: _image, ...withoutImage } = ir.status ?? {}
+    const status = options.nothingCreated === true ? withoutImage : (ir.status ?? {})
     yield* writeStatus(
       ir,
-      settle(ir, { ...ir.status, state: "failed" }, error.message, {
+      settle(ir, { ...status, state: "failed" }, error.message, {
         status: "False",
         reason: error.reason,
         message: error.message

@@ -30,6 +30,12 @@ export const writePushSecret = (ir: ImageRepository, target: Target, robot: Pick
       return
     }
     const secret = existing.value
+    if (!PushSecret.isOwnedBy(secret, ir) && PushSecret.isLeftByPredecessor(secret, ir)) {
+      // Its owner is gone (this object has its name and another uid): replace it rather than wait for GC.
+      yield* kube.delete(Secret, refOf(secret.metadata), { preconditions: { uid: secret.metadata.uid ?? "" } })
+      yield* kube.create(Secret, desired)
+      return
+    }
     if (!PushSecret.isOwnedBy(secret, ir)) {
       return yield* new Critical({
         reason: "SecretNameTaken",
