@@ -55,3 +55,55 @@ describe("KubernetesLive paths and errors", () => {
       assert.include(error?.message ?? "", "no-such-dir/kubeconfig")
     }))
 })
+
+describe("KubernetesLive kubeconfig errors", () => {
+  it.scoped("a malformed kubeconfig's error keeps the reason and line but never the token", () =>
+    Effect.gen(function*() {
+      const fs = yield* Effect.promise(() => import("node:fs/promises"))
+      const os = yield* Effect.promise(() => import("node:os"))
+      const nodePath = yield* Effect.promise(() => import("node:path"))
+      const dir = yield* Effect.acquireRelease(
+        Effect.promise(() => fs.mkdtemp(nodePath.join(os.tmpdir(), "kubeconfig-"))),
+        (d) => Effect.promise(() => fs.rm(d, { recursive: true, force: true }))
+      )
+      const file = nodePath.join(dir, "config")
+      const token = "SUPERSECRETTOKEN123"
+      // The token line is indented wrongly: js-yaml's message would quote it.
+      const content = [
+        "apiVersion: v1",
+        "kind: Config",
+        "users:",
+        "- name: u",
+        "  user:",
+        `    token: ${token}`,
+        "   bad: indentation",
+        ""
+      ].join("\n")
+      yield* Effect.promise(() => fs.writeFile(file, content))
+      for (const load of [KubernetesLive.loadFile(file), withKubeconfigEnv(file, KubernetesLive.loadFromEnvironment)]) {
+        const exit = yield* Effect.exit(load)
+        const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        assert.strictEqual(error?._tag, "KubeConfigError")
+        assert.notInclude(error?.message ?? "", token)
+        assert.notInclude(String(error), token)
+        assert.notInclude(JSON.stringify(error), token)
+        assert.include(error?.message ?? "", "bad indentation of a mapping entry at line 7")
+      }
+    }))
+})
+
+/** Runs `effect` with KUBECONFIG pointing at `file`, restoring it after. */
+const withKubeconfigEnv = <A, E>(file: string, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const before = process.env["KUBECONFIG"]
+      process.env["KUBECONFIG"] = file
+      return before
+    }),
+    () => effect,
+    (before) =>
+      Effect.sync(() => {
+        if (before === undefined) delete process.env["KUBECONFIG"]
+        else process.env["KUBECONFIG"] = before
+      })
+  )
