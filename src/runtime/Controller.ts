@@ -62,11 +62,12 @@ export const run = <E, R>(
       Ref.set(active, true).pipe(Effect.andThen(Metric.set(leaderStatus, 1))),
       () => Ref.set(active, false).pipe(Effect.andThen(Metric.set(leaderStatus, 0)))
     )
-    const work = Effect.scoped(Effect.andThen(start(options), Effect.andThen(leading, Effect.never)))
+    const work = (leadership?: LeaderElection.Leadership) =>
+      Effect.scoped(Effect.andThen(start(options, leadership), Effect.andThen(leading, Effect.never)))
 
     const election = options.leaderElection
     if (election === undefined) {
-      yield* Effect.forkScoped(work)
+      yield* Effect.forkScoped(work())
     } else {
       yield* Effect.forkScoped(
         Effect.forever(
@@ -79,9 +80,13 @@ export const run = <E, R>(
     return { active: Ref.get(active) }
   })
 
-/** Starts informers, waits for their first list, then starts the workers; all in the scope. */
+/**
+ * Starts informers, waits for their first list, then starts the workers; all in the scope. A lost
+ * leadership interrupts in-flight reconciles instead of draining them.
+ */
 const start = <E, R>(
-  options: ControllerOptions<E, R>
+  options: ControllerOptions<E, R>,
+  leadership: LeaderElection.Leadership | undefined
 ): Effect.Effect<void, never, Kubernetes | Exclude<R, Kubernetes> | Scope.Scope> =>
   Effect.gen(function*() {
     const raw = yield* Kubernetes
@@ -160,7 +165,11 @@ const start = <E, R>(
 
     yield* WorkQueue.runWorkers(
       queue,
-      { workers, drainTimeout: options.drainTimeout ?? Duration.seconds(25) },
+      {
+        workers,
+        drainTimeout: options.drainTimeout ?? Duration.seconds(25),
+        ...(leadership === undefined ? {} : { abandon: leadership.lost })
+      },
       process
     )
   })

@@ -1,4 +1,4 @@
-import { Clock, Data, Duration, Effect, Option, Random, Ref } from "effect"
+import { Clock, Data, Deferred, Duration, Effect, Exit, Fiber, Option, Random, Ref } from "effect"
 import type { ObjectRef } from "../domain/ObjectMeta.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { type Lease, LeaseKind, type LeaseSpec, microTime } from "./Lease.ts"
@@ -33,9 +33,18 @@ export class LeadershipLost extends Data.TaggedError("LeadershipLost")<{
   }
 }
 
-/** One attempt to take or keep the Lease. */
+/** What the work sees of its term as leader. */
+export interface Leadership {
+  /**
+   * Completes when the Lease is lost, just before the work is interrupted: another replica may lead
+   * already, so nothing may wait (no graceful drain).
+   */
+  readonly lost: Effect.Effect<void>
+}
+
+/** One attempt to take or keep the Lease; `at` is when it started (the Lease's renewTime). */
 type Attempt =
-  | { readonly _tag: "Held" }
+  | { readonly _tag: "Held"; readonly at: number }
   | { readonly _tag: "HeldByOther"; readonly holder: string }
   | { readonly _tag: "Failed"; readonly reason: string }
 
@@ -45,16 +54,19 @@ const leaseName = (config: LeaderElectionConfig): string => `${config.lease.name
  * Campaigns for the Lease, then runs `work` while holding it (client-go's leaderelection, Lease lock):
  * - a candidate takes the Lease when it is absent, released (empty holder), or has not changed for the
  *   holder's leaseDuration by this candidate's own clock (no trust in other clocks);
- * - the leader renews every retryPeriod; when it cannot renew for renewDeadline, or finds another holder,
- *   `work` is interrupted and this fails with LeadershipLost;
+ * - the leader renews every retryPeriod; when it cannot renew for renewDeadline (counted from the start of
+ *   the last successful renewal, attempts included), or finds another holder, `leadership.lost` completes,
+ *   `work` is interrupted at once (no drain: another replica may lead already) and this fails with
+ *   LeadershipLost;
  * - every write carries the resourceVersion read, so of two candidates exactly one wins (the other gets a
  *   Conflict and keeps waiting);
- * - when `work` ends or is interrupted (graceful shutdown) the Lease is released, so a standby takes over
- *   on its next retry instead of waiting for expiry.
+ * - when this is interrupted (graceful shutdown) `work` is interrupted and awaited, so its finalizers (the
+ *   workers' drain) finish while the Lease still holds; only then is the Lease released, so a standby takes
+ *   over on its next retry instead of waiting for expiry. Likewise when `work` ends by itself.
  */
 export const runAsLeader = <A, E, R>(
   config: LeaderElectionConfig,
-  work: Effect.Effect<A, E, R>
+  work: Effect.Effect<A, E, R> | ((leadership: Leadership) => Effect.Effect<A, E, R>)
 ): Effect.Effect<A, E | LeadershipLost, R | Kubernetes> =>
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
@@ -65,7 +77,7 @@ export const runAsLeader = <A, E, R>(
     // The last Lease content seen and when this process first saw it: expiry is judged on our clock.
     const observed = yield* Ref.make<{ readonly record: string; readonly at: number } | undefined>(undefined)
 
-    const attempt: Effect.Effect<Attempt> = Effect.gen(function*() {
+    const attempt = (timeout: Duration.Duration): Effect.Effect<Attempt> => Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const current = yield* kubernetes.get(LeaseKind, config.lease)
       if (Option.isNone(current)) {
@@ -82,7 +94,7 @@ export const runAsLeader = <A, E, R>(
           }
         }
         yield* kubernetes.create(LeaseKind, lease)
-        return { _tag: "Held" } as const
+        return { _tag: "Held", at: now } as const
       }
       const lease = current.value
       const spec: LeaseSpec = lease.spec ?? {}
@@ -105,10 +117,10 @@ export const runAsLeader = <A, E, R>(
           leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0)
         }
       })
-      return { _tag: "Held" } as const
+      return { _tag: "Held", at: now } as const
     }).pipe(
-      // A hung request must not outlast a retry period.
-      Effect.timeoutFail({ duration: retryPeriod, onTimeout: () => ({ message: "request timed out" }) }),
+      // A hung request must not outlast a retry period, nor the leader's renew deadline.
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => ({ message: "request timed out" }) }),
       Effect.catchAll((e) => Effect.succeed({ _tag: "Failed", reason: e.message } as const)),
       Effect.withSpan("LeaderElection.tryAcquireOrRenew", { attributes: { lease: name } })
     )
@@ -118,10 +130,11 @@ export const runAsLeader = <A, E, R>(
       (r) => Effect.sleep(Duration.times(retryPeriod, 1 + 1.2 * r))
     )
 
+    /** Answers when the successful attempt started. */
     const acquire = Effect.gen(function*() {
       while (true) {
-        const result = yield* attempt
-        if (result._tag === "Held") return
+        const result = yield* attempt(retryPeriod)
+        if (result._tag === "Held") return result.at
         if (result._tag === "Failed") yield* Effect.logDebug(`acquiring lease ${name} failed: ${result.reason}`)
         yield* jitteredRetry
       }
@@ -134,23 +147,35 @@ export const runAsLeader = <A, E, R>(
         return yield* lost
       })
 
-    const renewLoop = Effect.gen(function*() {
-      let renewedAt = yield* Clock.currentTimeMillis
-      while (true) {
-        yield* Effect.sleep(retryPeriod)
-        const result = yield* attempt
-        const now = yield* Clock.currentTimeMillis
-        if (result._tag === "Held") {
-          renewedAt = now
-        } else if (result._tag === "HeldByOther") {
-          return yield* lose(`${result.holder} holds it`)
-        } else if (now - renewedAt >= renewDeadlineMillis) {
-          return yield* lose(`could not renew for ${Duration.format(Duration.millis(now - renewedAt))}: ${result.reason}`)
-        } else {
-          yield* Effect.logWarning(`renewing lease ${name} failed: ${result.reason}`)
+    /**
+     * Renews until it cannot: fails with LeadershipLost. The deadline counts from when the last successful
+     * attempt started (the renewTime others see), and no sleep or attempt may run past it, so a hung
+     * apiserver makes the leader step down after renewDeadline, well before the Lease expires for others.
+     */
+    const renewLoop = (acquiredAt: number) =>
+      Effect.gen(function*() {
+        let renewedAt = acquiredAt
+        let lastFailure = "no renewal attempted"
+        const timeLeft = Effect.map(Clock.currentTimeMillis, (now) => renewedAt + renewDeadlineMillis - now)
+        const deadlinePassed = (now: number) =>
+          lose(`could not renew for ${Duration.format(Duration.millis(now - renewedAt))}: ${lastFailure}`)
+        while (true) {
+          const untilNext = yield* timeLeft
+          if (untilNext <= 0) return yield* deadlinePassed(yield* Clock.currentTimeMillis)
+          yield* Effect.sleep(Duration.min(retryPeriod, Duration.millis(untilNext)))
+          const left = yield* timeLeft
+          if (left <= 0) return yield* deadlinePassed(yield* Clock.currentTimeMillis)
+          const result = yield* attempt(Duration.min(retryPeriod, Duration.millis(left)))
+          if (result._tag === "Held") {
+            renewedAt = result.at
+          } else if (result._tag === "HeldByOther") {
+            return yield* lose(`${result.holder} holds it`)
+          } else {
+            lastFailure = result.reason
+            yield* Effect.logWarning(`renewing lease ${name} failed: ${result.reason}`)
+          }
         }
-      }
-    })
+      })
 
     const release = Effect.gen(function*() {
       const current = yield* kubernetes.get(LeaseKind, config.lease)
@@ -163,13 +188,48 @@ export const runAsLeader = <A, E, R>(
       })
       yield* Effect.logInfo(`released lease ${name}`)
     }).pipe(
-      // Runs as a finalizer (uninterruptible): only an interruptible body lets the timeout end it.
+      // Runs uninterruptibly, maybe after an interruption: only an interruptible body lets the timeout end it.
       Effect.interruptible,
       Effect.timeout(retryPeriod),
       Effect.catchAll((e) => Effect.logWarning(`releasing lease ${name} failed: ${e.message}`))
     )
 
-    yield* acquire
+    const acquiredAt = yield* acquire
     yield* Effect.logInfo(`${config.identity} became leader (lease ${name})`)
-    return yield* Effect.raceFirst(work, renewLoop).pipe(Effect.ensuring(release))
+    const lost = yield* Deferred.make<void>()
+    const body = Effect.isEffect(work) ? work : work({ lost: Deferred.await(lost) })
+
+    // Not a race: a race would interrupt both sides and return at once, so the Lease would be released
+    // while `work` still drains, and a second interruption would cut the drain short.
+    return yield* Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        const settled = yield* Deferred.make<void>()
+        const signal = Deferred.succeed(settled, undefined)
+        // Daemons, every path below awaits them: as children they would get every interruption this
+        // fiber gets, and a second one reaching the work's drain would cut it short.
+        const workFiber = yield* Effect.forkDaemon(Effect.ensuring(restore(body), signal))
+        const renewFiber = yield* Effect.forkDaemon(Effect.ensuring(restore(renewLoop(acquiredAt)), signal))
+        const waited = yield* Effect.exit(restore(Deferred.await(settled)))
+
+        if (Exit.isFailure(waited)) {
+          // Graceful shutdown: the Lease holds (renewed at most a retry period ago) while the work drains.
+          yield* Fiber.interrupt(renewFiber)
+          yield* Fiber.interrupt(workFiber)
+          yield* release
+          return yield* Effect.failCause(waited.cause)
+        }
+        const workExit = yield* Fiber.poll(workFiber)
+        if (Option.isSome(workExit)) {
+          yield* Fiber.interrupt(renewFiber)
+          yield* release
+          return yield* workExit.value
+        }
+        // Leadership lost: stop the work now, without draining it.
+        yield* Deferred.succeed(lost, undefined)
+        yield* Fiber.interrupt(workFiber)
+        yield* release
+        const renewExit = yield* Fiber.await(renewFiber)
+        return yield* renewExit
+      })
+    )
   })

@@ -178,6 +178,8 @@ export interface WorkersOptions {
   readonly workers: number
   /** How long closing the scope waits for in-flight keys before interrupting them. */
   readonly drainTimeout?: Duration.DurationInput
+  /** Completes when in-flight keys must stop at once (leadership lost): closing the scope then does not wait. */
+  readonly abandon?: Effect.Effect<void>
 }
 
 /**
@@ -214,12 +216,18 @@ export const runWorkers = <R>(
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         yield* queue.shutdown
-        // Finalizers are uninterruptible; the wait must not be, or the timeout could never cancel it.
-        const drained = Effect.interruptible(Fiber.awaitAll(fibers))
-        if (options.drainTimeout === undefined) return yield* drained
-        const finished = yield* Effect.timeout(drained, options.drainTimeout).pipe(Effect.option)
-        if (Option.isNone(finished)) {
-          yield* Effect.logWarning("in-flight reconciles did not finish in time; interrupting them")
+        // Finalizers are uninterruptible and this one may run on an interrupted fiber: each racer is made
+        // interruptible, or the loser could never be cancelled. The race runs in a daemon fiber: a further
+        // interruption of this fiber reaches its children, and would cut the drain short.
+        const drained = Effect.as(Effect.interruptible(Fiber.awaitAll(fibers)), true)
+        const limit = options.drainTimeout === undefined ? Effect.never : Effect.sleep(options.drainTimeout)
+        const cut = Effect.as(
+          Effect.interruptible(options.abandon === undefined ? limit : Effect.race(limit, options.abandon)),
+          false
+        )
+        const finished = yield* Fiber.join(yield* Effect.forkDaemon(Effect.raceFirst(drained, cut)))
+        if (!finished) {
+          yield* Effect.logWarning("interrupting in-flight reconciles: drain timed out or leadership lost")
           yield* Fiber.interruptAll(fibers)
         }
       })

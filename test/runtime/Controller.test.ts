@@ -169,6 +169,103 @@ describe("Controller", () => {
       assert.deepStrictEqual(yield* Ref.get(finished), ["ns/a"])
     }).pipe(Effect.provide(InMemory.layer)))
 
+  it.effect("with leader election, shutdown lets the in-flight reconcile finish before releasing the Lease", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const real = yield* Kubernetes
+      const events = yield* Ref.make<ReadonlyArray<string>>([])
+      const note = (event: string) => Ref.update(events, (e) => [...e, event])
+      // Sees the Lease being released (its holder emptied).
+      const kubernetes: Kubernetes = {
+        ...real,
+        replace: (kind, object, options) =>
+          Effect.tap(real.replace(kind, object, options), () => {
+            const spec: unknown = "spec" in object ? object.spec : undefined
+            const released = kind.kind === "Lease" && typeof spec === "object" && spec !== null &&
+              "holderIdentity" in spec && spec.holderIdentity === ""
+            return released ? note("released lease") : Effect.void
+          })
+      }
+      const scope = yield* Scope.make()
+      const controller = yield* Controller.run({
+        workers: 1,
+        leaderElection: {
+          lease: { namespace: "operators", name: "image-repository-operator" },
+          identity: "a",
+          leaseDuration: "15 seconds",
+          renewDeadline: "10 seconds",
+          retryPeriod: "2 seconds"
+        },
+        reconcile: () =>
+          Effect.gen(function*() {
+            yield* note("reconcile start")
+            yield* Effect.sleep("1500 millis")
+            yield* note("reconcile end")
+            return done
+          })
+      }).pipe(Scope.extend(scope), Effect.provideService(Kubernetes, kubernetes))
+      yield* eventually(controller.active)
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(Effect.map(Ref.get(events), (e) => e.includes("reconcile start")))
+      yield* TestClock.adjust("500 millis")
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      for (let i = 0; i < 8; i++) {
+        yield* settle
+        yield* TestClock.adjust("500 millis")
+      }
+      yield* closing.await
+      assert.deepStrictEqual(yield* Ref.get(events), ["reconcile start", "reconcile end", "released lease"])
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("steps down within the renew deadline when the apiserver hangs, interrupting reconciles undrained", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const real = yield* Kubernetes
+      const hung = yield* Ref.make(false)
+      // Lease requests hang (no answer, no error) once `hung` is set.
+      const hangLeases = <A, E>(kind: { readonly kind: string }, effect: Effect.Effect<A, E>) =>
+        Effect.flatMap(Ref.get(hung), (h): Effect.Effect<A, E> => h && kind.kind === "Lease" ? Effect.never : effect)
+      const kubernetes: Kubernetes = {
+        ...real,
+        get: (kind, ref) => hangLeases(kind, real.get(kind, ref)),
+        create: (kind, object) => hangLeases(kind, real.create(kind, object)),
+        replace: (kind, object, options) => hangLeases(kind, real.replace(kind, object, options))
+      }
+      const interruptedAt = yield* Ref.make<Option.Option<number>>(Option.none())
+      const controller = yield* Controller.run({
+        workers: 1,
+        leaderElection: {
+          lease: { namespace: "operators", name: "image-repository-operator" },
+          identity: "a",
+          leaseDuration: "15 seconds",
+          renewDeadline: "10 seconds",
+          retryPeriod: "2 seconds"
+        },
+        reconcile: () =>
+          Effect.sleep("1 minute").pipe(
+            Effect.as(done),
+            Effect.onInterrupt(() =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.set(interruptedAt, Option.some(now)))
+            )
+          )
+      }).pipe(Effect.provideService(Kubernetes, kubernetes))
+      yield* eventually(controller.active)
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      // The last successful renewal started at or before now.
+      const hungAt = yield* Clock.currentTimeMillis
+      yield* Ref.set(hung, true)
+      for (let i = 0; i < 80 && Option.isNone(yield* Ref.get(interruptedAt)); i++) {
+        yield* TestClock.adjust("500 millis")
+        yield* settle
+      }
+      const stoppedAfter = Option.getOrThrow(yield* Ref.get(interruptedAt)) - hungAt
+      // Within the renew deadline of the last renewal, so before the Lease can expire for another replica.
+      assert.isAtMost(stoppedAfter, 10_000)
+      assert.isFalse(yield* controller.active)
+    }).pipe(Effect.provide(InMemory.layer)))
+
   it.scoped("reconciles only while leading; a standby takes over when the leader shuts down", () =>
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl
