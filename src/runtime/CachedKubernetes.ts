@@ -17,8 +17,8 @@ export interface CachedKubernetesOptions {
  * converged object costs no API call at all; everything else goes to the apiserver.
  *
  * Reads may lag the apiserver by a watch event, as controller-runtime's cached client does, with one
- * exception: what this client itself wrote is read back until the informer has caught up with it
- * (read-your-writes). Without that, a reconcile queued again while the previous one ran would start from
+ * exception: what this client itself wrote is read back until the informer's watch has reached that write's
+ * resourceVersion (read-your-writes); from then on the store answers, deletions included. Without that, a reconcile queued again while the previous one ran would start from
  * the store as it was before that run's own writes and redo them. Writes stay guarded by resourceVersion,
  * so acting on a stale read ends in a Conflict and a retry, never a lost update.
  * A label-selected informer only knows the objects that carry its labels: a miss there asks the apiserver.
@@ -27,7 +27,14 @@ export const make = (
   underlying: Kubernetes,
   informers: ReadonlyArray<Informer<AnyObject>>,
   options: CachedKubernetesOptions = {}
-): Effect.Effect<Kubernetes> =>
+): Effect.Effect<Kubernetes> => Effect.map(makeObservable(underlying, informers, options), (c) => c.kubernetes)
+
+/** `make`, and how many written objects it keeps to read back (tests: the shadow must not grow). */
+export const makeObservable = (
+  underlying: Kubernetes,
+  informers: ReadonlyArray<Informer<AnyObject>>,
+  options: CachedKubernetesOptions = {}
+): Effect.Effect<{ readonly kubernetes: Kubernetes; readonly shadowed: Effect.Effect<number> }> =>
   Effect.gen(function*() {
     const shadowMillis = Duration.toMillis(options.writeShadow ?? Duration.minutes(1))
     const byKind = new Map<string, Array<Informer<AnyObject>>>()
@@ -35,43 +42,69 @@ export const make = (
       const key = kindKeyOf(informer.kind)
       byKind.set(key, [...(byKind.get(key) ?? []), informer])
     }
-    const written = yield* Ref.make(HashMap.empty<string, { readonly object: AnyObject; readonly at: number }>())
+    const written = yield* Ref.make(HashMap.empty<string, Written>())
     const writtenKey = (kind: KindKey, ref: ObjectRef) => `${kindKeyOf(kind)} ${refKey(ref)}`
 
     const covering = (kind: KindKey, ref: ObjectRef) =>
       (byKind.get(kindKeyOf(kind)) ?? []).filter((i) => i.namespace === undefined || i.namespace === ref.namespace)
 
+    /**
+     * Whether the informer's watch has reached the write: its store then shows that write or whatever
+     * came after, a deletion or a lost label included, so the write no longer needs reading back.
+     */
+    const hasSeen = (informer: Informer<AnyObject>, entry: Written) =>
+      Effect.map(
+        informer.resourceVersion,
+        (seen) => Option.isSome(seen) && isAtLeast(seen.value, entry.object.metadata.resourceVersion)
+      )
+
+    /** Drops what every covering informer has seen, and what is older than the window. */
+    const prune = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const entries = HashMap.toEntries(yield* Ref.get(written))
+      const done: Array<string> = []
+      for (const [key, entry] of entries) {
+        const expired = now - entry.at > shadowMillis
+        const seen = expired || (yield* Effect.reduce(
+          covering(entry.kind, refOf(entry.object.metadata)),
+          true,
+          (all, informer) => all ? hasSeen(informer, entry) : Effect.succeed(false)
+        ))
+        if (seen) done.push(key)
+      }
+      if (done.length > 0) yield* Ref.update(written, (w) => HashMap.removeMany(w, done))
+    })
+
     const remember = (kind: KindKey) => (object: AnyObject): Effect.Effect<void> =>
       byKind.has(kindKeyOf(kind))
         ? Effect.flatMap(Clock.currentTimeMillis, (at) =>
-          Ref.update(written, (w) => HashMap.set(w, writtenKey(kind, refOf(object.metadata)), { object, at })))
+          Ref.update(written, (w) => HashMap.set(w, writtenKey(kind, refOf(object.metadata)), { kind, object, at }))).pipe(
+            Effect.andThen(prune)
+          )
         : Effect.void
 
-    /** The store's object, unless this client wrote a newer one the store has not seen yet. */
-    const freshest = (kind: KindKey, ref: ObjectRef, cached: Option.Option<AnyObject>) =>
+    /** The store's object, unless this client wrote one the informer has not seen yet. */
+    const freshest = (kind: KindKey, ref: ObjectRef, informer: Informer<AnyObject>) =>
       Effect.gen(function*() {
+        const cached = yield* informer.get(ref)
         const key = writtenKey(kind, ref)
         const mine = HashMap.get(yield* Ref.get(written), key)
         if (Option.isNone(mine)) return cached
         const now = yield* Clock.currentTimeMillis
-        const caughtUp = Option.isSome(cached) &&
-          isAtLeast(cached.value.metadata.resourceVersion, mine.value.object.metadata.resourceVersion)
-        if (caughtUp || now - mine.value.at > shadowMillis) {
-          yield* Ref.update(written, HashMap.remove(key))
-          return cached
-        }
+        if ((yield* hasSeen(informer, mine.value)) || now - mine.value.at > shadowMillis) return cached
         return Option.some(mine.value.object)
       })
 
-    return {
+    const kubernetes: Kubernetes = {
       ...underlying,
       get: <A extends AnyObject, I>(kind: ResourceKind<A, I>, ref: ObjectRef) =>
         Effect.gen(function*() {
+          yield* prune
           const is = Schema.is(kind.schema)
           let authoritative = false
           for (const informer of covering(kind, ref)) {
             if (!(yield* informer.synced)) continue
-            const cached = yield* freshest(kind, ref, yield* informer.get(ref))
+            const cached = yield* freshest(kind, ref, informer)
             // The store holds objects decoded with this kind's schema; the guard only narrows the type.
             if (Option.isSome(cached) && is(cached.value)) return Option.some(cached.value)
             if (informer.labelSelector === undefined) authoritative = true
@@ -85,7 +118,15 @@ export const make = (
       delete: (kind, ref, opts) =>
         Effect.tap(underlying.delete(kind, ref, opts), () => Ref.update(written, HashMap.remove(writtenKey(kind, ref))))
     }
+    return { kubernetes, shadowed: Effect.map(Ref.get(written), HashMap.size) }
   })
+
+/** An object this client wrote, and when. */
+interface Written {
+  readonly kind: KindKey
+  readonly object: AnyObject
+  readonly at: number
+}
 
 /**
  * Whether resourceVersion `a` is at least `b`. The apiserver's versions are etcd revisions, comparable as

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option, Stream, TestClock } from "effect"
+import { Effect, Option, Schema, Stream, TestClock } from "effect"
 import { managedByLabel, managedByValue } from "../../src/domain/Secret.ts"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as CachedKubernetes from "../../src/runtime/CachedKubernetes.ts"
@@ -121,5 +121,76 @@ describe("CachedKubernetes", () => {
       )
       const read = Option.getOrThrow(yield* cached.get(ImageRepository, ref("ns", "a")))
       assert.strictEqual(read.status?.state, "failed")
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("serves a deletion the informer has seen, not its own earlier write", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const real = yield* Kubernetes
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      const secrets = yield* Informer.make({
+        kind: Secret,
+        labelSelector: `${managedByLabel}=${managedByValue}`,
+        onKey: ignore
+      })
+      const repositories = yield* Informer.make({ kind: ImageRepository, onKey: ignore })
+      yield* secrets.awaitSynced
+      yield* repositories.awaitSynced
+      const cached = yield* CachedKubernetes.make(real, [repositories, secrets])
+      const secret = yield* Schema.decodeUnknown(Secret.schema)({
+        // No owner: the made-up owner uid would have it garbage-collected at once.
+        ...managedSecret("ns", "a-pull", undefined),
+        data: { ".dockerconfigjson": "e30=" }
+      })
+      yield* cached.create(Secret, secret)
+      yield* cached.patch(ImageRepository, ref("ns", "a"), { status: { state: "ready" } }, { subresource: "status" })
+      // A user deletes both; the informers see it.
+      const seenBy = (informer: { readonly resourceVersion: Effect.Effect<Option.Option<string>> }) =>
+        Effect.flatMap(control.resourceVersion, (latest) =>
+          eventually(Effect.map(informer.resourceVersion, (rv) => Option.getOrUndefined(rv) === latest)))
+      yield* control.remove(Secret, ref("ns", "a-pull"))
+      yield* seenBy(secrets)
+      yield* control.remove(ImageRepository, ref("ns", "a"))
+      yield* seenBy(repositories)
+      assert.isTrue(Option.isNone(yield* cached.get(Secret, ref("ns", "a-pull"))))
+      assert.isTrue(Option.isNone(yield* cached.get(ImageRepository, ref("ns", "a"))))
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("keeps no written object once the informer has seen it or the window has passed", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const real = yield* Kubernetes
+      const informer = yield* Informer.make({ kind: ImageRepository, onKey: ignore })
+      yield* informer.awaitSynced
+      const { kubernetes: cached, shadowed } = yield* CachedKubernetes.makeObservable(real, [informer])
+      for (const name of ["a", "b", "c"]) {
+        yield* control.put(ImageRepository, imageRepository("ns", name))
+        yield* cached.patch(ImageRepository, ref("ns", name), { status: { state: "ready" } }, { subresource: "status" })
+      }
+      // Deleted behind this client's back: nothing reads those keys again.
+      for (const name of ["a", "b", "c"]) yield* control.remove(ImageRepository, ref("ns", name))
+      const latest = yield* control.resourceVersion
+      yield* eventually(Effect.map(informer.resourceVersion, (rv) => Option.getOrUndefined(rv) === latest))
+      assert.deepStrictEqual(yield* informer.list, [])
+      yield* cached.get(ImageRepository, ref("ns", "other"))
+      assert.strictEqual(yield* shadowed, 0)
+
+      // An informer that never catches up: the window bounds what is kept.
+      const frozen: Kubernetes = { ...real, watch: () => Stream.never }
+      const stuck = yield* Informer.make({ kind: ImageRepository, onKey: ignore }).pipe(
+        Effect.provideService(Kubernetes, frozen)
+      )
+      yield* stuck.awaitSynced
+      const behind = yield* CachedKubernetes.makeObservable(real, [stuck], { writeShadow: "1 minute" })
+      for (const name of ["d", "e"]) {
+        yield* control.put(ImageRepository, imageRepository("ns", name))
+        yield* behind.kubernetes.patch(ImageRepository, ref("ns", name), { status: { state: "ready" } }, {
+          subresource: "status"
+        })
+      }
+      assert.strictEqual(yield* behind.shadowed, 2)
+      yield* TestClock.adjust("61 seconds")
+      yield* behind.kubernetes.get(ImageRepository, ref("ns", "other"))
+      assert.strictEqual(yield* behind.shadowed, 0)
     }).pipe(Effect.provide(InMemory.layer)))
 })
