@@ -363,12 +363,24 @@ export const make = (
           Effect.mapError(() => new KubernetesUnavailable({ detail: `malformed ${kind.kind} watch event` }))
         )
         switch (envelope.type) {
-          case "ADDED":
+          case "ADDED": {
+            const object = yield* decodeOrSkip(kind, envelope.object)
+            return Option.map(object, (o): WatchEvent<A> => ({ type: "ADDED", object: o }))
+          }
           case "MODIFIED":
           case "DELETED": {
             const type = envelope.type
-            const object = yield* decodeOrSkip(kind, envelope.object)
-            return Option.map(object, (o): WatchEvent<A> => ({ type, object: o }))
+            const decoded = yield* Effect.either(decodeObject(kind, envelope.object))
+            if (decoded._tag === "Right") return Option.some<WatchEvent<A>>({ type, object: decoded.right })
+            // Skipping it would leave the watcher's older copy in place, served as current. A WatchEvent
+            // must carry a decoded object, so ask for a relist instead: the list skips the object, and the
+            // watcher treats it as gone (as one that never decoded), and a get reports it as invalid.
+            yield* Effect.logWarning("an object changed into one that does not decode; relisting").pipe(
+              Effect.annotateLogs({ kind: kind.kind, name: decoded.left.name })
+            )
+            return yield* Effect.fail(
+              new KubernetesGone({ detail: `${kind.kind} ${decoded.left.name} no longer decodes; relist to drop it` })
+            )
           }
           case "BOOKMARK": {
             const bookmark = yield* Schema.decodeUnknown(bookmarkObject)(envelope.object).pipe(

@@ -1,6 +1,7 @@
 /** The pure parts of the live layer: REST paths and the HTTP status → error mapping (the rest is exercised live). */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer } from "effect"
+import { KubeConfig } from "@kubernetes/client-node"
+import { Effect, Exit, Layer, Stream } from "effect"
 import * as KubernetesLive from "../../src/layers/KubernetesLive.ts"
 import { fromStatus } from "../../src/layers/kubernetesLive/apiErrors.ts"
 import { collectionPath, objectPath } from "../../src/layers/kubernetesLive/paths.ts"
@@ -107,3 +108,64 @@ const withKubeconfigEnv = <A, E>(file: string, effect: Effect.Effect<A, E>): Eff
         else process.env["KUBECONFIG"] = before
       })
   )
+
+describe("KubernetesLive watch of objects that no longer decode", () => {
+  /** An apiserver stand-in on 127.0.0.1 whose watch sends `lines`, then ends. */
+  const fakeApiserver = (lines: ReadonlyArray<unknown>) =>
+    Effect.gen(function*() {
+      const http = yield* Effect.promise(() => import("node:http"))
+      const server = yield* Effect.acquireRelease(
+        Effect.async<import("node:http").Server>((resume) => {
+          const s = http.createServer((_req, res) => {
+            res.writeHead(200, { "content-type": "application/json" })
+            for (const line of lines) res.write(`${JSON.stringify(line)}\n`)
+            res.end()
+          })
+          s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
+        }),
+        (s) =>
+          Effect.async<void>((resume) => {
+            s.closeAllConnections()
+            s.close(() => resume(Effect.void))
+          })
+      )
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      const kc = new KubeConfig()
+      kc.loadFromOptions({
+        clusters: [{ name: "fake", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+        users: [{ name: "fake" }],
+        contexts: [{ name: "fake", cluster: "fake", user: "fake" }],
+        currentContext: "fake"
+      })
+      return yield* KubernetesLive.make(kc)
+    })
+
+  const repository = (name: string, resourceVersion: string, spec: unknown) => ({
+    apiVersion: "appstudio.redhat.com/v1alpha1",
+    kind: "ImageRepository",
+    metadata: { namespace: "ns", name, resourceVersion },
+    spec
+  })
+
+  it.scoped("a MODIFIED object that does not decode ends the watch with Gone, so the watcher relists", () =>
+    Effect.gen(function*() {
+      const kubernetes = yield* fakeApiserver([
+        { type: "ADDED", object: repository("ok", "6", {}) },
+        // Never in the watcher's store: skipped as before.
+        { type: "ADDED", object: repository("broken-from-birth", "7", 42) },
+        { type: "MODIFIED", object: repository("ok", "8", 42) }
+      ])
+      const events: Array<string> = []
+      const exit = yield* kubernetes.watch(ImageRepository, { resourceVersion: "5" }).pipe(
+        Stream.runForEach((event) =>
+          Effect.sync(() => events.push(event.type === "BOOKMARK" ? "BOOKMARK" : `${event.type} ${event.object.metadata.name}`))
+        ),
+        Effect.timeout("10 seconds"),
+        Effect.exit
+      )
+      assert.deepStrictEqual(events, ["ADDED ok"])
+      const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      assert.strictEqual(error?._tag, "KubernetesGone")
+    }))
+})
