@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto"
 import * as Path from "node:path"
 import { NodeRuntime } from "@effect/platform-node"
-import { Config, Console, Effect, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
+import { Config, Console, Effect, FiberRef, Layer, LogLevel, Redacted, Schema } from "effect"
 import * as ControlPlane from "../cluster/ControlPlane.ts"
 import * as KubernetesLive from "../layers/KubernetesLive.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
@@ -22,6 +22,8 @@ const main = Effect.gen(function*() {
   const port = yield* Config.port("LOCAL_QUAY_PORT").pipe(Config.withDefault(8555))
   const plan = yield* Config.literal("paid", "free")("LOCAL_QUAY_PLAN").pipe(Config.withDefault("paid" as const))
   const logLevel = yield* Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
+  // For the rest of this fiber and every fiber it forks (the controller's), not just the final wait.
+  yield* FiberRef.set(FiberRef.currentMinimumLogLevel, logLevel)
 
   yield* Console.log("starting the local control plane (the first run builds it from the Go module proxy: minutes)")
   const plane = yield* ControlPlane.up({ onProgress: (line) => process.stderr.write(`  ${line}\n`) })
@@ -52,7 +54,7 @@ const main = Effect.gen(function*() {
       ""
     ].join("\n")
   )
-  return yield* Effect.never.pipe(Logger.withMinimumLogLevel(logLevel))
+  return yield* Effect.never
 })
 
 const describe = (error: unknown): string =>
