@@ -61,8 +61,8 @@ const leaseName = (config: LeaderElectionConfig): string => `${config.lease.name
  * - every write carries the resourceVersion read, so of two candidates exactly one wins (the other gets a
  *   Conflict and keeps waiting);
  * - when this is interrupted (graceful shutdown) `work` is interrupted and awaited, so its finalizers (the
- *   workers' drain) finish while the Lease still holds; only then is the Lease released, so a standby takes
- *   over on its next retry instead of waiting for expiry. Likewise when `work` ends by itself.
+ *   workers' drain) finish while the Lease is still renewed; only then is the Lease released, so a standby
+ *   takes over on its next retry instead of waiting for expiry. Likewise when `work` ends by itself.
  */
 export const runAsLeader = <A, E, R>(
   config: LeaderElectionConfig,
@@ -212,9 +212,14 @@ export const runAsLeader = <A, E, R>(
         const waited = yield* Effect.exit(restore(Deferred.await(settled)))
 
         if (Exit.isFailure(waited)) {
-          // Graceful shutdown: the Lease holds (renewed at most a retry period ago) while the work drains.
-          yield* Fiber.interrupt(renewFiber)
+          // Graceful shutdown. Renewals go on while the work drains, so a drain longer than the Lease cannot
+          // overlap a new leader; should they fail for good meanwhile, the drain is cut short.
+          const abandonOnLoss = yield* Effect.forkDaemon(
+            Effect.andThen(Effect.interruptible(Fiber.await(renewFiber)), Deferred.succeed(lost, undefined))
+          )
           yield* Fiber.interrupt(workFiber)
+          yield* Fiber.interrupt(abandonOnLoss)
+          yield* Fiber.interrupt(renewFiber)
           yield* release
           return yield* Effect.failCause(waited.cause)
         }

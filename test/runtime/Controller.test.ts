@@ -217,6 +217,46 @@ describe("Controller", () => {
       assert.deepStrictEqual(yield* Ref.get(events), ["reconcile start", "reconcile end", "released lease"])
     }).pipe(Effect.provide(InMemory.layer)))
 
+  it.scoped("keeps its Lease renewed while a drain outlasts the Lease duration, so no standby overlaps it", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const events = yield* Ref.make<ReadonlyArray<string>>([])
+      const note = (event: string) => Ref.update(events, (e) => [...e, event])
+      const election = (identity: string): LeaderElectionConfig => ({
+        lease: { namespace: "operators", name: "image-repository-operator" },
+        identity,
+        leaseDuration: "15 seconds",
+        renewDeadline: "10 seconds",
+        retryPeriod: "2 seconds"
+      })
+      const scopeA = yield* Scope.make()
+      const a = yield* Controller.run({
+        workers: 1,
+        drainTimeout: "1 minute",
+        leaderElection: election("a"),
+        reconcile: (ref) =>
+          ref.namespace === "ns"
+            ? note("a start").pipe(Effect.andThen(Effect.sleep("40 seconds")), Effect.andThen(note("a end")), Effect.as(done))
+            : Effect.succeed(done)
+      }).pipe(Scope.extend(scopeA))
+      yield* eventually(a.active)
+      const b = yield* Controller.run({
+        leaderElection: election("b"),
+        reconcile: () => Effect.as(note("b reconciles"), done)
+      })
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(Effect.map(Ref.get(events), (e) => e.includes("a start")))
+      const closing = yield* Effect.fork(Scope.close(scopeA, Exit.void))
+      for (let i = 0; i < 120 && !(yield* b.active); i++) {
+        yield* settle
+        yield* TestClock.adjust("500 millis")
+      }
+      yield* closing.await
+      yield* eventually(Effect.map(Ref.get(events), (e) => e.includes("b reconciles")))
+      const log = yield* Ref.get(events)
+      assert.deepStrictEqual(log.slice(0, 2), ["a start", "a end"])
+    }).pipe(Effect.provide(InMemory.layer)))
+
   it.scoped("steps down within the renew deadline when the apiserver hangs, interrupting reconciles undrained", () =>
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl
