@@ -50,7 +50,8 @@ export const managedSecretSelector = `${managedByLabel}=${managedByValue}`
  * gets the cached `Kubernetes`. Failures are retried with per-key backoff (honouring a `retryAfter` on the
  * error), `requeueAfter` schedules the next visit, and closing the scope stops taking work, lets in-flight
  * reconciles finish and releases the Lease. With leader election, nothing is watched or reconciled until
- * the Lease is held; a lost Lease stops everything and campaigns again.
+ * the Lease is held; a lost Lease stops everything at once (in-flight reconciles are interrupted, not
+ * drained: another replica may lead already) and campaigns again.
  */
 export const run = <E, R>(
   options: ControllerOptions<E, R>

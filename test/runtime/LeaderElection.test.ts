@@ -158,4 +158,28 @@ describe("LeaderElection", () => {
       assert.deepStrictEqual(yield* Ref.get(running), ["b"])
       assert.strictEqual((yield* leaseSpec).holderIdentity, "b")
     }).pipe(Effect.provide(InMemory.layer)))
+
+  it.scoped("tells the work its leadership is lost before interrupting it", () =>
+    Effect.gen(function*() {
+      const lostSeenOnInterrupt = yield* Ref.make<boolean | undefined>(undefined)
+      const leader = yield* Effect.forkScoped(
+        LeaderElection.runAsLeader(config("a"), (leadership) =>
+          Effect.gen(function*() {
+            const lost = yield* Effect.fork(leadership.lost)
+            return yield* Effect.never.pipe(
+              Effect.onInterrupt(() =>
+                Effect.flatMap(Fiber.poll(lost), (done) => Ref.set(lostSeenOnInterrupt, Option.isSome(done)))
+              )
+            )
+          }))
+      )
+      yield* settle
+      const kubernetes = yield* Kubernetes
+      const current = Option.getOrThrow(yield* kubernetes.get(LeaseKind, lease))
+      yield* kubernetes.replace(LeaseKind, { ...current, spec: { ...current.spec, holderIdentity: "intruder" } })
+      yield* advance("2 seconds")
+      const exit = yield* Fiber.await(leader)
+      assert.isTrue(Exit.isFailure(exit))
+      assert.strictEqual(yield* Ref.get(lostSeenOnInterrupt), true)
+    }).pipe(Effect.provide(InMemory.layer)))
 })
