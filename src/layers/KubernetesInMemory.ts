@@ -15,7 +15,8 @@
  * would begin with synthetic ADDED events).
  */
 import { randomUUID } from "node:crypto"
-import { Context, Effect, Either, Layer, Option, ParseResult, PubSub, Random, Schema, Stream } from "effect"
+import { Context, Effect, Either, Layer, Option, PubSub, Random, Schema, Stream } from "effect"
+import { parseFailurePaths } from "./parseFailurePaths.ts"
 import type { ObjectMeta, ObjectRef } from "../domain/ObjectMeta.ts"
 import type { Kubernetes as KubernetesService, WatchEvent, WatchOptions } from "../services/Kubernetes.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
@@ -129,11 +130,6 @@ const atVersion = (object: RawObject, resourceVersion: number): RawObject => ({
   metadata: { ...(object["metadata"] as object | undefined), resourceVersion: String(resourceVersion) }
 })
 
-/** Where a parse failed, without the values: a Secret's data must not reach an error message. */
-const failedPaths = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue._tag}`)
-    .join(", ")
 
 const nameOf = (object: { readonly metadata: { readonly name: string } }): string => object.metadata.name
 
@@ -204,7 +200,7 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
           new KubernetesInvalid({
             kind: kind.kind,
             name: String((object["metadata"] as { readonly name?: unknown } | undefined)?.name ?? ""),
-            detail: `stored object does not decode: ${failedPaths(e)}`
+            detail: `stored object does not decode: ${parseFailurePaths(e)}`
           })
         )
       )
@@ -212,7 +208,7 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
     const encode = <A extends { readonly metadata: ObjectMeta }, I>(kind: ResourceKind<A, I>, object: A) =>
       Schema.encode(kind.schema)(object).pipe(
         Effect.mapError((e) =>
-          new KubernetesInvalid({ kind: kind.kind, name: nameOf(object), detail: `does not encode: ${failedPaths(e)}` })
+          new KubernetesInvalid({ kind: kind.kind, name: nameOf(object), detail: `does not encode: ${parseFailurePaths(e)}` })
         ),
         Effect.flatMap((encoded) =>
           typeof encoded === "object" && encoded !== null
@@ -225,7 +221,7 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
     const admitAs = <A extends { readonly metadata: ObjectMeta }, I>(kind: ResourceKind<A, I>) => {
       const check = Schema.decodeUnknownEither(kind.schema)
       return (object: RawObject): string | undefined =>
-        Either.match(check(object), { onLeft: (e) => `the patched object is malformed: ${failedPaths(e)}`, onRight: () => undefined })
+        Either.match(check(object), { onLeft: (e) => `the patched object is malformed: ${parseFailurePaths(e)}`, onRight: () => undefined })
     }
 
     const selectorOf = (kind: KindInfo, selector: string | undefined) => {

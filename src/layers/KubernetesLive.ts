@@ -25,6 +25,7 @@ import { apiVersionOf, type ResourceKind } from "../services/ResourceKind.ts"
 import { fromStatus, statusMessage, type Subject } from "./kubernetesLive/apiErrors.ts"
 import { KubeConfigError } from "./kubernetesLive/KubeConfigError.ts"
 import { collectionPath, objectPath } from "./kubernetesLive/paths.ts"
+import { parseFailurePaths } from "./parseFailurePaths.ts"
 
 export { KubeConfigError } from "./kubernetesLive/KubeConfigError.ts"
 
@@ -129,7 +130,7 @@ const decodeObject = <A extends Object, I>(
       new KubernetesInvalid({
         kind: kind.kind,
         name: nameOf(raw),
-        detail: `the stored object does not match the ${kind.kind} schema: ${error.message}`
+        detail: `the stored object does not match the ${kind.kind} schema at ${parseFailurePaths(error)}`
       })
     )
   )
@@ -147,7 +148,7 @@ const encodeObject = <A extends Object, I>(kind: Kind<A, I>, object: A): Effect.
   Schema.encode(kind.schema)(object).pipe(
     Effect.map((encoded) => ({ ...(encoded as object), apiVersion: apiVersionOf(kind), kind: kind.kind })),
     Effect.mapError((error) =>
-      new KubernetesInvalid({ kind: kind.kind, name: object.metadata.name, detail: `cannot encode: ${error.message}` })
+      new KubernetesInvalid({ kind: kind.kind, name: object.metadata.name, detail: `cannot encode: ${parseFailurePaths(error)}` })
     )
   )
 
@@ -260,7 +261,7 @@ export const make = (
             subject: subjectOf(kind, { namespace: opts.namespace })
           })
           const page: typeof listMetadata.Type = yield* Schema.decodeUnknown(listMetadata)(raw).pipe(
-            Effect.mapError((error) => new KubernetesUnavailable({ detail: `malformed ${kind.kind} list: ${error.message}` }))
+            Effect.mapError((error) => new KubernetesUnavailable({ detail: `malformed ${kind.kind} list at ${parseFailurePaths(error)}` }))
           )
           for (const item of page.items ?? []) {
             const decoded = yield* decodeOrSkip(kind, item)
@@ -347,7 +348,7 @@ export const make = (
         Effect.map((page) => page.metadata?.resourceVersion),
         Effect.mapError((error) =>
           error._tag === "ParseError"
-            ? new KubernetesUnavailable({ detail: `malformed ${kind.kind} list: ${error.message}` })
+            ? new KubernetesUnavailable({ detail: `malformed ${kind.kind} list at ${parseFailurePaths(error)}` })
             : error
         )
       )
