@@ -5,7 +5,8 @@
  * Configuration (environment): see src/runtime/OperatorConfig.ts (WATCH_NAMESPACE, WORKERS, RESYNC_PERIOD,
  * LEADER_ELECTION, LEASE_NAMESPACE, POD_NAME, ...), the Quay layer (QUAY_API_URL, QUAY_ORG, QUAY_TOKEN, ...),
  * and the apiserver connection (KUBECONFIG, else ~/.kube/config, else in-cluster), plus LOG_LEVEL (default Info)
- * and LOG_FORMAT (pretty, json or logfmt; default pretty).
+ * LOG_FORMAT (pretty, json or logfmt; default pretty) and HEALTH_PORT (the probes' /healthz and /readyz; default
+ * 8081, 0 turns them off).
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Config, ConfigError, Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
@@ -13,6 +14,7 @@ import * as KubernetesLive from "../layers/KubernetesLive.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
 import { reconcileImageRepository } from "../programs/reconcileImageRepository.ts"
 import * as Controller from "../runtime/Controller.ts"
+import * as HealthServer from "../runtime/HealthServer.ts"
 import * as OperatorConfig from "../runtime/OperatorConfig.ts"
 
 const main = Effect.gen(function*() {
@@ -22,14 +24,21 @@ const main = Effect.gen(function*() {
   // Pretty for people at a terminal; json or logfmt for a cluster's log pipeline.
   const logFormat = yield* Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(Config.withDefault("pretty"))
   const logger = logFormat === "json" ? Logger.json : logFormat === "logfmt" ? Logger.logFmt : Logger.pretty
+  const healthPort = yield* Config.integer("HEALTH_PORT").pipe(
+    Config.withDefault(8081),
+    Config.validate({ message: "HEALTH_PORT must be a port number, or 0 for none", validation: (p) => p >= 0 && p < 65536 })
+  )
   const controller = Layer.scopedDiscard(
-    Controller.run({
-      reconcile: reconcileImageRepository,
-      workers: config.workers,
-      namespace: Option.getOrUndefined(config.watchNamespace),
-      resyncPeriod: config.resyncPeriod,
-      leaderElection: Option.getOrUndefined(config.leaderElection),
-      reconcileTimeout: "5 minutes"
+    Effect.gen(function*() {
+      const running = yield* Controller.run({
+        reconcile: reconcileImageRepository,
+        workers: config.workers,
+        namespace: Option.getOrUndefined(config.watchNamespace),
+        resyncPeriod: config.resyncPeriod,
+        leaderElection: Option.getOrUndefined(config.leaderElection),
+        reconcileTimeout: "5 minutes"
+      })
+      if (healthPort > 0) yield* HealthServer.serve(healthPort, running)
     })
   )
   const live = Layer.mergeAll(KubernetesLive.layerFromEnvironment(), QuayHttp.layerConfig)

@@ -63,7 +63,9 @@ const launch = (name: string, sim: QuaySimulator.RunningSimulator, namespace: st
     LEASE_DURATION: "6s",
     RENEW_DEADLINE: "4s",
     RETRY_PERIOD: "1s",
-    WORKERS: "4"
+    WORKERS: "4",
+    // Several operators run at once here: no fixed probe port (test/runtime/HealthServer.test.ts covers it).
+    HEALTH_PORT: "0"
   })
 
 /** Objects go while their operator still runs, so finalizers are released and the namespace can terminate. */
