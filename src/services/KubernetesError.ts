@@ -60,6 +60,8 @@ export class KubernetesGone extends Data.TaggedError("KubernetesGone")<{
 export class KubernetesUnavailable extends Data.TaggedError("KubernetesUnavailable")<{
   readonly status?: number
   readonly detail: string
+  /** The apiserver's own hint (a 429's details.retryAfterSeconds), honoured by the work queue. */
+  readonly retryAfterSeconds?: number
 }> {
   readonly transient = true
   override get message(): string {

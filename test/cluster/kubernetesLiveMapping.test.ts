@@ -169,3 +169,17 @@ describe("KubernetesLive watch of objects that no longer decode", () => {
       assert.strictEqual(error?._tag, "KubernetesGone")
     }))
 })
+
+describe("the apiserver's throttling hint", () => {
+  it("a 429 Status carries details.retryAfterSeconds into KubernetesUnavailable", () => {
+    const error = fromStatus(
+      429,
+      { kind: "Status", message: "too many requests", reason: "TooManyRequests", details: { retryAfterSeconds: 3 } },
+      { kind: "Secret", namespace: "ns", name: "s" }
+    )
+    assert.strictEqual(error._tag, "KubernetesUnavailable")
+    assert.strictEqual(error._tag === "KubernetesUnavailable" ? error.retryAfterSeconds : undefined, 3)
+    const plain = fromStatus(503, { message: "unavailable" }, { kind: "Secret", name: "s" })
+    assert.strictEqual(plain._tag === "KubernetesUnavailable" ? plain.retryAfterSeconds : "other", undefined)
+  })
+})

@@ -24,6 +24,15 @@ export const statusMessage = (body: unknown, fallback: string): string => {
   return fallback
 }
 
+/** A metav1.Status's details.retryAfterSeconds, which the apiserver sets on 429s (and some 5xx). */
+const retryAfterSecondsOf = (body: unknown): number | undefined => {
+  if (typeof body !== "object" || body === null || !("details" in body)) return undefined
+  const details = body.details
+  if (typeof details !== "object" || details === null || !("retryAfterSeconds" in details)) return undefined
+  const seconds = details.retryAfterSeconds
+  return typeof seconds === "number" && seconds > 0 ? seconds : undefined
+}
+
 /** Maps an HTTP status (of a response or of a watch ERROR event) to the service's typed errors. */
 export const fromStatus = (code: number, body: unknown, subject: Subject): KubernetesError => {
   const detail = statusMessage(body, `HTTP ${code}`)
@@ -45,7 +54,14 @@ export const fromStatus = (code: number, body: unknown, subject: Subject): Kuber
     case 410:
       return new KubernetesGone({ detail })
   }
-  if (code === 429 || code >= 500) return new KubernetesUnavailable({ status: code, detail })
+  if (code === 429 || code >= 500) {
+    const retryAfterSeconds = retryAfterSecondsOf(body)
+    return new KubernetesUnavailable({
+      status: code,
+      detail,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds })
+    })
+  }
   // 405, 406, 415 and the like: a request this client should never send; retrying cannot help.
   return new KubernetesInvalid({ kind: subject.kind, name: subject.name, detail: `HTTP ${code}: ${detail}` })
 }
