@@ -1,2 +1,7 @@
+import { Clock, Effect } from "effect"
+
 /** RFC 3339 with second precision, as Kubernetes writes metav1.Time (e.g. "2023-08-23T14:56:41Z"). */
 export const fromMillis = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
+
+/** Now, from Effect's Clock (TestClock in tests): programs never read the wall clock themselves. */
+export const now = Effect.map(Clock.currentTimeMillis, fromMillis)

@@ -13,6 +13,7 @@ import { Quay } from "../services/Quay.ts"
 import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import { fromKubernetes, fromQuay, isQuayError, RepositoryMissing } from "./errors.ts"
 import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
+import { recordWarning } from "./recordWarning.ts"
 import { currentPushRobot, regeneratePushRobot } from "./pushRobot.ts"
 import { linkSecret, verifySecretLinks } from "./serviceAccountLinks.ts"
 import { done, now, settle } from "./statusTransitions.ts"
@@ -25,7 +26,8 @@ interface Pass {
   readonly status: ImageRepositoryStatus
   /** An operation succeeded in this pass; per the spec that clears status.message. */
   readonly succeeded: boolean
-  readonly warnings: ReadonlyArray<string>
+  /** Changes put back in this pass: each becomes the status message and a Warning Event. */
+  readonly warnings: ReadonlyArray<{ readonly reason: string; readonly message: string }>
   readonly secretWritten: boolean
 }
 
@@ -38,7 +40,7 @@ const tolerate = <R>(pass: Pass, step: Effect.Effect<Pass, NonCritical | Transie
   Effect.catchTag(step, "NonCritical", (error) =>
     Effect.succeed({
       ...patchSpec(pass, imageField(error.revert.field === "image.name" ? "name" : "visibility", error.revert.value)),
-      warnings: [...pass.warnings, error.message]
+      warnings: [...pass.warnings, { reason: error.reason, message: error.message }]
     })
   )
 
@@ -183,7 +185,7 @@ const commit = (ir: ImageRepository, pass: Pass) =>
   Effect.gen(function*() {
     const message =
       pass.warnings.length > 0
-        ? pass.warnings.join("; ")
+        ? pass.warnings.map((w) => w.message).join("; ")
         : pass.succeeded || !ReadyCondition.isTrue(ir.status)
           ? undefined
           : ir.status?.message
@@ -204,6 +206,7 @@ const commit = (ir: ImageRepository, pass: Pass) =>
     if (MergePatch.diff({}, pass.specPatch) !== undefined) {
       yield* patchObject(written, pass.specPatch as { readonly [key: string]: unknown })
     }
+    yield* Effect.forEach(pass.warnings, (w) => recordWarning(ir, w.reason, w.message), { discard: true })
     return done
   })
 

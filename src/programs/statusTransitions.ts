@@ -1,14 +1,15 @@
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import type { ImageRepository, ImageRepositoryStatus } from "../domain/ImageRepository.ts"
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
 import type { Critical, Transient } from "../domain/ReconcileError.ts"
-import { fromMillis } from "../domain/Timestamp.ts"
+import { now } from "../domain/Timestamp.ts"
 import type { ReconcileResult } from "../runtime/ReconcileResult.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
+import { recordWarning } from "./recordWarning.ts"
 
 export const done: ReconcileResult = {}
 
-export const now = Effect.map(Clock.currentTimeMillis, fromMillis)
+export { now }
 
 const withoutMessage = (status: ImageRepositoryStatus | undefined): ImageRepositoryStatus => {
   const { message: _message, ...rest } = status ?? {}
@@ -47,6 +48,7 @@ export const markFailed = (ir: ImageRepository, error: Critical, options: { read
         message: error.message
       }, at)
     )
+    yield* recordWarning(ir, error.reason, error.message)
     yield* Effect.logWarning(`failed: ${error.message}`)
     return done
   })

@@ -1,6 +1,7 @@
 import type { Schema } from "effect"
 import * as ImageRepositoryModule from "../domain/ImageRepository.ts"
 import type { ObjectMeta } from "../domain/ObjectMeta.ts"
+import { Event as EventSchema } from "../domain/Event.ts"
 import { Secret as SecretSchema } from "../domain/Secret.ts"
 import { ServiceAccount as ServiceAccountSchema } from "../domain/ServiceAccount.ts"
 
@@ -47,4 +48,13 @@ export const ServiceAccount = resourceKind({
   plural: "serviceaccounts",
   statusSubresource: false,
   schema: ServiceAccountSchema
+})
+
+export const Event = resourceKind({
+  group: "",
+  version: "v1",
+  kind: "Event",
+  plural: "events",
+  statusSubresource: false,
+  schema: EventSchema
 })

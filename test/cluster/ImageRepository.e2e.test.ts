@@ -255,6 +255,10 @@ metadata:
         return ir?.status?.state === "failed" ? ir : undefined
       })
       expect(failed.status?.message).toBe("Number of private repositories exceeds current quay plan limit")
+      const events = JSON.parse(
+        await kubectl(["get", "events", "-n", ns, "--field-selector", "involvedObject.name=priv", "-o", "json"])
+      ) as { items: Array<{ type: string; reason: string }> }
+      expect(events.items.map((e) => [e.type, e.reason])).toContainEqual(["Warning", "PrivateRepositoriesLimit"])
       expect(rig.sim.model.snapshot().repositories.some((r) => r.name === `${ns}/priv`)).toBe(false)
 
       await applyYaml(imageRepository(ns, "later"))

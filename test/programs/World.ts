@@ -97,3 +97,10 @@ export const secretToken = (name: string) =>
   )
 
 export const quaySnapshot = Effect.flatMap(QuayInMemory.QuayControl, (q) => q.snapshot)
+
+/** The Events recorded about an object: what `kubectl describe` would list. */
+export const eventsAbout = (name: string) =>
+  Effect.flatMap(Kubernetes, (k) => k.list(Kinds.Event, { namespace })).pipe(
+    Effect.map((list) => list.items.filter((e) => e.involvedObject.name === name)),
+    Effect.map((events) => events.map((e) => ({ type: e.type, reason: e.reason, message: e.message })))
+  )

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { applyImageRepository, converge, editImageRepository, eventsAbout, world } from "./World.ts"
+
+describe("Warning Events: what a user must act on shows in kubectl describe", () => {
+  it.effect("a failed creation records one Warning with the reason and message of the status", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("p", { image: { visibility: "private" } })
+      yield* converge("p")
+      yield* converge("p")
+      expect(yield* eventsAbout("p")).toEqual([
+        {
+          type: "Warning",
+          reason: "PrivateRepositoriesLimit",
+          message: "Number of private repositories exceeds current quay plan limit"
+        }
+      ])
+    }).pipe(Effect.provide(world("free"))))
+
+  it.effect("each change that is put back records one Warning; a converged object records none", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("r")
+      yield* converge("r")
+      expect(yield* eventsAbout("r")).toEqual([])
+      yield* editImageRepository("r", { spec: { image: { name: "renamed", visibility: "private" } } })
+      yield* converge("r")
+      yield* converge("r")
+      const events = yield* eventsAbout("r")
+      expect(events.map((e) => [e.type, e.reason])).toEqual([
+        ["Warning", "ImageNameImmutable"],
+        ["Warning", "PrivateRepositoriesLimit"]
+      ])
+    }).pipe(Effect.provide(world("free"))))
+})
