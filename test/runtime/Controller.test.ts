@@ -10,7 +10,7 @@ import type { LeaderElectionConfig } from "../../src/runtime/LeaderElection.ts"
 import { done, requeueAfter } from "../../src/runtime/ReconcileResult.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import { ImageRepository, Secret } from "../../src/services/ResourceKind.ts"
-import { eventually, imageRepository, managedSecret, settle } from "./support.ts"
+import { advanceUntil, eventually, imageRepository, managedSecret, settle } from "./support.ts"
 
 /** Records every reconcile: which key, and when on the (test) clock. */
 const makeRecorder = Effect.map(Ref.make<ReadonlyArray<{ readonly key: string; readonly at: number }>>([]), (log) => ({
@@ -20,6 +20,15 @@ const makeRecorder = Effect.map(Ref.make<ReadonlyArray<{ readonly key: string; r
   timesOf: (key: string) => Effect.map(Ref.get(log), (l) => l.filter((e) => e.key === key).map((e) => e.at)),
   count: (key: string) => Effect.map(Ref.get(log), (l) => l.filter((e) => e.key === key).length)
 }))
+
+/** Short election timings (15 s / 10 s / 2 s) for TestClock, one Lease shared by every candidate. */
+const election = (identity: string): LeaderElectionConfig => ({
+  lease: { namespace: "operators", name: "image-repository-operator" },
+  identity,
+  leaseDuration: "15 seconds",
+  renewDeadline: "10 seconds",
+  retryPeriod: "2 seconds"
+})
 
 const countIs = (count: Effect.Effect<number>, n: number) => Effect.map(count, (c) => c === n)
 
@@ -189,13 +198,7 @@ describe("Controller", () => {
       const scope = yield* Scope.make()
       const controller = yield* Controller.run({
         workers: 1,
-        leaderElection: {
-          lease: { namespace: "operators", name: "image-repository-operator" },
-          identity: "a",
-          leaseDuration: "15 seconds",
-          renewDeadline: "10 seconds",
-          retryPeriod: "2 seconds"
-        },
+        leaderElection: election("a"),
         reconcile: () =>
           Effect.gen(function*() {
             yield* note("reconcile start")
@@ -222,13 +225,6 @@ describe("Controller", () => {
       const control = yield* InMemory.KubernetesControl
       const events = yield* Ref.make<ReadonlyArray<string>>([])
       const note = (event: string) => Ref.update(events, (e) => [...e, event])
-      const election = (identity: string): LeaderElectionConfig => ({
-        lease: { namespace: "operators", name: "image-repository-operator" },
-        identity,
-        leaseDuration: "15 seconds",
-        renewDeadline: "10 seconds",
-        retryPeriod: "2 seconds"
-      })
       const scopeA = yield* Scope.make()
       const a = yield* Controller.run({
         workers: 1,
@@ -247,10 +243,8 @@ describe("Controller", () => {
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
       yield* eventually(Effect.map(Ref.get(events), (e) => e.includes("a start")))
       const closing = yield* Effect.fork(Scope.close(scopeA, Exit.void))
-      for (let i = 0; i < 120 && !(yield* b.active); i++) {
-        yield* settle
-        yield* TestClock.adjust("500 millis")
-      }
+      yield* settle
+      yield* advanceUntil(b.active, "500 millis", 120)
       yield* closing.await
       yield* eventually(Effect.map(Ref.get(events), (e) => e.includes("b reconciles")))
       const log = yield* Ref.get(events)
@@ -274,13 +268,7 @@ describe("Controller", () => {
       const interruptedAt = yield* Ref.make<Option.Option<number>>(Option.none())
       const controller = yield* Controller.run({
         workers: 1,
-        leaderElection: {
-          lease: { namespace: "operators", name: "image-repository-operator" },
-          identity: "a",
-          leaseDuration: "15 seconds",
-          renewDeadline: "10 seconds",
-          retryPeriod: "2 seconds"
-        },
+        leaderElection: election("a"),
         reconcile: () =>
           Effect.sleep("1 minute").pipe(
             Effect.as(done),
@@ -311,13 +299,6 @@ describe("Controller", () => {
       const control = yield* InMemory.KubernetesControl
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
       const recorder = yield* makeRecorder
-      const election = (identity: string): LeaderElectionConfig => ({
-        lease: { namespace: "operators", name: "image-repository-operator" },
-        identity,
-        leaseDuration: "15 seconds",
-        renewDeadline: "10 seconds",
-        retryPeriod: "2 seconds"
-      })
       const reconcileAs = (who: string) => (ref: ObjectRef) =>
         Effect.as(recorder.record({ namespace: who, name: ref.name }), done)
       const scopeA = yield* Scope.make()
@@ -336,10 +317,7 @@ describe("Controller", () => {
 
       yield* Scope.close(scopeA, Exit.void)
       assert.isFalse(yield* a.active)
-      for (let i = 0; i < 10 && !(yield* b.active); i++) {
-        yield* TestClock.adjust("1 second")
-        yield* settle
-      }
+      yield* advanceUntil(b.active, "1 second", 10)
       // Released, not expired: b leads within its retry period and reconciles everything.
       assert.isTrue(yield* b.active)
       yield* eventually(countIs(recorder.count("b/a"), 1))
@@ -415,10 +393,7 @@ describe("Controller", () => {
       yield* settle
       assert.strictEqual(yield* recorder.count("ns/during"), 0)
       // Once b's Lease has gone unrenewed for its duration, a leads again and catches up.
-      for (let i = 0; i < 20 && !(yield* controller.active); i++) {
-        yield* TestClock.adjust("2 seconds")
-        yield* settle
-      }
+      yield* advanceUntil(controller.active, "2 seconds", 20)
       assert.isTrue(yield* controller.active)
       yield* eventually(countIs(recorder.count("ns/during"), 1))
     }).pipe(Effect.provide(InMemory.layer)))

@@ -1,4 +1,4 @@
-import { Effect, Ref } from "effect"
+import { type Duration, Effect, Ref, TestClock } from "effect"
 import type { ObjectRef } from "../../src/domain/ObjectMeta.ts"
 import { refKey } from "../../src/domain/ObjectMeta.ts"
 import { managedByLabel, managedByValue } from "../../src/domain/Secret.ts"
@@ -57,3 +57,12 @@ export const managedSecret = (
   type: "kubernetes.io/dockerconfigjson",
   data: {}
 })
+
+/** Moves the TestClock in steps until `done` holds (at most `steps` times), letting fibers run between steps. */
+export const advanceUntil = (done: Effect.Effect<boolean>, step: Duration.DurationInput, steps: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < steps && !(yield* done); i++) {
+      yield* TestClock.adjust(step)
+      yield* settle
+    }
+  })
