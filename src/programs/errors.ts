@@ -12,6 +12,12 @@ const retryAfterOf = (error: KubernetesError | QuayError): { readonly retryAfter
   return seconds === undefined ? {} : { retryAfter: Duration.seconds(seconds) }
 }
 
+/**
+ * A conflict means the object moved on since it was read (a user's edit, a cache a moment behind): the reconcile
+ * simply runs again on the new version, so it is not worth telling the user about.
+ */
+export const isRoutineRetry = (error: Transient): boolean => error.reason === "KubernetesConflict"
+
 /** Any apiserver failure is retried: the object is never failed because the apiserver hiccuped. */
 export const fromKubernetes = (error: KubernetesError): Transient =>
   new Transient({ reason: `Kubernetes${reasonOf(error._tag)}`, message: error.message, ...retryAfterOf(error) })

@@ -7,7 +7,7 @@ import { Kubernetes } from "../services/Kubernetes.ts"
 import { Quay } from "../services/Quay.ts"
 import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
 import { cleanup } from "./cleanup.ts"
-import { fromKubernetes } from "./errors.ts"
+import { fromKubernetes, isRoutineRetry } from "./errors.ts"
 import { maintain } from "./maintain.ts"
 import { provision } from "./provision.ts"
 import { done, recordTransient } from "./statusTransitions.ts"
@@ -40,7 +40,7 @@ export const reconcileImageRepository = (
     return yield* reconcileObject(ir).pipe(
       Effect.catchTag("ObjectGone", () => Effect.succeed(done)),
       Effect.tapError((error) =>
-        isDeleting(ir) ? Effect.void : recordTransient(ir, error).pipe(Effect.ignore)
+        isDeleting(ir) || isRoutineRetry(error) ? Effect.void : recordTransient(ir, error).pipe(Effect.ignore)
       )
     )
   }).pipe(

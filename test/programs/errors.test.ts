@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration } from "effect"
+import { Duration, Effect } from "effect"
+import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
+import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
 import { fromKubernetes, fromQuay, fromQuayWhileProvisioning } from "../../src/programs/errors.ts"
 import { KubernetesConflict, KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
 import {
@@ -9,6 +11,7 @@ import {
   QuayUnauthorized,
   QuayUnavailable
 } from "../../src/services/QuayError.ts"
+import { applyImageRepository, mustGetImageRepository, ref, world } from "./World.ts"
 
 describe("error classification", () => {
   it("a server's Retry-After reaches the work queue, so it does not come back sooner", () => {
@@ -37,4 +40,18 @@ describe("error classification", () => {
   it("after provisioning nothing is critical", () => {
     expect(fromQuay(new QuayInvalidRequest({ status: 400, detail: "nope" }))._tag).toBe("Transient")
   })
+})
+
+describe("what a failed reconcile tells the user", () => {
+  it.effect("a conflict is retried without a status message; an outage is shown", () =>
+    Effect.gen(function*() {
+      const kube = yield* KubernetesInMemory.KubernetesControl
+      yield* applyImageRepository("c")
+      yield* kube.failNext(1, { verbs: ["patch"], error: "conflict" })
+      expect((yield* Effect.either(reconcileImageRepository(ref("c"))))._tag).toBe("Left")
+      expect((yield* mustGetImageRepository("c")).status?.message).toBeUndefined()
+      yield* kube.failNext(1, { verbs: ["patch"], status: 503 })
+      expect((yield* Effect.either(reconcileImageRepository(ref("c"))))._tag).toBe("Left")
+      expect((yield* mustGetImageRepository("c")).status?.message).toContain("unavailable")
+    }).pipe(Effect.provide(world())))
 })

@@ -25,7 +25,8 @@ describe("Warning Events: what a user must act on shows in kubectl describe", ()
       yield* editImageRepository("r", { spec: { image: { name: "renamed", visibility: "private" } } })
       yield* converge("r")
       yield* converge("r")
-      const events = yield* eventsAbout("r")
+      // Listed by name, and names end in a random suffix: compare in a fixed order.
+      const events = (yield* eventsAbout("r")).toSorted((a, b) => a.reason.localeCompare(b.reason))
       expect(events.map((e) => [e.type, e.reason])).toEqual([
         ["Warning", "ImageNameImmutable"],
         ["Warning", "PrivateRepositoriesLimit"]
