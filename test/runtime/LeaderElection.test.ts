@@ -59,11 +59,15 @@ const makeWork = (identity: string, running: Ref.Ref<ReadonlyArray<string>>) =>
     () => Ref.update(running, (r) => r.filter((x) => x !== identity))
   ).pipe(Effect.andThen(Effect.never), Effect.scoped)
 
+/** A candidate campaigning in the background; the scope ends its campaign. */
+const candidate = (identity: string, running: Ref.Ref<ReadonlyArray<string>>) =>
+  Effect.forkScoped(LeaderElection.runAsLeader(config(identity), makeWork(identity, running)))
+
 describe("LeaderElection", () => {
   it.scoped("acquires an absent Lease, runs the work and renews every retry period", () =>
     Effect.gen(function*() {
       const running = yield* Ref.make<ReadonlyArray<string>>([])
-      yield* Effect.forkScoped(LeaderElection.runAsLeader(config("a"), makeWork("a", running)))
+      yield* candidate("a", running)
       yield* settle
       assert.deepStrictEqual(yield* Ref.get(running), ["a"])
       const first = yield* leaseSpec
@@ -83,8 +87,8 @@ describe("LeaderElection", () => {
   it.scoped("of two candidates exactly one leads, and the other keeps waiting", () =>
     Effect.gen(function*() {
       const running = yield* Ref.make<ReadonlyArray<string>>([])
-      yield* Effect.forkScoped(LeaderElection.runAsLeader(config("a"), makeWork("a", running)))
-      yield* Effect.forkScoped(LeaderElection.runAsLeader(config("b"), makeWork("b", running)))
+      yield* candidate("a", running)
+      yield* candidate("b", running)
       yield* settle
       const leaders = yield* Ref.get(running)
       assert.strictEqual(leaders.length, 1)
@@ -106,7 +110,7 @@ describe("LeaderElection", () => {
         )
       )
       yield* settle
-      yield* Effect.forkScoped(LeaderElection.runAsLeader(config("b"), makeWork("b", running)))
+      yield* candidate("b", running)
       yield* advance("4 seconds")
       assert.deepStrictEqual(yield* Ref.get(running), ["a"])
 
@@ -129,7 +133,7 @@ describe("LeaderElection", () => {
   it.scoped("fails with LeadershipLost when another candidate holds the Lease", () =>
     Effect.gen(function*() {
       const running = yield* Ref.make<ReadonlyArray<string>>([])
-      const leader = yield* Effect.forkScoped(LeaderElection.runAsLeader(config("a"), makeWork("a", running)))
+      const leader = yield* candidate("a", running)
       yield* settle
       // Someone else overwrites the Lease (a stale leader with skewed timing, an admin).
       const kubernetes = yield* Kubernetes
@@ -146,9 +150,9 @@ describe("LeaderElection", () => {
   it.scoped("releases the Lease on shutdown so a standby takes over without waiting for expiry", () =>
     Effect.gen(function*() {
       const running = yield* Ref.make<ReadonlyArray<string>>([])
-      const leaderA = yield* Effect.forkScoped(LeaderElection.runAsLeader(config("a"), makeWork("a", running)))
+      const leaderA = yield* candidate("a", running)
       yield* settle
-      yield* Effect.forkScoped(LeaderElection.runAsLeader(config("b"), makeWork("b", running)))
+      yield* candidate("b", running)
       yield* settle
       yield* Fiber.interrupt(leaderA)
       assert.deepStrictEqual(yield* Ref.get(running), [])
