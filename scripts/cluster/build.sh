@@ -13,7 +13,9 @@ have() { [[ -x "$OUT/$1" ]]; }
 if have kube-apiserver && have kube-controller-manager && have etcd; then echo "$OUT"; exit 0; fi
 command -v go >/dev/null || { echo "cluster build: the Go toolchain (go) is required to build the control plane" >&2; exit 1; }
 mkdir -p "$OUT"
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+work="$(mktemp -d)"
+# Temporary outputs carry this build's pid: concurrent builds must not write into each other's file.
+trap 'rm -rf "$work"; rm -f "$OUT"/*.tmp.$$' EXIT
 log() { echo "cluster build: $*" >&2; }
 
 if ! have kube-apiserver || ! have kube-controller-manager; then
@@ -43,8 +45,8 @@ if ! have kube-apiserver || ! have kube-controller-manager; then
     ld+=" -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$bd"
   done
   for c in kube-apiserver kube-controller-manager; do
-    go build -trimpath -tags=selinux,notest,grpcnotrace -ldflags="$ld" -o "$OUT/$c.tmp" "k8s.io/kubernetes/cmd/$c" >&2
-    mv "$OUT/$c.tmp" "$OUT/$c"
+    go build -trimpath -tags=selinux,notest,grpcnotrace -ldflags="$ld" -o "$OUT/$c.tmp.$$" "k8s.io/kubernetes/cmd/$c" >&2
+    mv "$OUT/$c.tmp.$$" "$OUT/$c"
   done
 fi
 
@@ -53,7 +55,7 @@ if ! have etcd; then
   mkdir -p "$work/etcd"; cd "$work/etcd"
   go mod init example.invalid/etcd-test-bin >/dev/null 2>&1
   go get -tool "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" >&2
-  go build -trimpath -ldflags="-s -w" -o "$OUT/etcd.tmp" go.etcd.io/etcd/server/v3 >&2
-  mv "$OUT/etcd.tmp" "$OUT/etcd"
+  go build -trimpath -ldflags="-s -w" -o "$OUT/etcd.tmp.$$" go.etcd.io/etcd/server/v3 >&2
+  mv "$OUT/etcd.tmp.$$" "$OUT/etcd"
 fi
 echo "$OUT"
