@@ -34,8 +34,14 @@ export interface RunningControlPlane {
   readonly started: boolean
 }
 
+/**
+ * Absolute and without a trailing slash: the lock, leases and build log sit next to the directory (which
+ * every start wipes), and the scripts must see the same path whatever their working directory. "" is unset.
+ */
 const stateDirOf = (options: ControlPlaneOptions): string =>
-  options.stateDir ?? Path.join(projectRoot, ".local", "cluster")
+  Path.resolve(
+    options.stateDir === undefined || options.stateDir === "" ? Path.join(projectRoot, ".local", "cluster") : options.stateDir
+  )
 
 const script = (name: string): string => Path.join(projectRoot, "scripts", "cluster", name)
 
@@ -148,7 +154,11 @@ export const up = (options: UpOptions = {}): Effect.Effect<RunningControlPlane, 
       const stateDir = stateDirOf(options)
       if (options.lease === true) yield* addLease(leaseDirOf(options))
       const running = yield* status(options)
-      if (Option.isSome(running)) return { kubeconfig: running.value, stateDir, started: false }
+      if (Option.isSome(running)) {
+        // Taken over by hand: the last test run must no longer stop it.
+        if (options.lease !== true) Fs.writeFileSync(startedByFile(options), "cli" satisfies StartedBy)
+        return { kubeconfig: running.value, stateDir, started: false }
+      }
       const binDir = yield* ensureBinaries(options)
       const result = yield* run("bash", [script("start.sh"), binDir, stateDir], {
         ...(options.onProgress === undefined ? {} : { onLine: options.onProgress })
