@@ -4,6 +4,7 @@
  *   npm run quay-sim -- --port <p> --org <org> --token <token> [--plan free|paid]
  *     [--latency-ms <n>] [--fault-rate <0..1>] [--fault-kind 5xx|429|timeout|503] [--rate-limit <req/s>]
  *
+ * The token may come from QUAY_SIM_TOKEN instead of --token, which keeps it out of the process list.
  * Prints `listening on http://127.0.0.1:<port>` once it accepts connections. Bad flags: a message on stderr
  * and exit code 2.
  */
@@ -49,8 +50,8 @@ const parseOptions = (argv: ReadonlyArray<string>): SimulatorOptions => {
   if (port === undefined) throw new UsageError("--port is required (0 picks a free port)")
   const org = values["org"]
   if (org === undefined || org === "") throw new UsageError("--org is required")
-  const token = values["token"]
-  if (token === undefined || token === "") throw new UsageError("--token is required")
+  const token = values["token"] ?? process.env["QUAY_SIM_TOKEN"]
+  if (token === undefined || token === "") throw new UsageError("--token (or QUAY_SIM_TOKEN) is required")
   const plan = values["plan"]
   if (plan !== undefined && plan !== "free" && plan !== "paid") {
     throw new UsageError(`--plan must be free or paid, got '${plan}'`)

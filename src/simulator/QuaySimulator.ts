@@ -199,7 +199,14 @@ const makeHandler = (
   }
 
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? "/", "http://simulator.invalid")
+    let url: URL
+    try {
+      // Appended, not resolved: a request target such as `//x` must stay a path, not become a host.
+      url = new URL(`http://simulator.invalid${(req.url ?? "/").startsWith("/") ? req.url ?? "/" : `/${req.url ?? ""}`}`)
+    } catch {
+      req.resume()
+      return writeAnswer(res, Wire.malformedJson)
+    }
     const route = url.pathname.startsWith("/_sim/") ? simRoute : apiRoute
     route(req, res, url).catch((error: unknown) => {
       if (res.headersSent || res.destroyed) return

@@ -11,6 +11,9 @@ export interface RateLimiterOptions {
   readonly now?: () => number
 }
 
+/** Past this many clients, drained buckets are dropped before a new one is added. */
+const maxClients = 10_000
+
 interface Bucket {
   excess: number
   last: number
@@ -29,15 +32,24 @@ export class RateLimiter {
     this.now = options.now ?? (() => performance.now())
   }
 
+  /** Buckets that have drained completely hold nothing a new one would not: dropping them bounds memory. */
+  private forgetDrained(now: number): void {
+    for (const [client, bucket] of this.buckets) {
+      if (bucket.excess - (this.rate * (now - bucket.last)) / 1000 <= 0) this.buckets.delete(client)
+    }
+  }
+
   /** True when this client's request may pass now. */
   admit(client: string): boolean {
     const now = this.now()
     const bucket = this.buckets.get(client)
     if (bucket === undefined) {
+      if (this.buckets.size >= maxClients) this.forgetDrained(now)
       this.buckets.set(client, { excess: 0, last: now })
       return true
     }
-    const excess = Math.max(0, bucket.excess - (this.rate * (now - bucket.last)) / 1000) + 1
+    // As nginx: the bucket drains, then this request adds one; a drained bucket behaves like a new client's.
+    const excess = Math.max(0, bucket.excess - (this.rate * (now - bucket.last)) / 1000 + 1)
     if (excess > this.burst) return false
     bucket.excess = excess
     bucket.last = now

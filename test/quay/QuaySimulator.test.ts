@@ -473,7 +473,7 @@ describe("quay-sim CLI", () => {
     Effect.gen(function*() {
       for (
         const [args, expected] of [
-          [["--port", "0", "--org", org], /--token is required/],
+          [["--port", "0", "--org", org], /--token \(or QUAY_SIM_TOKEN\) is required/],
           [["--port", "99999", "--org", org, "--token", "t"], /--port must be/],
           [["--port", "0", "--org", org, "--token", "t", "--plan", "gold"], /--plan must be free or paid/],
           [["--port", "0", "--org", org, "--token", "t", "--fault-rate", "2"], /--fault-rate must be/],
