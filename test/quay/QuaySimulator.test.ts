@@ -455,7 +455,8 @@ describe("quay-sim CLI", () => {
     Effect.gen(function*() {
       const child = runCli(["--port", "0", "--org", org, "--token", token, "--plan", "free", "--latency-ms", "1"])
       yield* Effect.addFinalizer(() => Effect.sync(child.kill))
-      const line = yield* Effect.promise(() => withTimeout(child.firstLine, 20_000, "listening line"))
+      // Generous bounds: they only catch a hang, and a loaded 2-core CI machine starts Node slowly.
+      const line = yield* Effect.promise(() => withTimeout(child.firstLine, 45_000, "listening line"))
       const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)
       assert.isNotNull(match)
       const url = match?.[1] ?? ""
@@ -465,9 +466,9 @@ describe("quay-sim CLI", () => {
       })
       assert.strictEqual(refused.status, 402)
       child.kill()
-      const exit = yield* Effect.promise(() => withTimeout(child.exit, 10_000, "exit after SIGTERM"))
+      const exit = yield* Effect.promise(() => withTimeout(child.exit, 20_000, "exit after SIGTERM"))
       assert.isTrue(exit.code === 0 || exit.signal === "SIGTERM", JSON.stringify(exit))
-    }).pipe(Effect.scoped))
+    }).pipe(Effect.scoped), 90_000)
 
   it.live("bad flags: a clear message on stderr and exit code 2", () =>
     Effect.gen(function*() {
