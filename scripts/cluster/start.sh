@@ -2,7 +2,8 @@
 # Starts a throwaway control plane on 127.0.0.1: etcd, kube-apiserver (CRDs from config/crd installed and
 # discovered), then kube-controller-manager (GC, namespace deletion, default ServiceAccounts, root CA).
 # Usage: start.sh BIN_DIR STATE_DIR. Writes STATE_DIR/kubeconfig, STATE_DIR/env, one <component>.{pid,log} each.
-# The state directory is wiped first: every start is a fresh cluster.
+# The state directory is wiped first: every start is a fresh cluster. A non-empty directory that start.sh did not
+# make is refused. A start that fails or is interrupted stops whatever it had started.
 set -euo pipefail
 BIN="${1:?usage: start.sh BIN_DIR STATE_DIR}"
 D="${2:?usage: start.sh BIN_DIR STATE_DIR}"
@@ -12,7 +13,8 @@ CRD_DIR="${CRD_DIR:-$ROOT/config/crd}"
 START_TIMEOUT="${START_TIMEOUT:-90}"
 
 log() { echo "cluster: $*" >&2; }
-fail() { log "$*"; [[ -n "${KEEP_ON_FAIL:-}" ]] || "$ROOT/scripts/cluster/stop.sh" "$D" >/dev/null 2>&1 || true; exit 1; }
+# The EXIT trap (set once the state dir is ours) stops what was started, unless KEEP_ON_FAIL is set.
+fail() { log "$*"; exit 1; }
 for tool in curl openssl python3 setsid; do
   command -v "$tool" >/dev/null || { log "'$tool' is required to start the control plane"; exit 1; }
 done
@@ -20,21 +22,49 @@ for b in etcd kube-apiserver kube-controller-manager; do
   [[ -x "$BIN/$b" ]] || { log "missing binary $BIN/$b (run scripts/cluster/build.sh)"; exit 1; }
 done
 
+source "$ROOT/scripts/cluster/owned.sh"
+owned "$D" || { log "refusing to wipe $D: it is not empty and has no $MARKER, so start.sh did not make it"; exit 1; }
 "$ROOT/scripts/cluster/stop.sh" "$D" >/dev/null 2>&1 || true
-rm -rf "$D"; mkdir -p "$D"; chmod 700 "$D"
+rm -rf "$D"; mkdir -p "$D"; chmod 700 "$D"; : >"$D/$MARKER"
+# From here on, any exit before the end (error, SIGINT, SIGTERM from the caller) stops what this run started.
+completed=""
+trap '[[ -n "$completed" || -n "${KEEP_ON_FAIL:-}" ]] || "$ROOT/scripts/cluster/stop.sh" "$D" >/dev/null 2>&1 || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 t0=$(date +%s%N)
 ms() { echo $(( ($(date +%s%N) - t0) / 1000000 )); }
 
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-# wait_for SECONDS CMD...: polls every 100 ms.
+# wait_for SECONDS CMD...: polls every 100 ms; gives up at once when CMD returns $DIED.
+DIED=99
 wait_for() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@" >/dev/null 2>&1; do
+  local deadline=$(( $(date +%s) + $1 )) rc; shift
+  while :; do
+    rc=0; "$@" >/dev/null 2>&1 || rc=$?
+    (( rc != 0 )) || return 0
+    (( rc != DIED )) || return "$DIED"
     (( $(date +%s) < deadline )) || return 1
     sleep 0.1
   done
 }
-alive() { kill -0 "$(cat "$D/$1.pid")" 2>/dev/null; }
+# alive NAME: the NAME this run started still runs. Probes check it first: a component that died (say, its
+# port was taken between freeport and bind) must fail the start, not let a probe answer from another cluster.
+alive() {
+  local pid; pid="$(cat "$D/$1.pid" 2>/dev/null)" || return 1
+  [[ -n "$pid" && "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */"$1" ]]
+}
+# ready_or_fail NAME PROBE: waits for PROBE, failing with the reason.
+ready_or_fail() {
+  local rc=0; wait_for "$START_TIMEOUT" "$2" || rc=$?
+  (( rc == 0 )) && return 0
+  if (( rc == DIED )); then
+    local c
+    for c in etcd kube-apiserver kube-controller-manager; do
+      [[ -f "$D/$c.pid" ]] && ! alive "$c" && fail "$c exited during start-up; see $D/$c.log"
+    done
+  fi
+  fail "$1 did not become ready within ${START_TIMEOUT}s; see $D/$1.log"
+}
 # start NAME CMD...: detached into its own session so it outlives this script and the caller's terminal.
 start() {
   local name=$1; shift
@@ -66,7 +96,8 @@ start etcd "$BIN/etcd" --name=test --data-dir="$D/etcd" \
   --listen-peer-urls="http://127.0.0.1:$PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$PEER_PORT" \
   --initial-cluster="test=http://127.0.0.1:$PEER_PORT" --initial-cluster-state=new \
   --unsafe-no-fsync=true --log-level=warn
-wait_for "$START_TIMEOUT" curl -fsS "http://127.0.0.1:$ETCD_PORT/health" || fail "etcd did not become healthy; see $D/etcd.log"
+etcd_ready() { alive etcd || return "$DIED"; curl -fsS "http://127.0.0.1:$ETCD_PORT/health"; }
+ready_or_fail etcd etcd_ready
 log "etcd healthy after $(ms) ms"
 
 # ---- kube-apiserver -----------------------------------------------------------------------------------
@@ -88,8 +119,12 @@ start kube-apiserver "$BIN/kube-apiserver" \
 # compacting etcd; the watch cache would otherwise serve old resourceVersions from its initial state.
 api() { curl -fsS --cacert "$D/ca.crt" -H "Authorization: Bearer $TOKEN" "$@"; }
 API="https://127.0.0.1:$API_PORT"
-api_ready() { alive kube-apiserver || return 2; api "$API/readyz" && api "$API/api/v1/namespaces/default"; }
-wait_for "$START_TIMEOUT" api_ready || fail "kube-apiserver did not become ready; see $D/kube-apiserver.log"
+# etcd too: a probe can answer before an etcd that lost its port race has exited.
+api_ready() {
+  alive etcd && alive kube-apiserver || return "$DIED"
+  api "$API/readyz" && api "$API/api/v1/namespaces/default"
+}
+ready_or_fail kube-apiserver api_ready
 log "kube-apiserver ready after $(ms) ms"
 
 # ---- kubeconfig (token user; the client-cert user as an alternative) ----------------------------------
@@ -151,8 +186,11 @@ start kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig="$D/ku
   --service-account-private-key-file="$D/sa.key" --root-ca-file="$D/ca.crt" \
   --leader-elect=false --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --v=1
 # Ready once the serviceaccount controller has made default/default.
-kcm_ready() { alive kube-controller-manager || return 2; api "$API/api/v1/namespaces/default/serviceaccounts/default"; }
-wait_for "$START_TIMEOUT" kcm_ready || fail "kube-controller-manager did not become ready; see $D/kube-controller-manager.log"
+kcm_ready() {
+  alive etcd && alive kube-apiserver && alive kube-controller-manager || return "$DIED"
+  api "$API/api/v1/namespaces/default/serviceaccounts/default"
+}
+ready_or_fail kube-controller-manager kcm_ready
 log "kube-controller-manager ready after $(ms) ms"
 
 cat >"$D/env" <<ENV
@@ -162,4 +200,5 @@ API_PORT=$API_PORT
 KCM_PORT=$KCM_PORT
 STARTUP_MS=$(ms)
 ENV
+completed=1
 echo "$D/kubeconfig"
