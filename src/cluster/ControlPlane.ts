@@ -118,12 +118,30 @@ export const ensureBinaries = (options: ControlPlaneOptions = {}): Effect.Effect
     return binDir
   }).pipe(Effect.withSpan("ControlPlane.ensureBinaries"))
 
-/** The kubeconfig path when a healthy control plane runs in the state directory. */
-export const status = (options: ControlPlaneOptions = {}): Effect.Effect<Option.Option<string>, ControlPlaneError> =>
+/** What status.sh found: a healthy cluster, one whose components run but do not answer /readyz, or none. */
+type Probe =
+  | { readonly _tag: "Ready"; readonly kubeconfig: string }
+  | { readonly _tag: "Unready"; readonly reason: string }
+  | { readonly _tag: "Down"; readonly reason: string }
+
+/** status.sh's exit code when every component runs but /readyz does not answer (busy, or still starting). */
+const unreadyExitCode = 3
+
+const probe = (options: ControlPlaneOptions): Effect.Effect<Probe, ControlPlaneError> =>
   run("bash", [script("status.sh"), stateDirOf(options)]).pipe(
-    Effect.map((r) => (r.code === 0 ? Option.some(r.stdout.trim()) : Option.none())),
+    Effect.map((r): Probe =>
+      r.code === 0
+        ? { _tag: "Ready", kubeconfig: r.stdout.trim() }
+        : r.code === unreadyExitCode
+        ? { _tag: "Unready", reason: lastLine(r.stderr) }
+        : { _tag: "Down", reason: lastLine(r.stderr) }
+    ),
     Effect.withSpan("ControlPlane.status")
   )
+
+/** The kubeconfig path when a healthy control plane runs in the state directory. */
+export const status = (options: ControlPlaneOptions = {}): Effect.Effect<Option.Option<string>, ControlPlaneError> =>
+  probe(options).pipe(Effect.map((p) => (p._tag === "Ready" ? Option.some(p.kubeconfig) : Option.none())))
 
 /** Why status reports the control plane as down (for `npm run cluster -- status`). */
 export const statusReason = (options: ControlPlaneOptions = {}): Effect.Effect<string, ControlPlaneError> =>
@@ -146,18 +164,57 @@ export interface UpOptions extends ControlPlaneOptions {
   readonly lease?: boolean
 }
 
-/** Starts the control plane unless a healthy one already runs there; builds the binaries first if missing. */
+/** As long as start.sh may take (its START_TIMEOUT): a running cluster that is slow to answer gets that long. */
+const startTimeoutSeconds = (): number => {
+  const seconds = Number(process.env["START_TIMEOUT"] ?? "")
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 90
+}
+
+/**
+ * Polls a cluster whose components run but do not answer /readyz until it answers, a component dies, or
+ * `seconds` pass. A busy shared cluster must not be mistaken for a dead one: starting would wipe it.
+ */
+const awaitSettled = (
+  options: ControlPlaneOptions,
+  first: Probe,
+  seconds: number
+): Effect.Effect<Probe, ControlPlaneError> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + seconds * 1000
+    let found = first
+    while (found._tag === "Unready" && Date.now() < deadline) {
+      yield* Effect.sleep("1 second")
+      found = yield* probe(options)
+    }
+    return found
+  })
+
+/**
+ * Starts the control plane unless one already runs there (waiting for it when it runs but is slow to answer);
+ * builds the binaries first if missing.
+ */
 export const up = (options: UpOptions = {}): Effect.Effect<RunningControlPlane, ControlPlaneError> =>
   withLock(
     lockDirOf(options),
     Effect.gen(function*() {
       const stateDir = stateDirOf(options)
       if (options.lease === true) yield* addLease(leaseDirOf(options))
-      const running = yield* status(options)
-      if (Option.isSome(running)) {
+      let found = yield* probe(options)
+      if (found._tag === "Unready") {
+        const seconds = startTimeoutSeconds()
+        options.onProgress?.(`cluster: ${found.reason}; waiting up to ${seconds} s for it to answer`)
+        found = yield* awaitSettled(options, found, seconds)
+        if (found._tag === "Unready") {
+          return yield* new ControlPlaneError({
+            reason: `the control plane in ${stateDir} runs but did not answer /readyz within ${seconds} s, so it was ` +
+              `left alone (see the component logs there); \`npm run cluster -- down\` stops it`
+          })
+        }
+      }
+      if (found._tag === "Ready") {
         // Taken over by hand: the last test run must no longer stop it.
         if (options.lease !== true) Fs.writeFileSync(startedByFile(options), "cli" satisfies StartedBy)
-        return { kubeconfig: running.value, stateDir, started: false }
+        return { kubeconfig: found.kubeconfig, stateDir, started: false }
       }
       const binDir = yield* ensureBinaries(options)
       const result = yield* run("bash", [script("start.sh"), binDir, stateDir], {
