@@ -228,7 +228,8 @@ export const up = (options: UpOptions = {}): Effect.Effect<RunningControlPlane, 
       const startedBy: StartedBy = options.lease === true ? "tests" : "cli"
       Fs.writeFileSync(startedByFile(options), startedBy)
       return { kubeconfig: result.stdout.trim().split("\n").pop() ?? "", stateDir, started: true }
-    })
+    }),
+    options.onProgress
   ).pipe(Effect.withSpan("ControlPlane.up"))
 
 /** Gives up this process's lease; the last holder stops a cluster that tests started. Answers whether it stopped it. */

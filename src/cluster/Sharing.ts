@@ -30,25 +30,63 @@ class Busy {
   readonly _tag = "Busy"
 }
 
-/** Takes the lock directory (atomic mkdir); a lock whose holder died is broken. Polls every 250 ms. */
-const acquire = (lockDir: string): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    try {
-      Fs.mkdirSync(Path.dirname(lockDir), { recursive: true })
-      Fs.mkdirSync(lockDir)
-      Fs.writeFileSync(Path.join(lockDir, "pid"), String(process.pid))
-      return Effect.void
-    } catch {
-      const holder = readPid(Path.join(lockDir, "pid"))
-      if (holder !== undefined && !isAlive(holder)) Fs.rmSync(lockDir, { recursive: true, force: true })
-      return Effect.fail(new Busy())
-    }
-  }).pipe(Effect.retry(Schedule.spaced("250 millis")), Effect.orDie)
+/** A lock directory still without a pid after this long lost its holder between mkdir and writing the pid. */
+const pidlessLockMs = 5_000
 
-/** Runs `effect` holding the lock. */
-export const withLock = <A, E, R>(lockDir: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+/** After this long waiting, say for whom: a silent wait looks like a hang. */
+const quietWaitMs = 3_000
+
+const ageMs = (path: string): number | undefined => {
+  try {
+    return Date.now() - Fs.statSync(path).mtimeMs
+  } catch {
+    return undefined
+  }
+}
+
+/** Removes the lock when its holder died (or never wrote its pid); answers the live holder's pid, if known. */
+const breakIfAbandoned = (lockDir: string): number | undefined => {
+  const holder = readPid(Path.join(lockDir, "pid"))
+  const age = ageMs(lockDir)
+  const abandoned = holder === undefined ? age !== undefined && age > pidlessLockMs : !isAlive(holder)
+  if (abandoned) Fs.rmSync(lockDir, { recursive: true, force: true })
+  return abandoned ? undefined : holder
+}
+
+const lockPolls = Schedule.spaced("250 millis")
+
+/** Takes the lock directory (atomic mkdir); a lock whose holder died is broken. Polls every 250 ms. */
+const acquire = (lockDir: string, onWaiting: (line: string) => void): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const since = Date.now()
+    let announced = false
+    return Effect.suspend(() => {
+      try {
+        Fs.mkdirSync(Path.dirname(lockDir), { recursive: true })
+        Fs.mkdirSync(lockDir)
+        Fs.writeFileSync(Path.join(lockDir, "pid"), String(process.pid))
+        return Effect.void
+      } catch {
+        const holder = breakIfAbandoned(lockDir)
+        if (!announced && Date.now() - since >= quietWaitMs) {
+          announced = true
+          onWaiting(`cluster: waiting for the cluster lock ${lockDir} held by ${holder === undefined ? "another process" : `pid ${holder}`}`)
+        }
+        return Effect.fail(new Busy())
+      }
+    }).pipe(Effect.retry(lockPolls), Effect.orDie)
+  })
+
+/** Runs `effect` holding the lock; `onWaiting` hears once when the lock has been busy for a few seconds. */
+export const withLock = <A, E, R>(
+  lockDir: string,
+  effect: Effect.Effect<A, E, R>,
+  onWaiting: (line: string) => void = (line) => process.stderr.write(`${line}\n`)
+): Effect.Effect<A, E, R> =>
   Effect.acquireUseRelease(
-    acquire(lockDir),
+    // Waiting can be interrupted (Ctrl-C, a setup time limit); a lock left by an interrupt carries our pid
+    // and is broken once this process is gone.
+    Effect.interruptible(acquire(lockDir, onWaiting)),
     () => effect,
     () => Effect.sync(() => Fs.rmSync(lockDir, { recursive: true, force: true }))
   )
