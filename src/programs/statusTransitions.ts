@@ -9,8 +9,6 @@ import { recordWarning } from "./recordWarning.ts"
 
 export const done: ReconcileResult = {}
 
-export { now }
-
 const withoutMessage = (status: ImageRepositoryStatus | undefined): ImageRepositoryStatus => {
   const { message: _message, ...rest } = status ?? {}
   return rest
