@@ -10,6 +10,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Config, ConfigError, Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { failureMessage } from "../domain/FailureMessage.ts"
 import * as KubernetesLive from "../layers/KubernetesLive.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
 import { reconcileImageRepository } from "../programs/reconcileImageRepository.ts"
@@ -50,10 +51,7 @@ const main = Effect.gen(function*() {
 /** One line on stderr: what is wrong, without stack traces or configuration values. */
 const describe = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) return `configuration: ${String(error)}`
-  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
-    return error.message
-  }
-  return String(error)
+  return failureMessage(error)
 }
 
 main.pipe(

@@ -1,4 +1,5 @@
-import { Duration, Schedule } from "effect"
+import { Duration } from "effect"
+import * as TokenBucket from "../domain/TokenBucket.ts"
 
 /** Per-key exponential backoff for failed reconciles: `base * 2^failures`, capped. */
 export interface ItemBackoff {
@@ -33,27 +34,11 @@ export interface RetryBucket {
 
 export const defaultRetryBucket: RetryBucket = { perSecond: 10, burst: 100 }
 
-export interface BucketState {
-  readonly tokens: number
-  readonly at: number
-}
-
-export const fullBucket = (bucket: RetryBucket, now: number): BucketState => ({ tokens: bucket.burst, at: now })
-
-/**
- * Reserves one retry at `now` (millis): the delay until its token is available and the bucket after. As Go's
- * `rate.Limiter.Reserve`, tokens may go negative: later reservations queue up behind earlier ones.
- */
-export const reserve = (
-  bucket: RetryBucket,
-  state: BucketState,
-  now: number
-): readonly [Duration.Duration, BucketState] => {
-  const refilled = Math.min(bucket.burst, state.tokens + (Math.max(0, now - state.at) / 1000) * bucket.perSecond)
-  const tokens = refilled - 1
-  const delay = tokens >= 0 ? 0 : Math.ceil((-tokens / bucket.perSecond) * 1000)
-  return [Duration.millis(delay), { tokens, at: Math.max(now, state.at) }]
-}
+/** The bucket a RetryBucket describes: `burst` retries at once, then `perSecond`. */
+export const retryTokenBucket = (bucket: RetryBucket): TokenBucket.TokenBucket => ({
+  perSecond: bucket.perSecond,
+  capacity: bucket.burst
+})
 
 /** Reconnect delays for a watch or list that keeps failing (client-go's reflector uses 800 ms → 30 s). */
 export interface ReconnectBackoff {
@@ -74,10 +59,3 @@ export const reconnectDelay = (backoff: ReconnectBackoff, attempt: number, rando
   const delay = Duration.toMillis(itemDelay(backoff, attempt))
   return Duration.millis(Math.round(delay * (1 + backoff.jitter * random)))
 }
-
-/** The same per-key policy as a Schedule, for callers that retry one effect in place. */
-export const itemSchedule = (backoff: ItemBackoff = defaultItemBackoff): Schedule.Schedule<Duration.Duration> =>
-  Schedule.exponential(backoff.base, 2).pipe(
-    Schedule.map((delay) => Duration.min(delay, Duration.decode(backoff.cap))),
-    Schedule.modifyDelay((delay) => Duration.min(delay, Duration.decode(backoff.cap)))
-  )

@@ -1,4 +1,5 @@
 import { Cause, Clock, Data, Duration, Effect, Exit, Metric, Option, Ref, type Scope } from "effect"
+import { failureMessage } from "../domain/FailureMessage.ts"
 import { type ObjectRef, refKey } from "../domain/ObjectMeta.ts"
 import { managedByLabel, managedByValue } from "../domain/Secret.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
@@ -158,8 +159,8 @@ const start = <E, R>(
         const retryAfter = Option.flatMap(failure, retryAfterOf)
         const delay = yield* queue.addRateLimited(key, Option.getOrUndefined(retryAfter))
         const message = Option.match(failure, {
-          onNone: () => `died: ${messageOf(Cause.squash(exit.cause))}`,
-          onSome: (error) => `failed: ${messageOf(error)}`
+          onNone: () => `died: ${failureMessage(Cause.squash(exit.cause))}`,
+          onSome: (error) => `failed: ${failureMessage(error)}`
         })
         yield* Effect.logWarning(`reconcile of ${key} ${message}; retrying in ${Duration.format(delay)}`)
       }).pipe(Effect.annotateLogs({ namespace: key.split("/")[0] ?? "", name: key.split("/")[1] ?? "" }))
@@ -187,15 +188,6 @@ export class ReconcileTimedOut extends Data.TaggedError("ReconcileTimedOut")<{
 const refOfKey = (key: string): ObjectRef => {
   const slash = key.indexOf("/")
   return slash < 0 ? { namespace: "", name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) }
-}
-
-/** Only the message is logged: errors may hold objects, and objects may hold tokens. */
-const messageOf = (error: unknown): string => {
-  if (typeof error === "object" && error !== null) {
-    if ("message" in error && typeof error.message === "string" && error.message !== "") return error.message
-    if ("_tag" in error && typeof error._tag === "string") return error._tag
-  }
-  return "unknown error"
 }
 
 /** A `retryAfter` Duration on the error (Transient's, from a 429's Retry-After) floors the backoff. */

@@ -1,5 +1,6 @@
 import { hostname } from "node:os"
 import { Config, ConfigError, Duration, Effect, Either, Option } from "effect"
+import { parseDurationText } from "../domain/DurationText.ts"
 import { defaultTimings, type LeaderElectionConfig } from "./LeaderElection.ts"
 
 /** The operator's own settings (Quay's and the apiserver's are read by their layers). */
@@ -24,30 +25,9 @@ const nonEmpty = (name: string) =>
     Config.map(Option.filter((s) => s !== ""))
   )
 
-/** Go's form ("90s", "1m30s", "500ms", as in Kubernetes manifests) or Effect's ("90 seconds"). */
-export const parseDuration = (text: string): Option.Option<Duration.Duration> => {
-  const trimmed = text.trim()
-  const go = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/.test(trimmed)
-    ? Array.from(trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
-    : []
-  if (go.length > 0) {
-    const millis = go.reduce((sum, [, n, u]) => sum + Number(n) * unitMillis(u), 0)
-    return Option.some(Duration.millis(millis))
-  }
-  return Duration.decodeUnknown(trimmed)
-}
-
-const unitMillis = (unit: string | undefined): number =>
-  unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000
-
 const duration = (name: string) =>
   Config.string(name).pipe(
-    Config.mapOrFail((text) =>
-      Option.match(parseDuration(text), {
-        onNone: () => Either.left(ConfigError.InvalidData([name], `${name} must be a duration such as 90s or 10m`)),
-        onSome: Either.right
-      })
-    )
+    Config.mapOrFail((text) => Either.mapLeft(parseDurationText(text), (error) => ConfigError.InvalidData([name], `${name}: ${error}`)))
   )
 
 const positiveDuration = (name: string, fallback: Duration.Duration) =>

@@ -14,16 +14,9 @@ import {
   TQueue,
   TRef
 } from "effect"
-import {
-  type BucketState,
-  defaultItemBackoff,
-  defaultRetryBucket,
-  fullBucket,
-  type ItemBackoff,
-  itemDelay,
-  reserve,
-  type RetryBucket
-} from "./Backoff.ts"
+import { failureMessage } from "../domain/FailureMessage.ts"
+import * as TokenBucket from "../domain/TokenBucket.ts"
+import { defaultItemBackoff, defaultRetryBucket, type ItemBackoff, itemDelay, type RetryBucket, retryTokenBucket } from "./Backoff.ts"
 
 /**
  * A deduplicating work queue with client-go workqueue semantics, keyed by `namespace/name`:
@@ -74,8 +67,10 @@ const initial: State = { dirty: HashSet.empty(), processing: HashSet.empty(), sh
 export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue, never, Scope.Scope> =>
   Effect.gen(function*() {
     const backoff = options.backoff ?? defaultItemBackoff
-    const bucket = options.bucket === undefined ? defaultRetryBucket : options.bucket
-    const bucketState = yield* Ref.make<BucketState>(bucket === false ? { tokens: 0, at: 0 } : fullBucket(bucket, yield* Clock.currentTimeMillis))
+    const bucket = options.bucket === false ? false : retryTokenBucket(options.bucket ?? defaultRetryBucket)
+    const bucketState = yield* Ref.make<TokenBucket.BucketState>(
+      bucket === false ? { tokens: 0, at: 0 } : TokenBucket.full(bucket, yield* Clock.currentTimeMillis)
+    )
     // The ready queue and the sets change together in one STM transaction, so a key can never be
     // taken between "marked dirty" and "queued" (the lock client-go holds around the same steps).
     const ready = yield* TQueue.unbounded<string>()
@@ -127,7 +122,7 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue, n
         // The larger of the key's own backoff, the overall bucket's wait and the error's Retry-After.
         const bucketDelay = bucket === false
           ? Duration.zero
-          : yield* Ref.modify(bucketState, (state) => reserve(bucket, state, now))
+          : Duration.millis(yield* Ref.modify(bucketState, (state) => TokenBucket.reserve(bucket, state, now)))
         const delay = Duration.max(
           Duration.max(itemDelay(backoff, failures), bucketDelay),
           atLeast === undefined ? Duration.zero : Duration.decode(atLeast)
@@ -202,7 +197,7 @@ export const runWorkers = <R>(
           Effect.catchAllCause((cause) =>
             Cause.isInterruptedOnly(cause)
               ? Effect.failCause(cause)
-              : Effect.logError(`processing ${key} died: ${defectMessage(Cause.squash(cause))}`)
+              : Effect.logError(`processing ${key} died: ${failureMessage(Cause.squash(cause), "unknown defect")}`)
           ),
           Effect.ensuring(queue.done(key))
         )
@@ -233,6 +228,3 @@ export const runWorkers = <R>(
       })
     )
   })
-
-/** Only the message: a defect's object may hold anything, tokens included. */
-const defectMessage = (defect: unknown): string => defect instanceof Error ? defect.message : "unknown defect"

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Either, Option } from "effect"
+import { parseDurationText } from "../../src/domain/DurationText.ts"
 import * as OperatorConfig from "../../src/runtime/OperatorConfig.ts"
 
 const loadWith = (env: Record<string, string>) =>
@@ -63,12 +64,28 @@ describe("OperatorConfig", () => {
     }))
 
   it("parses Go and Effect durations", () => {
-    const millis = (text: string) => Option.map(OperatorConfig.parseDuration(text), Duration.toMillis)
+    const millis = (text: string) => Option.map(Either.getRight(parseDurationText(text)), Duration.toMillis)
     assert.deepStrictEqual(millis("90s"), Option.some(90_000))
     assert.deepStrictEqual(millis("1h30m"), Option.some(5_400_000))
     assert.deepStrictEqual(millis("500ms"), Option.some(500))
     assert.deepStrictEqual(millis("10 minutes"), Option.some(600_000))
-    assert.isTrue(Option.isNone(OperatorConfig.parseDuration("soon")))
-    assert.isTrue(Option.isNone(OperatorConfig.parseDuration("10x")))
+    assert.isTrue(Either.isLeft(parseDurationText("soon")))
+    assert.isTrue(Either.isLeft(parseDurationText("10x")))
   })
+
+  it.effect("every duration setting takes the same forms: seconds, Go's and words; an error names them", () =>
+    Effect.gen(function*() {
+      const config = Either.getOrThrow(
+        yield* loadWith({ LEADER_ELECTION: "false", RESYNC_PERIOD: "600" })
+      )
+      assert.strictEqual(Duration.toMillis(config.resyncPeriod), 600_000)
+      const compound = Either.getOrThrow(yield* loadWith({ LEADER_ELECTION: "false", RESYNC_PERIOD: "1m30s" }))
+      assert.strictEqual(Duration.toMillis(compound.resyncPeriod), 90_000)
+      const bad = yield* loadWith({ LEADER_ELECTION: "false", RESYNC_PERIOD: "10x" })
+      assert.isTrue(Either.isLeft(bad))
+      if (Either.isLeft(bad)) {
+        assert.include(String(bad.left), "RESYNC_PERIOD")
+        assert.include(String(bad.left), "90s, 1m30s")
+      }
+    }))
 })

@@ -1,4 +1,5 @@
 import { Config, ConfigError, Data, Duration, Either, Option, Redacted } from "effect"
+import { parseDurationText } from "../../domain/DurationText.ts"
 
 /**
  * How the live Quay layer reaches Quay. Defaults fit quay.io: its nginx allows a few requests per second per
@@ -109,22 +110,6 @@ const optional = <A>(name: string, parse: (text: string) => Either.Either<A, str
     })
   )
 
-/** `30`, `30s`, `500ms`, `2m`, `30 seconds`: a bare number means seconds. */
-export const parseDuration = (text: string): Either.Either<Duration.Duration, string> => {
-  if (/^\d+(\.\d+)?$/.test(text)) return Either.right(Duration.seconds(Number(text)))
-  const short = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/.exec(text)
-  if (short !== null) {
-    const value = Number(short[1])
-    return Either.right(
-      short[2] === "ms" ? Duration.millis(value) : short[2] === "s" ? Duration.seconds(value) : Duration.minutes(value)
-    )
-  }
-  return Either.fromOption(
-    Duration.decodeUnknown(text),
-    () => `expected a duration like 30, 30s, 500ms or '30 seconds', got '${text}'`
-  )
-}
-
 const parseNumber = (text: string): Either.Either<number, string> =>
   /^\d+(\.\d+)?$/.test(text) ? Either.right(Number(text)) : Either.left(`expected a number, got '${text}'`)
 
@@ -137,7 +122,7 @@ export const fromEnv: Config.Config<QuayHttpConfig> = Config.all({
   organization: Config.string("QUAY_ORG").pipe(Config.map((org) => org.trim())),
   token: Config.redacted("QUAY_TOKEN").pipe(Config.map((token) => Redacted.make(Redacted.value(token).trim()))),
   additionalCaPath: optional("QUAY_ADDITIONAL_CA", Either.right),
-  timeout: optional("QUAY_TIMEOUT", parseDuration),
+  timeout: optional("QUAY_TIMEOUT", parseDurationText),
   requestsPerSecond: optional("QUAY_RATE_LIMIT", parseNumber),
   burst: optional("QUAY_BURST", parseNumber),
   maxConcurrentRequests: optional("QUAY_MAX_CONCURRENCY", parseNumber)
