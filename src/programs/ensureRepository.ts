@@ -4,7 +4,8 @@ import { isOwnedBy, repositoryDescription } from "../domain/Ownership.ts"
 import { Critical, Transient } from "../domain/ReconcileError.ts"
 import type { Visibility } from "../domain/Visibility.ts"
 import { Quay } from "../services/Quay.ts"
-import { fromQuayWhileProvisioning, isQuayError } from "./errors.ts"
+import { isQuayError } from "../services/QuayError.ts"
+import { fromQuayWhileProvisioning } from "./errors.ts"
 import type { Target } from "./Target.ts"
 
 /**

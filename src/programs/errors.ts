@@ -3,7 +3,6 @@ import { Critical, Transient } from "../domain/ReconcileError.ts"
 import type { KubernetesError } from "../services/KubernetesError.ts"
 import type { QuayError } from "../services/QuayError.ts"
 
-const reasonOf = (tag: string): string => tag.replace(/^(Quay|Kubernetes)/, "") || tag
 
 /** A wait the server asked for (Retry-After), so the work queue does not come back sooner. */
 const retryAfterOf = (error: KubernetesError | QuayError): { readonly retryAfter?: Duration.Duration } => {
@@ -20,7 +19,7 @@ export const isRoutineRetry = (error: Transient): boolean => error.reason === "K
 
 /** Any apiserver failure is retried: the object is never failed because the apiserver hiccuped. */
 export const fromKubernetes = (error: KubernetesError): Transient =>
-  new Transient({ reason: `Kubernetes${reasonOf(error._tag)}`, message: error.message, ...retryAfterOf(error) })
+  new Transient({ reason: error._tag, message: error.message, ...retryAfterOf(error) })
 
 /**
  * A Quay failure during provisioning: transient ones and an unusable operator token are retried (neither is the
@@ -28,20 +27,12 @@ export const fromKubernetes = (error: KubernetesError): Transient =>
  */
 export const fromQuayWhileProvisioning = (error: QuayError): Critical | Transient =>
   error.transient || error._tag === "QuayUnauthorized"
-    ? new Transient({ reason: `Quay${reasonOf(error._tag)}`, message: error.message, ...retryAfterOf(error) })
-    : new Critical({ reason: `Quay${reasonOf(error._tag)}`, message: error.message })
+    ? new Transient({ reason: error._tag, message: error.message, ...retryAfterOf(error) })
+    : new Critical({ reason: error._tag, message: error.message })
 
 /** A Quay failure after provisioning is never critical: the object stays ready and the operation is retried. */
 export const fromQuay = (error: QuayError): Transient =>
-  new Transient({ reason: `Quay${reasonOf(error._tag)}`, message: error.message, ...retryAfterOf(error) })
-
-/** Narrows a union of tagged errors to its Quay errors. */
-export const isQuayError = <E extends { readonly _tag: string }>(e: E): e is Extract<E, QuayError> =>
-  e._tag.startsWith("Quay")
-
-/** Narrows a union of tagged errors to its apiserver errors. */
-export const isKubernetesError = <E extends { readonly _tag: string }>(e: E): e is Extract<E, KubernetesError> =>
-  e._tag.startsWith("Kubernetes")
+  new Transient({ reason: error._tag, message: error.message, ...retryAfterOf(error) })
 
 /** The Quay repository was deleted behind the operator's back: provisioning creates it again. */
 export class RepositoryMissing extends Data.TaggedError("RepositoryMissing")<{ readonly repository: string }> {}

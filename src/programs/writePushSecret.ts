@@ -8,7 +8,8 @@ import { dockerConfigJsonType } from "../domain/Secret.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import type { QuayRobot } from "../services/Quay.ts"
 import { Secret } from "../services/ResourceKind.ts"
-import { fromKubernetes, isKubernetesError } from "./errors.ts"
+import { isKubernetesError } from "../services/KubernetesError.ts"
+import { fromKubernetes } from "./errors.ts"
 import type { Target } from "./Target.ts"
 
 /**

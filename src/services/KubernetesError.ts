@@ -76,3 +76,17 @@ export type KubernetesError =
   | KubernetesForbidden
   | KubernetesGone
   | KubernetesUnavailable
+
+/** Every KubernetesError's tag: what `isKubernetesError` recognises, whatever else a union holds. */
+export const kubernetesErrorTags: ReadonlySet<string> = new Set<KubernetesError["_tag"]>([
+  "KubernetesNotFound",
+  "KubernetesConflict",
+  "KubernetesInvalid",
+  "KubernetesForbidden",
+  "KubernetesGone",
+  "KubernetesUnavailable"
+])
+
+/** Narrows a union of tagged errors to its apiserver errors. */
+export const isKubernetesError = <E extends { readonly _tag: string }>(e: E): e is Extract<E, KubernetesError> =>
+  kubernetesErrorTags.has(e._tag)

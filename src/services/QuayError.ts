@@ -96,3 +96,19 @@ export type QuayError =
   | QuayInvalidRequest
   | QuayRateLimited
   | QuayUnavailable
+
+/** Every QuayError's tag: what `isQuayError` recognises, whatever else a union holds. */
+export const quayErrorTags: ReadonlySet<string> = new Set<QuayError["_tag"]>([
+  "QuayRepositoryAlreadyExists",
+  "QuayRobotAlreadyExists",
+  "QuayPlanLimitExceeded",
+  "QuayNotFound",
+  "QuayUnauthorized",
+  "QuayInvalidRequest",
+  "QuayRateLimited",
+  "QuayUnavailable"
+])
+
+/** Narrows a union of tagged errors to its Quay errors. */
+export const isQuayError = <E extends { readonly _tag: string }>(e: E): e is Extract<E, QuayError> =>
+  quayErrorTags.has(e._tag)
