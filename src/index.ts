@@ -29,5 +29,7 @@ export * as QuayHttp from "./layers/QuayHttp.ts"
 export * as QuayInMemory from "./layers/QuayInMemory.ts"
 
 export * as Controller from "./runtime/Controller.ts"
-export type { ReconcileResult } from "./runtime/ReconcileResult.ts"
+export * as Manager from "./runtime/Manager.ts"
+export * as Telemetry from "./runtime/Telemetry.ts"
+export * from "./services/ReconcileResult.ts"
 export * as QuaySimulator from "./simulator/QuaySimulator.ts"

@@ -11,10 +11,11 @@ import { Duration, Effect, Layer, Logger, LogLevel, Option, Redacted } from "eff
 import * as KubernetesInMemory from "../layers/KubernetesInMemory.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
 import { reconcileImageRepository } from "../programs/reconcileImageRepository.ts"
-import * as Controller from "../runtime/Controller.ts"
+import * as Manager from "../runtime/Manager.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import * as Kinds from "../services/ResourceKind.ts"
 import * as QuaySimulator from "../simulator/QuaySimulator.ts"
+import * as Controllers from "./controllers.ts"
 
 const { values } = parseArgs({
   options: {
@@ -73,7 +74,7 @@ const program = Effect.gen(function*() {
   const get = (name: string) =>
     kubernetes.get(Kinds.ImageRepository, { namespace, name }).pipe(Effect.map(Option.getOrUndefined), Effect.orDie)
 
-  yield* Controller.run({ reconcile: reconcileImageRepository, workers }).pipe(
+  yield* Manager.run({ controllers: [Controllers.imageRepositories({ workers })] }).pipe(
     Effect.provideService(Kubernetes, kubernetes),
     Effect.provide(quay)
   )

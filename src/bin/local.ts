@@ -12,9 +12,9 @@ import { Config, Console, Effect, FiberRef, Layer, LogLevel, Redacted, Schema } 
 import * as ControlPlane from "../cluster/ControlPlane.ts"
 import * as KubernetesLive from "../layers/KubernetesLive.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
-import { reconcileImageRepository } from "../programs/reconcileImageRepository.ts"
-import * as Controller from "../runtime/Controller.ts"
+import * as Manager from "../runtime/Manager.ts"
 import * as QuaySimulator from "../simulator/QuaySimulator.ts"
+import * as Controllers from "./controllers.ts"
 
 const organization = "local-org"
 
@@ -35,7 +35,7 @@ const main = Effect.gen(function*() {
     QuayHttp.layer({ apiUrl: sim.apiUrl, organization, token })
   )
   const context = yield* Layer.build(live)
-  yield* Controller.run({ reconcile: reconcileImageRepository }).pipe(Effect.provide(context))
+  yield* Manager.run({ controllers: [Controllers.imageRepositories()] }).pipe(Effect.provide(context))
 
   const kubeconfig = Path.relative(process.cwd(), plane.kubeconfig)
   yield* Console.log(

@@ -13,10 +13,11 @@ import { Config, ConfigError, Console, Effect, Layer, Logger, LogLevel, Option }
 import { failureMessage } from "../domain/FailureMessage.ts"
 import * as KubernetesLive from "../layers/KubernetesLive.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
-import { reconcileImageRepository } from "../programs/reconcileImageRepository.ts"
-import * as Controller from "../runtime/Controller.ts"
 import * as HealthServer from "../runtime/HealthServer.ts"
+import * as Manager from "../runtime/Manager.ts"
 import * as OperatorConfig from "../runtime/OperatorConfig.ts"
+import * as Telemetry from "../runtime/Telemetry.ts"
+import * as Controllers from "./controllers.ts"
 
 const main = Effect.gen(function*() {
   // All of the operator's own settings first, so a missing one is reported before any connection is made.
@@ -31,19 +32,19 @@ const main = Effect.gen(function*() {
   )
   const controller = Layer.scopedDiscard(
     Effect.gen(function*() {
-      const running = yield* Controller.run({
-        reconcile: reconcileImageRepository,
-        workers: config.workers,
+      const running = yield* Manager.run({
+        controllers: [Controllers.imageRepositories({ workers: config.workers })],
         namespace: Option.getOrUndefined(config.watchNamespace),
         resyncPeriod: config.resyncPeriod,
-        leaderElection: Option.getOrUndefined(config.leaderElection),
-        reconcileTimeout: "5 minutes"
+        leaderElection: Option.getOrUndefined(config.leaderElection)
       })
       if (healthPort > 0) yield* HealthServer.serve(healthPort, running)
     })
   )
   const live = Layer.mergeAll(KubernetesLive.layerFromEnvironment(), QuayHttp.layerConfig)
-  return yield* Layer.launch(controller.pipe(Layer.provide(live), Layer.provide(logger))).pipe(
+  return yield* Layer.launch(
+    controller.pipe(Layer.provide(live), Layer.provide(Telemetry.layer()), Layer.provide(logger))
+  ).pipe(
     Logger.withMinimumLogLevel(logLevel)
   )
 })

@@ -38,10 +38,6 @@ export const ImageRepositorySpec = Schema.Struct({
 })
 export type ImageRepositorySpec = typeof ImageRepositorySpec.Type
 
-/** The states this operator writes. Objects from the original controller may carry others (damaged, missing, waiting). */
-export const State = Schema.Literal("provisioning", "ready", "failed")
-export type State = typeof State.Type
-
 export const ImageStatus = Schema.Struct({
   url: Schema.optional(Schema.String),
   visibility: Schema.optional(Schema.String)

@@ -18,3 +18,6 @@ export const Secret = Schema.Struct({
   data: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
 })
 export type Secret = typeof Secret.Type
+
+/** Selects the operator's own Secrets: the only ones it watches, so its cache never holds a tenant's other Secrets. */
+export const managedSecretSelector = `${managedByLabel}=${managedByValue}`

@@ -12,7 +12,7 @@ import type { QuayError } from "../services/QuayError.ts"
 import { fromQuay } from "./errors.ts"
 import { patchObject } from "./ImageRepositoryWrites.ts"
 import { unlinkSecret } from "./serviceAccountLinks.ts"
-import { done } from "./statusTransitions.ts"
+import { done } from "../services/ReconcileResult.ts"
 import * as Target from "./Target.ts"
 
 /**

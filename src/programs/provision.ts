@@ -13,7 +13,8 @@ import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
 import { obtainPushRobot } from "./pushRobot.ts"
 import { writePushSecret } from "./writePushSecret.ts"
 import { linkSecret } from "./serviceAccountLinks.ts"
-import { done, markFailed, settle } from "./statusTransitions.ts"
+import { done } from "../services/ReconcileResult.ts"
+import { markFailed, settle } from "./statusTransitions.ts"
 import * as Target from "./Target.ts"
 
 /**

@@ -3,11 +3,9 @@ import type { ImageRepository, ImageRepositoryStatus } from "../domain/ImageRepo
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
 import type { Critical, Transient } from "../domain/ReconcileError.ts"
 import { now } from "../domain/Timestamp.ts"
-import type { ReconcileResult } from "../runtime/ReconcileResult.ts"
+import { done } from "../services/ReconcileResult.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
 import { recordWarning } from "./recordWarning.ts"
-
-export const done: ReconcileResult = {}
 
 const withoutMessage = (status: ImageRepositoryStatus | undefined): ImageRepositoryStatus => {
   const { message: _message, ...rest } = status ?? {}

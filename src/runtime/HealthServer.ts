@@ -1,7 +1,7 @@
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { Data, Effect, type Scope } from "effect"
-import type { Controller } from "./Controller.ts"
+import type { Manager } from "./Manager.ts"
 
 export class HealthServerError extends Data.TaggedError("HealthServerError")<{ readonly reason: string }> {
   override get message(): string {
@@ -13,14 +13,18 @@ export interface HealthServer {
   readonly port: number
 }
 
+/** What the probes read of the manager. */
+export type Probed = Pick<Manager, "active" | "failures">
+
 /**
- * The kubelet's probes: `/healthz` answers while the process does (a wedged event loop fails it), `/readyz` once
- * the controller runs. A standby replica is ready too (it is ready to take over); the body says which it is.
+ * The kubelet's probes: `/healthz` answers while the process does (a wedged event loop fails it) and fails once
+ * the manager has given up on an informer or worker that kept dying, so the kubelet restarts the pod; `/readyz`
+ * once the controller runs. A standby replica is ready too (it is ready to take over); the body says which it is.
  * Served on all interfaces of the pod, plain HTTP, and closed with the scope.
  */
 export const serve = (
   port: number,
-  controller: Controller,
+  manager: Probed,
   host = "0.0.0.0"
 ): Effect.Effect<HealthServer, HealthServerError, Scope.Scope> =>
   Effect.acquireRelease(
@@ -31,9 +35,15 @@ export const serve = (
           res.end(`${body}\n`)
         }
         if (req.method !== "GET" && req.method !== "HEAD") return reply(405, "method not allowed")
-        if (req.url === "/healthz") return reply(200, "ok")
+        if (req.url === "/healthz") {
+          Effect.runPromise(manager.failures).then(
+            (failures) => (failures.length === 0 ? reply(200, "ok") : reply(500, `unhealthy: ${failures.join("; ")}`)),
+            () => reply(500, "manager state unknown")
+          )
+          return
+        }
         if (req.url === "/readyz") {
-          Effect.runPromise(controller.active).then(
+          Effect.runPromise(manager.active).then(
             (active) => reply(200, active ? "ok: leading" : "ok: standing by"),
             () => reply(503, "controller state unknown")
           )

@@ -23,14 +23,12 @@ export interface InformerOptions<A extends AnyObject, I> {
   readonly namespace?: string | undefined
   readonly labelSelector?: string | undefined
   /**
-   * The work-queue keys a change of this object concerns: the object itself by default; an owned
-   * object maps to its owner. Called with the old and the new object on updates, so a changed owner
-   * wakes both.
+   * Receives every changed object: on an update both the old and the new one (so a changed owner wakes both),
+   * on a relist every object that changed or vanished, on a resync every stored object. `keysTo` turns a
+   * function of keys into one.
    */
-  readonly keysOf?: (object: A) => ReadonlyArray<ObjectRef>
-  /** Receives every key to reconcile. */
-  readonly onKey: (ref: ObjectRef) => Effect.Effect<void>
-  /** Re-delivers every stored object's keys this often (level-based safety net); none when absent. */
+  readonly onChange: (objects: ReadonlyArray<A>) => Effect.Effect<void>
+  /** Re-delivers every stored object this often (level-based safety net); none when absent. */
   readonly resyncPeriod?: Duration.DurationInput | undefined
   readonly reconnect?: ReconnectBackoff | undefined
   /**
@@ -40,6 +38,11 @@ export interface InformerOptions<A extends AnyObject, I> {
   readonly idleTimeout?: Duration.DurationInput | undefined
   /** A watch that lasted at least this long (or delivered events) resets the reconnect backoff. */
   readonly healthyWatch?: Duration.DurationInput | undefined
+  /**
+   * Runs the list-and-watch loop: a supervisor's restart policy (a loop that dies is started again and, when it
+   * cannot recover, reported as unhealthy). Runs it as it is when absent.
+   */
+  readonly supervise?: ((name: string, loop: Effect.Effect<void>) => Effect.Effect<void>) | undefined
 }
 
 /** A reflector's read side: the store of the watched objects, kept current by list + watch. */
@@ -71,7 +74,6 @@ export const make = <A extends AnyObject, I>(
   Effect.gen(function*() {
     const kubernetes = yield* Kubernetes
     const { kind, labelSelector, namespace } = options
-    const keysOf = options.keysOf ?? ((object: A) => [refOf(object.metadata)])
     const reconnect = options.reconnect ?? defaultReconnectBackoff
     const idleTimeout = options.idleTimeout ?? Duration.minutes(10)
     const healthyMillis = Duration.toMillis(options.healthyWatch ?? Duration.seconds(10))
@@ -84,12 +86,8 @@ export const make = <A extends AnyObject, I>(
     }
 
     const enqueueAll = (objects: ReadonlyArray<A | undefined>): Effect.Effect<void> => {
-      const refs = new Map<string, ObjectRef>()
-      for (const object of objects) {
-        if (object === undefined) continue
-        for (const ref of keysOf(object)) refs.set(refKey(ref), ref)
-      }
-      return Effect.forEach(refs.values(), options.onKey, { discard: true })
+      const present = objects.filter((object): object is A => object !== undefined)
+      return present.length === 0 ? Effect.void : options.onChange(present)
     }
 
     const replaceStore = (listed: ListResult<A>): Effect.Effect<void> =>
@@ -165,7 +163,8 @@ export const make = <A extends AnyObject, I>(
       }
     }).pipe(Effect.annotateLogs({ informer: kind.kind }))
 
-    yield* Effect.forkScoped(reflect)
+    const supervise = options.supervise ?? ((_: string, loop: Effect.Effect<void>) => loop)
+    yield* Effect.forkScoped(supervise(`informer ${kind.kind}${labelSelector === undefined ? "" : ` (${labelSelector})`}`, reflect))
 
     if (options.resyncPeriod !== undefined) {
       const period = options.resyncPeriod
@@ -195,6 +194,19 @@ export const make = <A extends AnyObject, I>(
     }
   })
 
+/** Hands the keys the changed objects concern to `onKey`, each once: the object itself unless `keysOf` says otherwise. */
+export const keysTo = <A extends AnyObject>(
+  onKey: (ref: ObjectRef) => Effect.Effect<void>,
+  keysOf: (object: A) => ReadonlyArray<ObjectRef> = (object) => [refOf(object.metadata)]
+) =>
+(objects: ReadonlyArray<A>): Effect.Effect<void> => {
+  const refs = new Map<string, ObjectRef>()
+  for (const object of objects) {
+    for (const ref of keysOf(object)) refs.set(refKey(ref), ref)
+  }
+  return Effect.forEach(refs.values(), onKey, { discard: true })
+}
+
 /**
  * Maps an owned object (a Secret) to the owners of the given kind that it names in its ownerReferences,
  * in its own namespace (ownerReferences never cross namespaces).
@@ -209,4 +221,13 @@ export const ownerKeys = (owner: { readonly group: string; readonly kind: string
 const groupOf = (apiVersion: string): string => {
   const slash = apiVersion.indexOf("/")
   return slash < 0 ? "" : apiVersion.slice(0, slash)
+}
+
+/**
+ * Maps an object to the object of the same namespace that a label names (e.g. `appstudio.redhat.com/component`
+ * naming a Component): the link for kinds that carry no ownerReference.
+ */
+export const labelKeys = (label: string) => (object: AnyObject): ReadonlyArray<ObjectRef> => {
+  const name = object.metadata.labels?.[label]
+  return name === undefined || name === "" ? [] : [{ namespace: object.metadata.namespace ?? "", name }]
 }

@@ -135,7 +135,7 @@ export const runAsLeader = <A, E, R>(
       while (true) {
         const result = yield* attempt(retryPeriod)
         if (result._tag === "Held") return result.at
-        if (result._tag === "Failed") yield* Effect.logDebug(`acquiring lease ${name} failed: ${result.reason}`)
+        if (result._tag === "Failed") yield* Effect.logWarning(`cannot acquire lease ${name}: ${result.reason}`)
         yield* jitteredRetry
       }
     })

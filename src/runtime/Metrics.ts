@@ -33,4 +33,12 @@ export const leaderElectionMasterStatus = Metric.gauge("leader_election_master_s
   description: "Whether this replica is the leader (1) or a standby (0)"
 })
 
-export const controllerName = "imagerepository"
+/** The metrics of one controller, tagged with its name as controller-runtime tags them. */
+export const forController = (name: string) => ({
+  reconcileTotal: (result: "success" | "requeue_after" | "error") =>
+    reconcileTotal.pipe(Metric.tagged("controller", name), Metric.tagged("result", result)),
+  reconcileErrors: reconcileErrorsTotal.pipe(Metric.tagged("controller", name)),
+  reconcileTime: reconcileTimeSeconds.pipe(Metric.tagged("controller", name)),
+  retries: workqueueRetriesTotal.pipe(Metric.tagged("name", name)),
+  leaderStatus: leaderElectionMasterStatus.pipe(Metric.tagged("name", name))
+})

@@ -174,7 +174,9 @@ export interface WorkersOptions {
   /** How long closing the scope waits for in-flight keys before interrupting them. */
   readonly drainTimeout?: Duration.DurationInput
   /** Completes when in-flight keys must stop at once (leadership lost): closing the scope then does not wait. */
-  readonly abandon?: Effect.Effect<void>
+  readonly abandon?: Effect.Effect<void> | undefined
+  /** Runs each worker's loop under a restart policy (a supervisor's); as it is when absent. */
+  readonly supervise?: (<R>(worker: number, loop: Effect.Effect<void, never, R>) => Effect.Effect<void, never, R>) | undefined
 }
 
 /**
@@ -203,9 +205,10 @@ export const runWorkers = <R>(
         )
       }
     })
+    const supervise = options.supervise ?? (<R>(_: number, loop: Effect.Effect<void, never, R>) => loop)
     const fibers: Array<Fiber.RuntimeFiber<void>> = []
     for (let i = 0; i < Math.max(1, options.workers); i++) {
-      fibers.push(yield* Effect.forkScoped(worker))
+      fibers.push(yield* Effect.forkScoped(supervise(i + 1, worker)))
     }
     // Registered after the forks, so it runs before the scope interrupts them.
     yield* Effect.addFinalizer(() =>

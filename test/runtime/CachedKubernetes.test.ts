@@ -20,11 +20,11 @@ describe("CachedKubernetes", () => {
       yield* control.put(ImageRepository, imageRepository("ns", "a", { image: { visibility: "public" } }))
       yield* control.put(Secret, managedSecret("ns", "a-pull", "a"))
       yield* control.put(Secret, managedSecret("ns", "users-own", undefined, false))
-      const repositories = yield* Informer.make({ kind: ImageRepository, onKey: ignore })
+      const repositories = yield* Informer.make({ kind: ImageRepository, onChange: ignore })
       const secrets = yield* Informer.make({
         kind: Secret,
         labelSelector: `${managedByLabel}=${managedByValue}`,
-        onKey: ignore
+        onChange: ignore
       })
       yield* repositories.awaitSynced
       yield* secrets.awaitSynced
@@ -50,7 +50,7 @@ describe("CachedKubernetes", () => {
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl
       yield* control.put(ImageRepository, imageRepository("other", "b"))
-      const scoped = yield* Informer.make({ kind: ImageRepository, namespace: "ns", onKey: ignore })
+      const scoped = yield* Informer.make({ kind: ImageRepository, namespace: "ns", onChange: ignore })
       yield* scoped.awaitSynced
       yield* control.resetCalls
       const cached = yield* CachedKubernetes.make(yield* Kubernetes, [scoped])
@@ -59,7 +59,7 @@ describe("CachedKubernetes", () => {
 
       // An informer whose list keeps failing has not synced: its empty store must not answer.
       yield* control.failNext(100, { verbs: ["list"] })
-      const unsynced = yield* Informer.make({ kind: ImageRepository, onKey: ignore })
+      const unsynced = yield* Informer.make({ kind: ImageRepository, onChange: ignore })
       const early = yield* CachedKubernetes.make(yield* Kubernetes, [unsynced])
       assert.isTrue(Option.isSome(yield* early.get(ImageRepository, ref("other", "b"))))
       assert.strictEqual(yield* getCalls, 2)
@@ -69,7 +69,7 @@ describe("CachedKubernetes", () => {
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: ignore })
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: ignore })
       yield* informer.awaitSynced
       yield* control.resetCalls
       const found = yield* Effect.flatMap(Kubernetes, (k) => k.get(ImageRepository, ref("ns", "a"))).pipe(
@@ -86,7 +86,7 @@ describe("CachedKubernetes", () => {
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
       // An informer whose watch delivers nothing: its store stays at the list.
       const frozen: Kubernetes = { ...real, watch: () => Stream.never }
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: ignore }).pipe(
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: ignore }).pipe(
         Effect.provideService(Kubernetes, frozen)
       )
       yield* informer.awaitSynced
@@ -110,7 +110,7 @@ describe("CachedKubernetes", () => {
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: ignore })
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: ignore })
       yield* informer.awaitSynced
       const cached = yield* CachedKubernetes.make(yield* Kubernetes, [informer])
       yield* cached.patch(ImageRepository, ref("ns", "a"), { status: { state: "ready" } }, { subresource: "status" })
@@ -131,9 +131,9 @@ describe("CachedKubernetes", () => {
       const secrets = yield* Informer.make({
         kind: Secret,
         labelSelector: `${managedByLabel}=${managedByValue}`,
-        onKey: ignore
+        onChange: ignore
       })
-      const repositories = yield* Informer.make({ kind: ImageRepository, onKey: ignore })
+      const repositories = yield* Informer.make({ kind: ImageRepository, onChange: ignore })
       yield* secrets.awaitSynced
       yield* repositories.awaitSynced
       const cached = yield* CachedKubernetes.make(real, [repositories, secrets])
@@ -160,7 +160,7 @@ describe("CachedKubernetes", () => {
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl
       const real = yield* Kubernetes
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: ignore })
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: ignore })
       yield* informer.awaitSynced
       const { kubernetes: cached, shadowed } = yield* CachedKubernetes.makeObservable(real, [informer])
       for (const name of ["a", "b", "c"]) {
@@ -177,7 +177,7 @@ describe("CachedKubernetes", () => {
 
       // An informer that never catches up: the window bounds what is kept.
       const frozen: Kubernetes = { ...real, watch: () => Stream.never }
-      const stuck = yield* Informer.make({ kind: ImageRepository, onKey: ignore }).pipe(
+      const stuck = yield* Informer.make({ kind: ImageRepository, onChange: ignore }).pipe(
         Effect.provideService(Kubernetes, frozen)
       )
       yield* stuck.awaitSynced

@@ -3,14 +3,13 @@ import { Clock, Data, Deferred, Duration, Effect, Exit, Logger, Metric, Option, 
 import { type ObjectRef, refKey } from "../../src/domain/ObjectMeta.ts"
 import { Transient } from "../../src/domain/ReconcileError.ts"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
-import * as Controller from "../../src/runtime/Controller.ts"
 import { LeaseKind } from "../../src/runtime/Lease.ts"
 import * as Metrics from "../../src/runtime/Metrics.ts"
 import type { LeaderElectionConfig } from "../../src/runtime/LeaderElection.ts"
-import { done, requeueAfter } from "../../src/runtime/ReconcileResult.ts"
+import { done, requeueAfter } from "../../src/services/ReconcileResult.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import { ImageRepository, Secret } from "../../src/services/ResourceKind.ts"
-import { advanceUntil, eventually, imageRepository, managedSecret, settle } from "./support.ts"
+import { advanceUntil, eventually, imageRepository, managedSecret, runController, settle } from "./support.ts"
 
 /** Records every reconcile: which key, and when on the (test) clock. */
 const makeRecorder = Effect.map(Ref.make<ReadonlyArray<{ readonly key: string; readonly at: number }>>([]), (log) => ({
@@ -38,7 +37,7 @@ describe("Controller", () => {
       const control = yield* InMemory.KubernetesControl
       yield* control.put(ImageRepository, imageRepository("ns", "existing"))
       const recorder = yield* makeRecorder
-      yield* Controller.run({ reconcile: (ref) => Effect.as(recorder.record(ref), done) })
+      yield* runController({ reconcile: (ref) => Effect.as(recorder.record(ref), done) })
       yield* eventually(countIs(recorder.count("ns/existing"), 1))
 
       yield* control.put(ImageRepository, imageRepository("ns", "created"))
@@ -58,7 +57,7 @@ describe("Controller", () => {
       const control = yield* InMemory.KubernetesControl
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
       const seen = yield* Ref.make<Option.Option<string>>(Option.none())
-      yield* Controller.run({
+      yield* runController({
         reconcile: (ref) =>
           Effect.gen(function*() {
             const kubernetes = yield* Kubernetes
@@ -78,7 +77,7 @@ describe("Controller", () => {
       const control = yield* InMemory.KubernetesControl
       const recorder = yield* makeRecorder
       const failuresLeft = yield* Ref.make(3)
-      yield* Controller.run({
+      yield* runController({
         backoff: { base: "1 second", cap: "1 minute" },
         reconcile: (ref) =>
           Effect.gen(function*() {
@@ -113,7 +112,7 @@ describe("Controller", () => {
       const control = yield* InMemory.KubernetesControl
       const recorder = yield* makeRecorder
       const failed = yield* Ref.make(false)
-      yield* Controller.run({
+      yield* runController({
         reconcile: (ref) =>
           Effect.gen(function*() {
             yield* recorder.record(ref)
@@ -134,7 +133,7 @@ describe("Controller", () => {
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl
       const recorder = yield* makeRecorder
-      yield* Controller.run({
+      yield* runController({
         reconcile: (ref) => Effect.as(recorder.record(ref), requeueAfter(Duration.minutes(1)))
       })
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
@@ -156,7 +155,7 @@ describe("Controller", () => {
       const started = yield* Deferred.make<void>()
       const release = yield* Deferred.make<void>()
       const finished = yield* Ref.make<ReadonlyArray<string>>([])
-      yield* Controller.run({
+      yield* runController({
         workers: 1,
         reconcile: (ref) =>
           Effect.gen(function*() {
@@ -196,7 +195,7 @@ describe("Controller", () => {
           })
       }
       const scope = yield* Scope.make()
-      const controller = yield* Controller.run({
+      const controller = yield* runController({
         workers: 1,
         leaderElection: election("a"),
         reconcile: () =>
@@ -226,7 +225,7 @@ describe("Controller", () => {
       const events = yield* Ref.make<ReadonlyArray<string>>([])
       const note = (event: string) => Ref.update(events, (e) => [...e, event])
       const scopeA = yield* Scope.make()
-      const a = yield* Controller.run({
+      const a = yield* runController({
         workers: 1,
         drainTimeout: "1 minute",
         leaderElection: election("a"),
@@ -236,7 +235,7 @@ describe("Controller", () => {
             : Effect.succeed(done)
       }).pipe(Scope.extend(scopeA))
       yield* eventually(a.active)
-      const b = yield* Controller.run({
+      const b = yield* runController({
         leaderElection: election("b"),
         reconcile: () => Effect.as(note("b reconciles"), done)
       })
@@ -266,7 +265,7 @@ describe("Controller", () => {
         replace: (kind, object, options) => hangLeases(kind, real.replace(kind, object, options))
       }
       const interruptedAt = yield* Ref.make<Option.Option<number>>(Option.none())
-      const controller = yield* Controller.run({
+      const controller = yield* runController({
         workers: 1,
         leaderElection: election("a"),
         reconcile: () =>
@@ -302,11 +301,11 @@ describe("Controller", () => {
       const reconcileAs = (who: string) => (ref: ObjectRef) =>
         Effect.as(recorder.record({ namespace: who, name: ref.name }), done)
       const scopeA = yield* Scope.make()
-      const a = yield* Controller.run({ reconcile: reconcileAs("a"), leaderElection: election("a") }).pipe(
+      const a = yield* runController({ reconcile: reconcileAs("a"), leaderElection: election("a") }).pipe(
         Scope.extend(scopeA)
       )
       yield* eventually(a.active)
-      const b = yield* Controller.run({ reconcile: reconcileAs("b"), leaderElection: election("b") })
+      const b = yield* runController({ reconcile: reconcileAs("b"), leaderElection: election("b") })
       yield* eventually(countIs(recorder.count("a/a"), 1))
       for (let i = 0; i < 10; i++) {
         yield* TestClock.adjust("3 seconds")
@@ -337,7 +336,7 @@ describe("Controller", () => {
           return "robot token rejected"
         }
       }
-      yield* Controller.run({
+      yield* runController({
         reconcile: () => new LeakyError({ token: "s3cr3t-robot-token" })
       }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
@@ -352,7 +351,7 @@ describe("Controller", () => {
       const control = yield* InMemory.KubernetesControl
       const recorder = yield* makeRecorder
       const hang = yield* Ref.make(true)
-      yield* Controller.run({
+      yield* runController({
         reconcileTimeout: "10 seconds",
         backoff: { base: "1 second", cap: "1 minute" },
         reconcile: (ref) =>
@@ -376,7 +375,7 @@ describe("Controller", () => {
       const control = yield* InMemory.KubernetesControl
       const recorder = yield* makeRecorder
       const lease = { namespace: "operators", name: "image-repository-operator" }
-      const controller = yield* Controller.run({
+      const controller = yield* runController({
         reconcile: (ref) => Effect.as(recorder.record(ref), done),
         leaderElection: { lease, identity: "a", leaseDuration: "15 seconds", renewDeadline: "10 seconds", retryPeriod: "2 seconds" }
       })
@@ -406,7 +405,7 @@ describe("Controller", () => {
       const count = (result: string) => Effect.map(Metric.value(counter(result)), (s) => s.count)
       const before = { success: yield* count("success"), error: yield* count("error"), requeue: yield* count("requeue_after") }
       const outcomes = yield* Ref.make<ReadonlyArray<"fail" | "requeue" | "done">>(["fail", "requeue", "done"])
-      yield* Controller.run({
+      yield* runController({
         backoff: { base: "1 second", cap: "1 minute" },
         reconcile: () =>
           Effect.gen(function*() {

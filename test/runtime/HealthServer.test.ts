@@ -8,12 +8,14 @@ const get = (port: number, path: string) =>
     return { status: response.status, body: (await response.text()).trim() }
   })
 
+const healthy: HealthServer.Probed = { active: Effect.succeed(true), failures: Effect.succeed([]) }
+
 describe("HealthServer", () => {
   it.live("answers the probes, tells a leader from a standby, and closes with its scope", () =>
     Effect.gen(function*() {
       const active = yield* Ref.make(false)
       const scope = yield* Scope.make()
-      const { port } = yield* HealthServer.serve(0, { active: Ref.get(active) }, "127.0.0.1").pipe(Scope.extend(scope))
+      const { port } = yield* HealthServer.serve(0, { active: Ref.get(active), failures: Effect.succeed([]) }, "127.0.0.1").pipe(Scope.extend(scope))
       expect(yield* get(port, "/healthz")).toEqual({ status: 200, body: "ok" })
       expect(yield* get(port, "/readyz")).toEqual({ status: 200, body: "ok: standing by" })
       yield* Ref.set(active, true)
@@ -26,8 +28,21 @@ describe("HealthServer", () => {
 
   it.live("a port already in use is a typed error, not a crash", () =>
     Effect.gen(function*() {
-      const first = yield* HealthServer.serve(0, { active: Effect.succeed(true) }, "127.0.0.1")
-      const second = yield* Effect.either(HealthServer.serve(first.port, { active: Effect.succeed(true) }, "127.0.0.1"))
+      const first = yield* HealthServer.serve(0, healthy, "127.0.0.1")
+      const second = yield* Effect.either(HealthServer.serve(first.port, healthy, "127.0.0.1"))
       expect(second._tag === "Left" ? second.left._tag : "no error").toBe("HealthServerError")
+    }).pipe(Effect.scoped))
+
+  it.live("/healthz fails once the manager has given up on a loop, and says which; /readyz is unaffected", () =>
+    Effect.gen(function*() {
+      const failures = yield* Ref.make<ReadonlyArray<string>>([])
+      const { port } = yield* HealthServer.serve(0, { active: Effect.succeed(true), failures: Ref.get(failures) }, "127.0.0.1")
+      expect(yield* get(port, "/healthz")).toEqual({ status: 200, body: "ok" })
+      yield* Ref.set(failures, ["informer Secret died 6 times within 5m: boom"])
+      expect(yield* get(port, "/healthz")).toEqual({
+        status: 500,
+        body: "unhealthy: informer Secret died 6 times within 5m: boom"
+      })
+      expect((yield* get(port, "/readyz")).status).toBe(200)
     }).pipe(Effect.scoped))
 })

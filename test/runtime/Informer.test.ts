@@ -17,7 +17,7 @@ describe("Informer", () => {
       yield* control.put(ImageRepository, imageRepository("ns1", "a"))
       yield* control.put(ImageRepository, imageRepository("ns2", "b"))
       const log = yield* makeKeyLog
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey })
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: Informer.keysTo(log.onKey) })
       yield* informer.awaitSynced
       assert.deepStrictEqual([...yield* log.keys].sort(), ["ns1/a", "ns2/b"])
       const a = yield* informer.get(ref("ns1", "a"))
@@ -32,7 +32,7 @@ describe("Informer", () => {
       yield* control.put(ImageRepository, imageRepository("ns1", "a"))
       yield* control.put(ImageRepository, imageRepository("ns2", "b"))
       const log = yield* makeKeyLog
-      const informer = yield* Informer.make({ kind: ImageRepository, namespace: "ns1", onKey: log.onKey })
+      const informer = yield* Informer.make({ kind: ImageRepository, namespace: "ns1", onChange: Informer.keysTo(log.onKey) })
       yield* informer.awaitSynced
       yield* control.put(ImageRepository, imageRepository("ns2", "c"))
       yield* control.put(ImageRepository, imageRepository("ns1", "d"))
@@ -44,7 +44,7 @@ describe("Informer", () => {
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl
       const log = yield* makeKeyLog
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey })
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: Informer.keysTo(log.onKey) })
       yield* informer.awaitSynced
       assert.deepStrictEqual(yield* log.keys, [])
 
@@ -73,7 +73,7 @@ describe("Informer", () => {
       yield* control.put(ImageRepository, imageRepository("ns", "stays"))
       yield* control.put(ImageRepository, imageRepository("ns", "goes"))
       const log = yield* makeKeyLog
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey }).pipe(
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: Informer.keysTo(log.onKey) }).pipe(
         Effect.provideService(Kubernetes, kubernetes)
       )
       yield* informer.awaitSynced
@@ -113,7 +113,7 @@ describe("Informer", () => {
       }
       const control = yield* InMemory.KubernetesControl
       const log = yield* makeKeyLog
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey }).pipe(
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: Informer.keysTo(log.onKey) }).pipe(
         Effect.provideService(Kubernetes, closing)
       )
       yield* informer.awaitSynced
@@ -134,7 +134,7 @@ describe("Informer", () => {
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl
       const log = yield* makeKeyLog
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey })
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: Informer.keysTo(log.onKey) })
       yield* informer.awaitSynced
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
       yield* eventually(log.has("ns/a"))
@@ -154,7 +154,7 @@ describe("Informer", () => {
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl
       const log = yield* makeKeyLog
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey, idleTimeout: "1 minute" })
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: Informer.keysTo(log.onKey), idleTimeout: "1 minute" })
       yield* informer.awaitSynced
       yield* settle
       yield* TestClock.adjust("59 seconds")
@@ -193,7 +193,7 @@ describe("Informer", () => {
       }
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
       const log = yield* makeKeyLog
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey }).pipe(
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: Informer.keysTo(log.onKey) }).pipe(
         Effect.provideService(Kubernetes, bookmarking)
       )
       yield* informer.awaitSynced
@@ -214,8 +214,7 @@ describe("Informer", () => {
       const informer = yield* Informer.make({
         kind: Secret,
         labelSelector: `${managedByLabel}=${managedByValue}`,
-        keysOf: Informer.ownerKeys(ImageRepository),
-        onKey: log.onKey
+        onChange: Informer.keysTo(log.onKey, Informer.ownerKeys(ImageRepository))
       })
       yield* informer.awaitSynced
       assert.deepStrictEqual(yield* log.keys, ["ns/repo1"])
@@ -236,7 +235,7 @@ describe("Informer", () => {
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
       yield* control.put(ImageRepository, imageRepository("ns", "b"))
       const log = yield* makeKeyLog
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey, resyncPeriod: "10 minutes" })
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: Informer.keysTo(log.onKey), resyncPeriod: "10 minutes" })
       yield* informer.awaitSynced
       yield* settle
       yield* log.clear
@@ -253,7 +252,7 @@ describe("Informer", () => {
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
       yield* control.failNext(3, { verbs: ["list"] })
       const log = yield* makeKeyLog
-      const informer = yield* Informer.make({ kind: ImageRepository, onKey: log.onKey })
+      const informer = yield* Informer.make({ kind: ImageRepository, onChange: Informer.keysTo(log.onKey) })
       yield* settle
       assert.isFalse(yield* informer.synced)
       // The first retry waits at least 800 ms.

@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Option, Ref, TestClock } from "effect"
+import { Duration, Effect, Exit, Fiber, Logger, LogLevel, Option, Ref, TestClock } from "effect"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
 import { LeaseKind } from "../../src/runtime/Lease.ts"
 import * as LeaderElection from "../../src/runtime/LeaderElection.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
-import { KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
+import { KubernetesForbidden, KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
 import { settle } from "./support.ts"
 
 const lease = { namespace: "operators", name: "image-repository-operator" }
@@ -185,5 +185,34 @@ describe("LeaderElection", () => {
       const exit = yield* Fiber.await(leader)
       assert.isTrue(Exit.isFailure(exit))
       assert.strictEqual(yield* Ref.get(lostSeenOnInterrupt), true)
+    }).pipe(Effect.provide(InMemory.layer)))
+
+  it.effect("a Lease it may not take (403, no namespace) is a Warning naming the reason, not a silent wait", () =>
+    Effect.gen(function*() {
+      const real = yield* Kubernetes
+      const kubernetes: Kubernetes = {
+        ...real,
+        get: (kind, ref) =>
+          kind.kind === "Lease"
+            ? Effect.fail(new KubernetesForbidden({ detail: 'leases.coordination.k8s.io is forbidden: User "op" cannot get' }))
+            : real.get(kind, ref)
+      }
+      const lines = yield* Ref.make<ReadonlyArray<{ readonly level: string; readonly message: string }>>([])
+      const logger = Logger.make(({ logLevel, message }) => {
+        const text = Array.isArray(message) ? message.join(" ") : String(message)
+        Effect.runSync(Ref.update(lines, (l) => [...l, { level: logLevel.label, message: text }]))
+      })
+      const fiber = yield* LeaderElection.runAsLeader(config("a"), Effect.never).pipe(
+        Effect.provideService(Kubernetes, kubernetes),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.Debug),
+        Effect.fork
+      )
+      yield* advance("3 seconds")
+      const warnings = (yield* Ref.get(lines)).filter((l) => l.level === "WARN")
+      assert.isAtLeast(warnings.length, 1)
+      assert.include(warnings[0]?.message ?? "", "cannot acquire lease operators/image-repository-operator")
+      assert.include(warnings[0]?.message ?? "", "forbidden")
+      yield* Fiber.interrupt(fiber)
     }).pipe(Effect.provide(InMemory.layer)))
 })

@@ -1,8 +1,28 @@
-import { type Duration, Effect, Ref, TestClock } from "effect"
+import { type Duration, Effect, pipe, Ref, TestClock } from "effect"
 import type { ObjectRef } from "../../src/domain/ObjectMeta.ts"
 import { refKey } from "../../src/domain/ObjectMeta.ts"
-import { managedByLabel, managedByValue } from "../../src/domain/Secret.ts"
+import { managedByLabel, managedByValue, managedSecretSelector } from "../../src/domain/Secret.ts"
 import type { RawObject } from "../../src/layers/KubernetesInMemory.ts"
+import * as Controller from "../../src/runtime/Controller.ts"
+import * as Manager from "../../src/runtime/Manager.ts"
+import type { ReconcileResult } from "../../src/services/ReconcileResult.ts"
+import { ImageRepository, Secret } from "../../src/services/ResourceKind.ts"
+
+/** The settings of one ImageRepository controller and of the manager that runs it alone. */
+export type ControllerRunOptions<E, R> =
+  & Omit<Controller.ControllerOptions<E, R>, "name" | "reconcile">
+  & Omit<Manager.ManagerOptions<E, R>, "controllers">
+  & { readonly reconcile: (ref: ObjectRef) => Effect.Effect<ReconcileResult, E, R> }
+
+/** Runs an ImageRepository controller that owns the operator's Secrets, as the operator declares it, in a manager of its own. */
+export const runController = <E, R>(options: ControllerRunOptions<E, R>) => {
+  const { backoff, labelSelector, reconcile, reconcileTimeout, retryBucket, workers, ...manager } = options
+  const controller = pipe(
+    Controller.make(ImageRepository, { name: "imagerepository", reconcile, backoff, labelSelector, reconcileTimeout, retryBucket, workers }),
+    Controller.owns(Secret, { labelSelector: managedSecretSelector })
+  )
+  return Manager.run({ ...manager, controllers: [controller] })
+}
 
 /** Yields until `check` holds, a bounded number of times: lets forked fibers (watches, workers) catch up. */
 export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, rounds = 500): Effect.Effect<void, E | Error, R> =>
