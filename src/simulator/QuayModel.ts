@@ -106,6 +106,11 @@ export class QuayModel {
     }
   }
 
+  /** Revokes an OAuth token: requests that carry it are anonymous from now on. True when there was one. */
+  revokeToken(token: string): boolean {
+    return this.state.tokens.delete(token)
+  }
+
   setPlan(plan: Plan, organization: string = this.organization): void {
     this.addOrganization(organization)
     const org = this.state.organizations.get(organization)
