@@ -41,7 +41,7 @@ const main = Effect.gen(function*() {
       if (healthPort > 0) yield* HealthServer.serve(healthPort, running)
     })
   )
-  const live = Layer.mergeAll(KubernetesLive.layerFromEnvironment(), QuayHttp.layerConfig)
+  const live = Layer.mergeAll(KubernetesLive.layerFromEnvironment(), QuayHttp.layerConfig(QuayHttp.configFromEnvironment))
   return yield* Layer.launch(
     controller.pipe(Layer.provide(live), Layer.provide(Telemetry.layer()), Layer.provide(logger))
   ).pipe(

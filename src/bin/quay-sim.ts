@@ -9,7 +9,7 @@
  * and exit code 2.
  */
 import { parseArgs } from "node:util"
-import { type FaultKind, isFaultKind } from "../layers/quay/QuayFaults.ts"
+import { type FaultKind, isFaultKind } from "../simulator/QuayFaults.ts"
 import type { SimulatorOptions } from "../simulator/QuaySimulator.ts"
 
 const usage =

@@ -4,16 +4,15 @@
  */
 import type { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { type Config, Effect, Either, Layer, type Schedule, type Scope } from "effect"
+import { Config, type ConfigError, type Duration, Effect, Either, Layer, type Schedule, type Scope } from "effect"
 import { readFile } from "node:fs/promises"
 import { rootCertificates } from "node:tls"
 import { Quay } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
-import type { ConfigError } from "effect/ConfigError"
 import {
+  configFromEnvironment,
   defaultApiUrl,
   defaults,
-  fromEnv,
   type QuayHttpConfig,
   QuayHttpConfigError,
   resolve,
@@ -21,12 +20,15 @@ import {
 } from "./quayHttp/config.ts"
 import { makeQuayClient } from "./quayHttp/client.ts"
 import { defaultRetryPolicyOptions, makeRetryPolicy, quayRetryPolicy, type RetryPolicyOptions } from "./quayHttp/retryPolicy.ts"
+import { defaultTokenRefresh } from "./quayHttp/token.ts"
 import { makeTransport } from "./quayHttp/transport.ts"
 
 export {
+  configFromEnvironment,
   defaultApiUrl,
   defaultRetryPolicyOptions,
   defaults,
+  defaultTokenRefresh,
   makeRetryPolicy,
   type QuayHttpConfig,
   QuayHttpConfigError,
@@ -38,6 +40,8 @@ export {
 export interface QuayHttpOptions {
   /** Replaces `quayRetryPolicy` (e.g. a tiny schedule in tests). */
   readonly retryPolicy?: Schedule.Schedule<unknown, QuayError>
+  /** How long a token read from `tokenFile` is used before the file is read again; default 30 seconds. */
+  readonly tokenRefresh?: Duration.DurationInput
 }
 
 /**
@@ -49,7 +53,10 @@ export const make = (
 ): Effect.Effect<Quay, QuayHttpConfigError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const resolved = yield* resolve(config)
-    const transport = yield* makeTransport(resolved, options.retryPolicy ?? quayRetryPolicy)
+    const transport = yield* makeTransport(resolved, {
+      retryPolicy: options.retryPolicy ?? quayRetryPolicy,
+      tokenRefresh: options.tokenRefresh
+    })
     return makeQuayClient({ organization: resolved.organization, registryHost: resolved.registryHost, send: transport.send })
   })
 
@@ -82,16 +89,12 @@ export const layer = (config: QuayHttpConfig, options: QuayHttpOptions = {}): La
     onRight: (resolved) => Layer.scoped(Quay, make(config, options)).pipe(Layer.provide(nodeHttpClient(resolved)))
   })
 
-/** A live layer whose configuration is read from a `Config` (e.g. under a prefix, or from a file-backed provider). */
-export const layerFromConfig = (
-  config: Config.Config<QuayHttpConfig>,
-  options: QuayHttpOptions = {}
-): Layer.Layer<Quay, QuayHttpConfigError | ConfigError> => Layer.unwrapEffect(Effect.map(config, (loaded) => layer(loaded, options)))
-
 /**
- * The live layer configured from the environment: QUAY_API_URL (default quay.io), QUAY_ORG, QUAY_TOKEN, and
- * optionally QUAY_ADDITIONAL_CA, QUAY_TIMEOUT, QUAY_RATE_LIMIT, QUAY_BURST, QUAY_MAX_CONCURRENCY.
+ * The live layer with its configuration read from `Config`s (as `PgClient.layerConfig`), e.g.
+ * `layerConfig(configFromEnvironment)` or `layerConfig({ apiUrl: Config.string("URL"), ... })`.
  */
-export const layerConfig: Layer.Layer<Quay, QuayHttpConfigError | ConfigError> = layerFromConfig(fromEnv)
-
-export { fromEnv as configFromEnv }
+export const layerConfig = (
+  config: Config.Config.Wrap<QuayHttpConfig>,
+  options: QuayHttpOptions = {}
+): Layer.Layer<Quay, QuayHttpConfigError | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), (loaded) => layer(loaded, options)))

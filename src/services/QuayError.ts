@@ -1,5 +1,10 @@
 import { Data } from "effect"
 
+/** The permissions (as Quay's UI names them when a token is generated) the operator's token needs. */
+export const requiredPermissions = ["Administer Organization", "Administer Repositories", "Create Repositories"] as const
+
+const requiredPermissionsText = requiredPermissions.map((p) => `"${p}"`).join(", ")
+
 /**
  * Quay's answers, typed. Each carries what the programs need to classify it; none carries a token.
  * `transient` errors are worth retrying (rate limits, 5xx, network, timeouts, proxy pages).
@@ -42,13 +47,27 @@ export class QuayNotFound extends Data.TaggedError("QuayNotFound")<{
   }
 }
 
-/** 401/403: the operator's token is missing, invalid, or lacks a scope. An operator configuration problem. */
+/**
+ * 401/403: the operator's token is missing, invalid, or lacks a scope; or (no status) the token file cannot be read.
+ * An operator configuration problem. A 403 `insufficient_scope` names the permission the call needed, by the name
+ * Quay's UI shows when the token is generated.
+ */
 export class QuayUnauthorized extends Data.TaggedError("QuayUnauthorized")<{
-  readonly status: number
+  readonly status?: number
   readonly detail: string
+  /** Quay answered 403 `insufficient_scope`: the token's scopes (or its user's roles) do not reach the call. */
+  readonly insufficientScope?: boolean
+  /** The permission the refused call needs, e.g. `Create Repositories`. */
+  readonly missingPermission?: string
 }> {
   readonly transient = false
   override get message(): string {
+    if (this.status === undefined) return `the operator's Quay token is unusable: ${this.detail}`
+    if (this.missingPermission !== undefined) {
+      return `Quay refused the operator's token (HTTP ${this.status}): it lacks the "${this.missingPermission}" ` +
+        `permission. Generate the organization's token with ${requiredPermissionsText}, by a user who administers ` +
+        "the organization"
+    }
     return `Quay refused the operator's token (HTTP ${this.status}): ${this.detail}`
   }
 }

@@ -1,10 +1,10 @@
 import { Data, Effect, Redacted, type Scope } from "effect"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { type FaultKind, isFaultKind } from "../layers/quay/QuayFaults.ts"
-import { type Plan, QuayModel } from "../layers/quay/QuayModel.ts"
-import type { QuayAnswer } from "../layers/quay/QuayWire.ts"
-import * as Wire from "../layers/quay/QuayWire.ts"
+import { type FaultKind, isFaultKind } from "./QuayFaults.ts"
+import { type Plan, QuayModel } from "./QuayModel.ts"
+import type { QuayAnswer } from "./QuayWire.ts"
+import * as Wire from "./QuayWire.ts"
 import { RateLimiter } from "./RateLimiter.ts"
 
 /**

@@ -1,7 +1,10 @@
+import * as TokenBucket from "../domain/TokenBucket.ts"
+
 /**
- * nginx's `limit_req` with `nodelay`, per client: a leaky bucket that drains at `rate` requests per second;
- * a request is refused when it would push the excess over `burst`. So `burst + 1` requests pass at once,
- * then one every 1/rate seconds. Refused requests do not fill the bucket (nginx does not count them either).
+ * nginx's `limit_req` with `nodelay`, per client: `burst + 1` requests pass at once, then one every 1/rate
+ * seconds; a request beyond that is refused, not delayed, and refused requests do not count (nginx does not count
+ * them either). nginx's leaky bucket with excess up to `burst` is the project's token bucket with `burst + 1`
+ * tokens refilled at `rate` per second, taken with `TokenBucket.take`.
  */
 export interface RateLimiterOptions {
   /** Requests per second per client. */
@@ -11,48 +14,41 @@ export interface RateLimiterOptions {
   readonly now?: () => number
 }
 
-/** Past this many clients, drained buckets are dropped before a new one is added. */
+/** Past this many clients, full buckets are dropped before a new one is added. */
 const maxClients = 10_000
-
-interface Bucket {
-  excess: number
-  last: number
-}
 
 export class RateLimiter {
   readonly rate: number
   readonly burst: number
+  private readonly bucket: TokenBucket.TokenBucket
   private readonly now: () => number
-  private readonly buckets = new Map<string, Bucket>()
+  private readonly buckets = new Map<string, TokenBucket.BucketState>()
 
   constructor(options: RateLimiterOptions) {
     if (!(options.rate > 0)) throw new RangeError(`rate limit must be positive, got ${options.rate}`)
     this.rate = options.rate
     this.burst = options.burst ?? Math.max(1, Math.round(options.rate * 5))
+    this.bucket = { perSecond: this.rate, capacity: this.burst + 1 }
     this.now = options.now ?? (() => performance.now())
   }
 
-  /** Buckets that have drained completely hold nothing a new one would not: dropping them bounds memory. */
-  private forgetDrained(now: number): void {
-    for (const [client, bucket] of this.buckets) {
-      if (bucket.excess - (this.rate * (now - bucket.last)) / 1000 <= 0) this.buckets.delete(client)
+  /** A bucket that has refilled completely holds nothing a new client's would not: dropping it bounds memory. */
+  private forgetFull(now: number): void {
+    for (const [client, state] of this.buckets) {
+      if (TokenBucket.refill(this.bucket, state, now).tokens >= this.bucket.capacity) this.buckets.delete(client)
     }
   }
 
   /** True when this client's request may pass now. */
   admit(client: string): boolean {
     const now = this.now()
-    const bucket = this.buckets.get(client)
-    if (bucket === undefined) {
-      if (this.buckets.size >= maxClients) this.forgetDrained(now)
-      this.buckets.set(client, { excess: 0, last: now })
-      return true
+    let state = this.buckets.get(client)
+    if (state === undefined) {
+      if (this.buckets.size >= maxClients) this.forgetFull(now)
+      state = TokenBucket.full(this.bucket, now)
     }
-    // As nginx: the bucket drains, then this request adds one; a drained bucket behaves like a new client's.
-    const excess = Math.max(0, bucket.excess - (this.rate * (now - bucket.last)) / 1000 + 1)
-    if (excess > this.burst) return false
-    bucket.excess = excess
-    bucket.last = now
-    return true
+    const [admitted, next] = TokenBucket.take(this.bucket, state, now)
+    this.buckets.set(client, next)
+    return admitted
   }
 }

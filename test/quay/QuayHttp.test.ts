@@ -23,9 +23,11 @@ import * as Https from "node:https"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import type { AddressInfo } from "node:net"
+import * as Net from "node:net"
 import * as QuayHttp from "../../src/layers/QuayHttp.ts"
+import * as QuayHttpRetry from "../../src/layers/quayHttp/retryPolicy.ts"
 import { Quay } from "../../src/services/Quay.ts"
-import type { QuayError } from "../../src/services/QuayError.ts"
+import { type QuayError, QuayUnauthorized, QuayUnavailable } from "../../src/services/QuayError.ts"
 import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
 import { typedFailure } from "../support/typedFailure.ts"
 
@@ -498,14 +500,58 @@ describe("QuayHttp against a scripted server", () => {
   })
 
   describe("retries", () => {
-    it.scopedLive("transient failures are retried until Quay answers", () =>
+    it.scopedLive("transient failures of a read are retried until Quay answers", () =>
       Effect.gen(function*() {
         const { quay, stub } = yield* quayAnswering((index) =>
-          index === 0 ? htmlPage(502, "502 Bad Gateway") : index === 1 ? htmlPage(429, "429") : json(201, robotBody("r"))
+          index === 0 ? htmlPage(502, "502 Bad Gateway") : index === 1 ? htmlPage(429, "429") : json(200, robotBody("r"))
         )
-        const robot = yield* quay.createRobot("r", "d")
-        assert.strictEqual(robot.name, `${org}+r`)
+        const robot = yield* quay.getRobot("r")
+        assert.isTrue(Option.isSome(robot))
         assert.strictEqual(stub.received.length, 3)
+      }))
+
+    it.scopedLive("a write that got a 502 is not retried: Quay may have done it", () =>
+      Effect.gen(function*() {
+        const { quay, stub } = yield* quayAnswering((index) =>
+          index === 0 ? htmlPage(502, "502 Bad Gateway") : json(201, { namespace: org, name: "t/a", kind: "image" })
+        )
+        const error = yield* failure(quay.createRepository({ name: "t/a", visibility: "public", description: "" }))
+        assert.strictEqual(error._tag, "QuayUnavailable")
+        assert.strictEqual(stub.received.length, 1)
+        assert.strictEqual(stub.received[0]?.method, "POST")
+      }))
+
+    it.scopedLive("a read that got a 502 is retried", () =>
+      Effect.gen(function*() {
+        const { quay, stub } = yield* quayAnswering((index) =>
+          index === 0 ? htmlPage(502, "502 Bad Gateway") : json(200, repositoryBody("t/a"))
+        )
+        assert.isTrue(Option.isSome(yield* quay.getRepository("t/a")))
+        assert.deepStrictEqual(stub.received.map((r) => r.method), ["GET", "GET"])
+      }))
+
+    it.scopedLive("a write whose connection was refused is retried: nothing was sent", () =>
+      Effect.gen(function*() {
+        // A real refused connect gives the error object Node's client wraps.
+        const closed = yield* Effect.scoped(stubServer(() => json(200, {})))
+        const refused = yield* Effect.async<unknown>((resume) => {
+          const socket = Net.connect(Number(new URL(closed.url).port), "127.0.0.1")
+          socket.once("error", (error) => resume(Effect.succeed(error)))
+          socket.once("connect", () => {
+            socket.destroy()
+            resume(Effect.succeed(undefined))
+          })
+        })
+        assert.isTrue(QuayHttpRetry.connectionNeverMade(refused))
+        const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })
+        assert.isFalse(QuayHttpRetry.connectionNeverMade(reset))
+        const unavailable = new QuayUnavailable({ detail: "network error" })
+        assert.isTrue(QuayHttpRetry.mayRetry("POST", { error: unavailable, requestSent: false }))
+        assert.isFalse(QuayHttpRetry.mayRetry("POST", { error: unavailable, requestSent: true }))
+        assert.isTrue(QuayHttpRetry.mayRetry("GET", { error: unavailable, requestSent: true }))
+        assert.isFalse(
+          QuayHttpRetry.mayRetry("GET", { error: new QuayUnauthorized({ status: 401, detail: "x" }), requestSent: true })
+        )
       }))
 
     it.scopedLive("permanent failures are not retried", () =>
@@ -655,39 +701,43 @@ const waitFor = (condition: () => boolean, what: string) =>
 const repositoryOk = { status: 200, body: JSON.stringify(repositoryBody("t/a")) }
 
 describe("QuayHttp timing (TestClock)", () => {
-  it.scoped("a 429 with Retry-After waits at least that long before the next attempt", () =>
+  it.scoped("a 429 with a Retry-After of a second is waited out before the read is tried again", () =>
     Effect.gen(function*() {
       const server = fakeServer((_, index) =>
-        Effect.succeed(index === 0 ? { status: 429, headers: { "retry-after": "30" }, body: "" } : repositoryOk)
+        Effect.succeed(index === 0 ? { status: 429, headers: { "retry-after": "1" }, body: "" } : repositoryOk)
       )
       const quay = yield* fakeQuay(server)
       const fiber = yield* Effect.fork(quay.getRepository("t/a"))
       yield* waitFor(() => server.requests.length === 1, "the first attempt")
-      yield* TestClock.adjust("29 seconds")
+      yield* TestClock.adjust("900 millis")
       yield* settle
       assert.strictEqual(server.requests.length, 1, "retried before Retry-After elapsed")
-      yield* TestClock.adjust("1 second")
+      yield* TestClock.adjust("100 millis")
       const repository = yield* Fiber.join(fiber)
       assert.isTrue(Option.isSome(repository))
       assert.strictEqual(server.requests.length, 2)
     }))
 
-  it.scoped("a Retry-After given as an HTTP date is waited out too", () =>
+  it.scoped("a 429 with Retry-After 30 is not waited out: it surfaces at once with retryAfterSeconds", () =>
+    Effect.gen(function*() {
+      const server = fakeServer(() => Effect.succeed({ status: 429, headers: { "retry-after": "30" }, body: "" }))
+      const quay = yield* fakeQuay(server)
+      const error = yield* failure(quay.getRepository("t/a"))
+      assert.strictEqual(error._tag, "QuayRateLimited")
+      if (error._tag === "QuayRateLimited") assert.strictEqual(error.retryAfterSeconds, 30)
+      assert.strictEqual(server.requests.length, 1)
+    }))
+
+  it.scoped("a Retry-After given as an HTTP date is read as the seconds until then", () =>
     Effect.gen(function*() {
       // TestClock starts at the epoch: this date is 20 s from "now".
       const at = new Date(20_000).toUTCString()
-      const server = fakeServer((_, index) =>
-        Effect.succeed(index === 0 ? { status: 429, headers: { "retry-after": at }, body: "" } : repositoryOk)
-      )
+      const server = fakeServer(() => Effect.succeed({ status: 429, headers: { "retry-after": at }, body: "" }))
       const quay = yield* fakeQuay(server)
-      const fiber = yield* Effect.fork(quay.getRepository("t/a"))
-      yield* waitFor(() => server.requests.length === 1, "the first attempt")
-      yield* TestClock.adjust("19 seconds")
-      yield* settle
-      assert.strictEqual(server.requests.length, 1, "retried before the Retry-After date")
-      yield* TestClock.adjust("1 second")
-      assert.isTrue(Option.isSome(yield* Fiber.join(fiber)))
-      assert.strictEqual(server.requests.length, 2)
+      const error = yield* failure(quay.getRepository("t/a"))
+      assert.strictEqual(error._tag, "QuayRateLimited")
+      if (error._tag === "QuayRateLimited") assert.strictEqual(error.retryAfterSeconds, 20)
+      assert.strictEqual(server.requests.length, 1)
     }))
 
   it.scoped("a Retry-After beyond a minute is left to the caller: no retry inside the layer", () =>
@@ -700,27 +750,27 @@ describe("QuayHttp timing (TestClock)", () => {
       assert.strictEqual(server.requests.length, 1)
     }))
 
-  it.scoped("quayRetryPolicy: backoff grows from ~200 ms and gives up after 4 retries", () =>
+  it.scoped("quayRetryPolicy: a read is retried after ~100 ms, then ~200 ms, and given up after 2 retries", () =>
     Effect.gen(function*() {
       const server = fakeServer(() => Effect.succeed({ status: 503, body: "" }))
       const quay = yield* fakeQuay(server)
-      const fiber = yield* Effect.fork(Effect.either(quay.deleteRobot("r")))
+      const fiber = yield* Effect.fork(Effect.either(quay.getRobot("r")))
       yield* waitFor(() => server.requests.length === 1, "the first attempt")
-      // Jitter keeps the first delay within 160..240 ms.
-      yield* TestClock.adjust("150 millis")
+      // Jitter keeps the first delay within 80..120 ms.
+      yield* TestClock.adjust("70 millis")
       yield* settle
       assert.strictEqual(server.requests.length, 1)
-      yield* TestClock.adjust("100 millis")
+      yield* TestClock.adjust("60 millis")
       yield* waitFor(() => server.requests.length === 2, "the first retry")
-      for (let i = 0; i < 10 && server.requests.length < 5; i++) {
-        yield* TestClock.adjust("1 second")
+      for (let i = 0; i < 10 && server.requests.length < 3; i++) {
+        yield* TestClock.adjust("100 millis")
         yield* settle
       }
       const result = yield* Fiber.join(fiber)
       assert.isTrue(result._tag === "Left" && result.left._tag === "QuayUnavailable")
       yield* TestClock.adjust("1 minute")
       yield* settle
-      assert.strictEqual(server.requests.length, 5)
+      assert.strictEqual(server.requests.length, 3)
     }))
 
   it.scoped("the token bucket lets a burst through, then one request per 1/rate", () =>
@@ -840,11 +890,11 @@ describe("QuayHttp configuration", () => {
   it.effect("reads QUAY_* variables: trimmed, empty means unset, bare numbers are seconds", () =>
     Effect.gen(function*() {
       const read = (env: Record<string, string>) =>
-        Effect.withConfigProvider(QuayHttp.configFromEnv, ConfigProvider.fromMap(new Map(Object.entries(env))))
+        Effect.withConfigProvider(QuayHttp.configFromEnvironment, ConfigProvider.fromMap(new Map(Object.entries(env))))
       const minimal = yield* read({ QUAY_ORG: " acme ", QUAY_TOKEN: "tok\n", QUAY_API_URL: "", QUAY_TIMEOUT: "" })
       assert.strictEqual(minimal.apiUrl, "https://quay.io/api/v1")
       assert.strictEqual(minimal.organization, "acme")
-      assert.strictEqual(Redacted.value(minimal.token), "tok")
+      assert.strictEqual(minimal.token === undefined ? undefined : Redacted.value(minimal.token), "tok")
       assert.strictEqual(minimal.timeout, undefined)
       const full = yield* read({
         QUAY_ORG: "acme",
@@ -856,7 +906,7 @@ describe("QuayHttp configuration", () => {
         QUAY_BURST: "10"
       })
       assert.deepStrictEqual(
-        { ...full, token: Redacted.value(full.token), timeout: Duration.toMillis(Duration.decode(full.timeout ?? 0)) },
+        { ...full, token: full.token === undefined ? undefined : Redacted.value(full.token), timeout: Duration.toMillis(Duration.decode(full.timeout ?? 0)) },
         {
           apiUrl: "https://quay.example.com/api/v1",
           organization: "acme",

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { generateRobotToken, type Plan, QuayModel } from "../../src/layers/quay/QuayModel.ts"
+import { generateRobotToken, type Plan, QuayModel } from "../../src/simulator/QuayModel.ts"
 
 const org = "myorg"
 const adminToken = "admin-token"

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck, Fiber, Scope } from "effect"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { QuayModel } from "../../src/layers/quay/QuayModel.ts"
+import { QuayModel } from "../../src/simulator/QuayModel.ts"
 import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
 
 const org = "myorg"

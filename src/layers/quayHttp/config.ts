@@ -1,4 +1,6 @@
 import { Config, ConfigError, Data, Duration, Either, Option, Redacted } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
 import { parseDurationText } from "../../domain/DurationText.ts"
 
 /**
@@ -9,8 +11,13 @@ export interface QuayHttpConfig {
   /** Base of the REST API, e.g. `https://quay.io/api/v1`. */
   readonly apiUrl: string
   readonly organization: string
-  /** OAuth access token of the organization's application (Bearer). */
-  readonly token: Redacted.Redacted<string>
+  /** OAuth access token of the organization's application (Bearer). Wins over `tokenFile`. */
+  readonly token?: Redacted.Redacted<string> | undefined
+  /**
+   * A file that holds the token (the mounted `quaytoken` Secret's `quaytoken` key): read when a request needs the
+   * token, at most every 30 seconds, so a rotated token is used without a restart.
+   */
+  readonly tokenFile?: string | undefined
   /** PEM bundle trusted in addition to the system roots (self-hosted Quay with a private CA). */
   readonly additionalCaPath?: string | undefined
   /** Limit for one request and its response body; default 30 seconds. */
@@ -45,12 +52,17 @@ export class QuayHttpConfigError extends Data.TaggedError("QuayHttpConfigError")
   }
 }
 
+/** Where the bearer token comes from: a value fixed at start, or a file read again as it changes. */
+export type TokenSource =
+  | { readonly _tag: "Value"; readonly token: Redacted.Redacted<string> }
+  | { readonly _tag: "File"; readonly path: string }
+
 /** A config with every default applied and checked. */
 export interface ResolvedQuayHttpConfig {
   readonly apiUrl: string
   readonly registryHost: string
   readonly organization: string
-  readonly token: Redacted.Redacted<string>
+  readonly token: TokenSource
   readonly additionalCaPath: string | undefined
   readonly timeout: Duration.Duration
   readonly requestsPerSecond: number
@@ -80,11 +92,18 @@ export const resolve = (config: QuayHttpConfig): Either.Either<ResolvedQuayHttpC
     if (!Duration.greaterThan(timeout, Duration.zero)) {
       return yield* Either.left(new QuayHttpConfigError({ reason: "timeout must be positive" }))
     }
+    const tokenFile = config.tokenFile?.trim() ?? ""
+    const token: TokenSource | undefined = config.token !== undefined
+      ? { _tag: "Value", token: config.token }
+      : tokenFile !== ""
+      ? { _tag: "File", path: tokenFile }
+      : undefined
+    if (token === undefined) return yield* Either.left(new QuayHttpConfigError({ reason: "neither token nor tokenFile is set" }))
     return {
       apiUrl,
       registryHost: url.host,
       organization,
-      token: config.token,
+      token,
       additionalCaPath: config.additionalCaPath === undefined || config.additionalCaPath.trim() === ""
         ? undefined
         : config.additionalCaPath.trim(),
@@ -113,17 +132,67 @@ const optional = <A>(name: string, parse: (text: string) => Either.Either<A, str
 const parseNumber = (text: string): Either.Either<number, string> =>
   /^\d+(\.\d+)?$/.test(text) ? Either.right(Number(text)) : Either.left(`expected a number, got '${text}'`)
 
+/** The keys of the spec's `quaytoken` Secret, mounted as files (as the original controller reads them). */
+export const secretKeys = { apiUrl: "quayapiurl", organization: "organization", token: "quaytoken" } as const
+
+export const defaultSecretMountPoint = "/workspace"
+
+/** The trimmed content of a mounted Secret key, or `undefined` when its file is absent or unreadable. */
+const readSecretFile = (path: string): string | undefined => {
+  try {
+    return Fs.readFileSync(path, "utf8").trim()
+  } catch {
+    return undefined
+  }
+}
+
+const describeFile = (path: string, key: string) => `${path} (key '${key}' of the quaytoken Secret)`
+
 /**
- * Reads QUAY_API_URL (default quay.io), QUAY_ORG, QUAY_TOKEN, and optionally QUAY_ADDITIONAL_CA (PEM path),
- * QUAY_TIMEOUT, QUAY_RATE_LIMIT (requests/s), QUAY_BURST and QUAY_MAX_CONCURRENCY.
+ * The Quay settings as the original controller takes them: each of QUAY_API_URL, QUAY_ORG and QUAY_TOKEN wins when
+ * set, else the matching key of the `quaytoken` Secret mounted under QUAY_SECRET_MOUNT_POINT (default `/workspace`):
+ * `quayapiurl` (optional, default quay.io), `organization`, `quaytoken`. The token file is only named here and read
+ * when requests need it, so a rotated Secret reaches the operator without a restart. Also QUAY_ADDITIONAL_CA (PEM
+ * path), QUAY_TIMEOUT, QUAY_RATE_LIMIT (requests/s), QUAY_BURST and QUAY_MAX_CONCURRENCY.
  */
-export const fromEnv: Config.Config<QuayHttpConfig> = Config.all({
-  apiUrl: optional("QUAY_API_URL", Either.right).pipe(Config.map((url) => url ?? defaultApiUrl)),
-  organization: Config.string("QUAY_ORG").pipe(Config.map((org) => org.trim())),
-  token: Config.redacted("QUAY_TOKEN").pipe(Config.map((token) => Redacted.make(Redacted.value(token).trim()))),
+export const configFromEnvironment: Config.Config<QuayHttpConfig> = Config.all({
+  mountPoint: optional("QUAY_SECRET_MOUNT_POINT", Either.right),
+  apiUrl: optional("QUAY_API_URL", Either.right),
+  organization: optional("QUAY_ORG", Either.right),
+  token: Config.option(Config.redacted("QUAY_TOKEN")).pipe(
+    Config.map((token) => {
+      const text = Option.match(token, { onNone: () => "", onSome: (value) => Redacted.value(value).trim() })
+      return text === "" ? undefined : Redacted.make(text)
+    })
+  ),
   additionalCaPath: optional("QUAY_ADDITIONAL_CA", Either.right),
   timeout: optional("QUAY_TIMEOUT", parseDurationText),
   requestsPerSecond: optional("QUAY_RATE_LIMIT", parseNumber),
   burst: optional("QUAY_BURST", parseNumber),
   maxConcurrentRequests: optional("QUAY_MAX_CONCURRENCY", parseNumber)
-})
+}).pipe(
+  Config.mapOrFail(({ mountPoint, ...settings }) => {
+    const file = (key: string) => Path.join(mountPoint ?? defaultSecretMountPoint, key)
+    const organization = settings.organization ?? readSecretFile(file(secretKeys.organization))
+    if (organization === undefined || organization === "") {
+      return Either.left(ConfigError.MissingData(
+        ["QUAY_ORG"],
+        `QUAY_ORG is not set and ${describeFile(file(secretKeys.organization), secretKeys.organization)} is missing or empty`
+      ))
+    }
+    const tokenFile = file(secretKeys.token)
+    if (settings.token === undefined && !Fs.existsSync(tokenFile)) {
+      return Either.left(ConfigError.MissingData(
+        ["QUAY_TOKEN"],
+        `QUAY_TOKEN is not set and ${describeFile(tokenFile, secretKeys.token)} does not exist`
+      ))
+    }
+    const apiUrl = settings.apiUrl ?? readSecretFile(file(secretKeys.apiUrl))
+    return Either.right({
+      ...settings,
+      apiUrl: apiUrl === undefined || apiUrl === "" ? defaultApiUrl : apiUrl,
+      organization,
+      ...(settings.token === undefined ? { tokenFile } : {})
+    })
+  })
+)

@@ -1,13 +1,16 @@
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Clock, Duration, Effect, RateLimiter, Redacted, type Schedule, type Scope, Stream } from "effect"
+import { Clock, Duration, Effect, RateLimiter, Redacted, Schedule, type Scope, Stream } from "effect"
 import { type QuayError, QuayUnavailable } from "../../services/QuayError.ts"
 import type { ResolvedQuayHttpConfig } from "./config.ts"
 import { commonFailure, type QuayReply, summarize } from "./reply.ts"
 import type { QuayRequest } from "./request.ts"
+import { type AttemptFailure, connectionNeverMade, mayRetry } from "./retryPolicy.ts"
+import { makeTokenProvider } from "./token.ts"
 
 /**
  * Sends requests to Quay: one bearer token, a client-side token bucket (so the operator never causes a 429 storm),
- * a bound on requests in flight, a per-attempt timeout, a capped body read, and retries of transient failures.
+ * a bound on requests in flight, a per-attempt timeout, a capped body read, and the few retries that are safe and
+ * quick (`retryPolicy.ts`).
  * Fails with the errors every endpoint shares (401/403, 429, 5xx, network, timeout, oversized body); any other
  * status comes back as a `QuayReply` for the operation to interpret.
  */
@@ -57,12 +60,21 @@ const readBody = (
   )
 }
 
+export interface TransportOptions {
+  readonly retryPolicy: Schedule.Schedule<unknown, QuayError>
+  /** How long a token read from a file is used before the file is read again. */
+  readonly tokenRefresh?: Duration.DurationInput | undefined
+}
+
+const sent = (error: QuayError): AttemptFailure => ({ error, requestSent: true })
+
 export const makeTransport = (
   config: ResolvedQuayHttpConfig,
-  retryPolicy: Schedule.Schedule<unknown, QuayError>
+  options: TransportOptions
 ): Effect.Effect<QuayTransport, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
+    const currentToken = yield* makeTokenProvider(config.token, options.tokenRefresh)
     // Effect's token bucket holds `limit` tokens and adds one every interval/limit: burst at the sustained rate.
     const limiter = yield* RateLimiter.make({
       algorithm: "token-bucket",
@@ -70,34 +82,36 @@ export const makeTransport = (
       interval: Duration.millis((config.burst * 1000) / config.requestsPerSecond)
     })
     const inFlight = yield* Effect.makeSemaphore(config.maxConcurrentRequests)
-    // Cut out of error details, should a proxy ever echo the Authorization header back.
-    const secrets = [Redacted.value(config.token)]
     const timeoutText = Duration.format(config.timeout)
 
-    const toHttp = (request: QuayRequest): HttpClientRequest.HttpClientRequest => {
+    const toHttp = (request: QuayRequest, token: Redacted.Redacted<string>): HttpClientRequest.HttpClientRequest => {
       const base = HttpClientRequest.make(request.method)(`${config.apiUrl}${request.path}`).pipe(
-        HttpClientRequest.bearerToken(config.token),
+        HttpClientRequest.bearerToken(token),
         HttpClientRequest.acceptJson,
         HttpClientRequest.setUrlParams(request.urlParams ?? {})
       )
       return request.body === undefined ? base : HttpClientRequest.bodyUnsafeJson(base, request.body)
     }
 
-    const attempt = (request: QuayRequest): Effect.Effect<QuayReply, QuayError> =>
+    const attempt = (request: QuayRequest): Effect.Effect<QuayReply, AttemptFailure> =>
       Effect.gen(function*() {
-        const response = yield* client.execute(toHttp(request)).pipe(
-          Effect.mapError((error) =>
-            new QuayUnavailable({
+        const token = yield* Effect.mapError(currentToken, (error): AttemptFailure => ({ error, requestSent: false }))
+        // Cut out of error details, should a proxy ever echo the Authorization header back.
+        const secrets = [Redacted.value(token)]
+        const response = yield* client.execute(toHttp(request, token)).pipe(
+          Effect.mapError((error): AttemptFailure => ({
+            error: new QuayUnavailable({
               detail: error._tag === "RequestError"
                 ? `${error.reason === "Transport" ? "network error" : error.reason}${
                   error.cause === undefined ? "" : `: ${causeText(error.cause)}`
                 }`
                 : `bad response: ${causeText(error.cause)}`
-            })
-          )
+            }),
+            requestSent: !(error._tag === "RequestError" && error.reason === "Transport" && connectionNeverMade(error.cause))
+          }))
         )
         yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)
-        const body = yield* readBody(response, config.maxResponseBytes)
+        const body = yield* Effect.mapError(readBody(response, config.maxResponseBytes), sent)
         const now = yield* Clock.currentTimeMillis
         const location = response.headers["location"]
         const reply: QuayReply = {
@@ -109,22 +123,28 @@ export const makeTransport = (
           retryAfterSeconds: parseRetryAfter(response.headers["retry-after"], now)
         }
         const failure = commonFailure(reply)
-        return failure === undefined ? reply : yield* Effect.fail(failure)
+        return failure === undefined ? reply : yield* Effect.fail(sent(failure))
       }).pipe(
         Effect.timeoutFail({
           duration: config.timeout,
-          onTimeout: () => new QuayUnavailable({ detail: `no complete answer within ${timeoutText}` })
+          onTimeout: () => sent(new QuayUnavailable({ detail: `no complete answer within ${timeoutText}` }))
         }),
         limiter,
         inFlight.withPermits(1),
-        Effect.tapError((error) =>
+        Effect.tapError(({ error, requestSent }) =>
           Effect.logDebug(`Quay ${request.method} ${request.path} failed: ${error.message}`).pipe(
-            Effect.annotateLogs({ transient: error.transient })
+            Effect.annotateLogs({ transient: error.transient, requestSent })
           )
         )
       )
 
+    const schedule = Schedule.mapInput(options.retryPolicy, (failure: AttemptFailure) => failure.error)
+
     return {
-      send: (request) => attempt(request).pipe(Effect.retry(retryPolicy))
+      send: (request) =>
+        attempt(request).pipe(
+          Effect.retry({ schedule, while: (failure) => mayRetry(request.method, failure) }),
+          Effect.mapError((failure) => failure.error)
+        )
     }
   })
