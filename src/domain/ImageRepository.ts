@@ -43,10 +43,13 @@ export const ImageStatus = Schema.Struct({
   visibility: Schema.optional(Schema.String)
 })
 
+/** Pull fields: the original controller wrote them for every object; read so a tampered one can be told apart. */
 export const CredentialsStatus = Schema.Struct({
   generationTimestamp: Schema.optional(Schema.String),
   "push-robot-account": Schema.optional(Schema.String),
-  "push-secret": Schema.optional(Schema.String)
+  "push-secret": Schema.optional(Schema.String),
+  "pull-robot-account": Schema.optional(Schema.String),
+  "pull-secret": Schema.optional(Schema.String)
 })
 
 export const ImageRepositoryStatus = Schema.Struct({

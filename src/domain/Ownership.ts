@@ -20,3 +20,7 @@ export const robotDescription = (meta: ObjectMeta): string => {
 
 export const isOwnedBy = (description: string | null | undefined, meta: ObjectMeta): boolean =>
   meta.uid !== undefined && (description ?? "").includes(ownershipMark(meta))
+
+/** Whether the description carries any object's mark: a repository or robot this operator made, for someone. */
+export const isMarked = (description: string | null | undefined): boolean =>
+  /\(uid [^)]*\)/.test(description ?? "")

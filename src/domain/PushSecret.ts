@@ -9,9 +9,9 @@ import {
   managedByValue,
   type Secret
 } from "./Secret.ts"
+import { secretName } from "./SecretName.ts"
 
-/** `<name>-image-push`, as the original controller names it for this API group (name cut to fit 253 chars). */
-export const pushSecretName = (ir: ImageRepository): string => `${ir.metadata.name.slice(0, 220)}-image-push`
+export const pushSecretName = (ir: ImageRepository): string => secretName(ir, "push")
 
 /** The operator's labels: its Secret informer watches only Secrets that carry them. */
 export const labels = { [managedByLabel]: managedByValue, [internalLabel]: "true" } as const

@@ -57,8 +57,9 @@ export const imageUrl = (registryHost: string, organization: string, repository:
   `${registryHost}/${organization}/${repository}`
 
 /**
- * The repository an image URL in status names, if it lies under this organization and namespace.
- * Status wins over spec for existing objects, so later spec edits never redirect Quay calls.
+ * The repository an image URL in status names, if it lies under this organization and namespace and is a name
+ * Quay could hold: a `..` segment would pass the prefix test and then climb out of it once an HTTP client
+ * normalises the path. Status wins over spec for existing objects, so later spec edits never redirect Quay calls.
  */
 export const repositoryFromUrl = (
   url: string | undefined,
@@ -68,5 +69,6 @@ export const repositoryFromUrl = (
 ): string | undefined => {
   const prefix = `${registryHost}/${organization}/`
   if (url === undefined || !url.startsWith(`${prefix}${namespace}/`)) return undefined
-  return url.slice(prefix.length)
+  const repository = url.slice(prefix.length)
+  return Either.isRight(validate(repository, repository)) ? repository : undefined
 }

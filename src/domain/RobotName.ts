@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto"
 
 export type RobotRole = "push" | "pull"
+export const robotRoles: ReadonlyArray<RobotRole> = ["push", "pull"]
 
 /** Quay's robot short-name grammar (validate_username) and length bounds. */
 export const robotShortNamePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/
@@ -32,3 +33,19 @@ export const robotShortName = (
 
 /** Quay's full robot name, the docker login user name. */
 export const robotFullName = (organization: string, shortName: string): string => `${organization}+${shortName}`
+
+/**
+ * Whether `shortName` is a name the original controller gave a robot of this role for this repository: the
+ * repository path cut to 220 characters with `/`, `.` and `-` made `_`, then `_` and 10 random hex digits, then
+ * `_pull` for a pull robot; runs of `_` collapsed since late 2024, not before. The path starts with the object's
+ * namespace, so a name of this shape belongs to this namespace's objects, though not provably: two paths can
+ * sanitize alike (`a/b-c`, `a-b/c`), which is why such a robot is also confirmed in Quay before it is used.
+ */
+export const isOriginalRobotName = (shortName: string, repository: string, role: RobotRole): boolean => {
+  const match = new RegExp(`^(.+)_[0-9a-f]{10}${role === "pull" ? "_pull" : ""}$`).exec(shortName)
+  if (match === null) return false
+  const body = match[1]
+  const raw = repository.slice(0, 220).replace(/[/.-]/g, "_")
+  const collapsed = raw.replace(/_+/g, "_")
+  return body === raw || body === collapsed || body === collapsed.replace(/_$/, "")
+}

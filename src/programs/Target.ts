@@ -1,17 +1,16 @@
 import { Either, Option } from "effect"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
-import { pushSecretName } from "../domain/PushSecret.ts"
-import {
-  imageUrl,
-  type InvalidRepositoryName,
-  repositoryFromUrl,
-  resolveRepositoryName
-} from "../domain/RepositoryName.ts"
-import { robotFullName, robotShortName } from "../domain/RobotName.ts"
+import { imageUrl, type InvalidRepositoryName, resolveRepositoryName } from "../domain/RepositoryName.ts"
+import { robotFullName } from "../domain/RobotName.ts"
+import * as StatusClaims from "../domain/StatusClaims.ts"
 import type { Quay } from "../services/Quay.ts"
 
-/** The push robot and Secret of an ImageRepository: they follow from its identity, whatever its repository. */
+/**
+ * The push robot and Secret of an ImageRepository: the names status records when the object's identity accounts
+ * for them (StatusClaims), else the ones it derives; never a name status merely asserts.
+ */
 export interface Credentials {
+  readonly robot: StatusClaims.RobotClaim
   readonly robotShortName: string
   readonly robotFullName: string
   readonly secretName: string
@@ -25,21 +24,18 @@ export interface Target extends Credentials {
 
 type Registry = Pick<Quay, "organization" | "registryHost">
 
-/** Names recorded in status win (objects of the original controller have random robot names); else derived from the uid. */
-export const credentials = (ir: ImageRepository, registry: Registry): Credentials => {
-  const shortName =
-    ir.status?.credentials?.["push-robot-account"] ??
-    robotShortName(
-      { namespace: ir.metadata.namespace ?? "", name: ir.metadata.name, uid: ir.metadata.uid ?? "" },
-      "push",
-      registry.organization
-    )
-  return {
-    robotShortName: shortName,
-    robotFullName: robotFullName(registry.organization, shortName),
-    secretName: ir.status?.credentials?.["push-secret"] ?? pushSecretName(ir)
-  }
-}
+/** What status names, checked against the object's identity (no call). */
+export const inspect = (ir: ImageRepository, registry: Registry): StatusClaims.StatusClaims =>
+  StatusClaims.inspect(ir, registry)
+
+const credentialsOf = (claims: StatusClaims.StatusClaims, registry: Registry): Credentials => ({
+  robot: claims.robots.push,
+  robotShortName: claims.robots.push.shortName,
+  robotFullName: robotFullName(registry.organization, claims.robots.push.shortName),
+  secretName: claims.secrets.push
+})
+
+export const credentials = (ir: ImageRepository, registry: Registry): Credentials => credentialsOf(inspect(ir, registry), registry)
 
 const targetFor = (ir: ImageRepository, registry: Registry, repository: string): Target => ({
   ...credentials(ir, registry),
@@ -49,12 +45,11 @@ const targetFor = (ir: ImageRepository, registry: Registry, repository: string):
 
 /**
  * The target recorded in status: written before the first Quay call, so a spec edit while provisioning can
- * neither redirect Quay calls nor leave a first repository behind. Status wins over spec.
+ * neither redirect Quay calls nor leave a first repository behind. Status wins over spec, but only a URL under
+ * this object's namespace counts; whether the repository is this object's is confirmed in Quay where it is touched.
  */
 export const recorded = (ir: ImageRepository, registry: Registry): Option.Option<Target> =>
-  Option.fromNullable(
-    repositoryFromUrl(ir.status?.image?.url, registry.registryHost, registry.organization, ir.metadata.namespace ?? "")
-  ).pipe(Option.map((repository) => targetFor(ir, registry, repository)))
+  Option.fromNullable(inspect(ir, registry).repository).pipe(Option.map((repository) => targetFor(ir, registry, repository)))
 
 /** The target the spec asks for; an invalid name is refused here, before anything exists in Quay. */
 export const requested = (ir: ImageRepository, registry: Registry): Either.Either<Target, InvalidRepositoryName> =>
@@ -66,3 +61,15 @@ export const requested = (ir: ImageRepository, registry: Registry): Either.Eithe
 /** The recorded target if there is one, else the one the spec asks for. */
 export const chosen = (ir: ImageRepository, registry: Registry): Either.Either<Target, InvalidRepositoryName> =>
   Option.match(recorded(ir, registry), { onNone: () => requested(ir, registry), onSome: Either.right })
+
+/** The target with the robot this object's identity derives, in place of one of the original controller's. */
+export const withDerivedRobot = (target: Target, ir: ImageRepository, registry: Registry): Target => {
+  if (target.robot.proof === "identity") return target
+  const shortName = StatusClaims.derivedRobot(ir, "push", registry.organization)
+  return {
+    ...target,
+    robot: { role: "push", shortName, proof: "identity" },
+    robotShortName: shortName,
+    robotFullName: robotFullName(registry.organization, shortName)
+  }
+}

@@ -5,14 +5,16 @@ import {
   type ImageRepository,
   skipRepositoryDeletionAnnotation
 } from "../domain/ImageRepository.ts"
-import { isOwnedBy } from "../domain/Ownership.ts"
+import type { StatusDamage } from "../domain/StatusClaims.ts"
 import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
-import { Quay } from "../services/Quay.ts"
+import { Quay, type QuayRepository } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
 import { fromQuay } from "./errors.ts"
 import { patchObject } from "./ImageRepositoryWrites.ts"
+import { isOurRepository, originalRobotConfirmed } from "./ownership.ts"
 import { unlinkSecret } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
+import { reportDamages } from "./statusDamage.ts"
 import * as Target from "./Target.ts"
 
 /**
@@ -27,30 +29,51 @@ const bestEffort = (what: string) => <A, R>(effect: Effect.Effect<A, QuayError, 
   )
 
 /**
- * Deletion: the push robot and the repository go (the repository stays when the skip annotation says so, and
- * when it is not this object's), the push Secret is unlinked from service accounts, then the finalizer is removed
- * and garbage collection takes the Secret.
+ * The push robot and the repository go, each only when it is shown to be this object's: a robot whose name the
+ * identity derives, or one of the original controller's with a grant on this object's repository; a repository
+ * marked for this object, or the original controller's (no mark) granted to that robot. Anything else status
+ * names is left alone. The repository is read only when it is to be deleted or is needed to confirm the robot.
  */
-export const cleanup = (ir: ImageRepository) =>
+const deleteQuayObjects = (ir: ImageRepository) =>
   Effect.gen(function*() {
-    if (!hasFinalizer(ir)) return done
     const quay = yield* Quay
-    // The robot follows from the object's identity, so it goes even when no repository can be named.
-    const { robotShortName, secretName } = Target.credentials(ir, quay)
-    yield* quay.deleteRobot(robotShortName).pipe(bestEffort(`robot ${robotShortName}`))
+    const credentials = Target.credentials(ir, quay)
     const target = Either.getRight(Target.chosen(ir, quay))
-    if (Option.isSome(target) && ir.metadata.annotations?.[skipRepositoryDeletionAnnotation] !== "true") {
-      const { repository } = target.value
-      // Ready under its recorded repository, the repository is this object's; otherwise (a failed or unfinished
-      // provisioning) only a repository that carries this object's mark is.
-      const ours = ir.status?.state === "ready" && Option.isSome(Target.recorded(ir, quay))
-        ? Effect.succeed(true)
-        : quay.getRepository(repository).pipe(Effect.map(Option.exists((repo) => isOwnedBy(repo.description, ir.metadata))))
-      yield* ours.pipe(
-        Effect.flatMap((own) => (own ? quay.deleteRepository(repository) : Effect.void)),
-        bestEffort(`repository ${repository}`)
+    const keepRepository = ir.metadata.annotations?.[skipRepositoryDeletionAnnotation] === "true"
+    const original = credentials.robot.proof === "original"
+    const found = Option.isSome(target) && (!keepRepository || original)
+      ? yield* quay.getRepository(target.value.repository).pipe(Effect.mapError(fromQuay))
+      : Option.none<QuayRepository>()
+    const confirmed = original && Option.isSome(target) && Option.isSome(found)
+      ? yield* originalRobotConfirmed(target.value).pipe(Effect.mapError(fromQuay))
+      : false
+    if (!original || confirmed) {
+      yield* quay.deleteRobot(credentials.robotShortName).pipe(bestEffort(`robot ${credentials.robotShortName}`))
+    } else {
+      yield* Effect.logWarning(
+        `cleanup: robot ${credentials.robotShortName} is left in Quay: it cannot be shown to be this object's`
       )
     }
+    if (keepRepository || Option.isNone(found)) return
+    if (isOurRepository(ir, found.value, confirmed)) {
+      yield* quay.deleteRepository(found.value.name).pipe(bestEffort(`repository ${found.value.name}`))
+    } else {
+      yield* Effect.logInfo(`cleanup: repository ${found.value.name} is left in Quay: it is not this object's`)
+    }
+  })
+
+/**
+ * Deletion: the push robot and the repository go (the repository stays when the skip annotation says so, and
+ * when it is not this object's), the push Secret is unlinked from service accounts, then the finalizer is removed
+ * and garbage collection takes the Secret. Status fields that named what is not this object's are reported.
+ */
+export const cleanup = (ir: ImageRepository, damages: ReadonlyArray<StatusDamage> = []) =>
+  Effect.gen(function*() {
+    if (!hasFinalizer(ir)) return done
+    yield* reportDamages(ir, damages)
+    const quay = yield* Quay
+    yield* deleteQuayObjects(ir)
+    const { secretName } = Target.credentials(ir, quay)
     yield* Effect.forEach(
       pushSecretTargets(ir),
       (serviceAccount) => unlinkSecret(ir.metadata.namespace ?? "", serviceAccount, secretName),

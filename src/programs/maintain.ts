@@ -12,6 +12,10 @@ import { Kubernetes } from "../services/Kubernetes.ts"
 import { now } from "../domain/Timestamp.ts"
 import { Quay } from "../services/Quay.ts"
 import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
+import * as StatusClaims from "../domain/StatusClaims.ts"
+import type { StatusDamage } from "../domain/StatusClaims.ts"
+import { confirmTarget, type StatusDamaged } from "./ownership.ts"
+import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
 import { isQuayError } from "../services/QuayError.ts"
 import { fromKubernetes, fromQuay, RepositoryMissing } from "./errors.ts"
 import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
@@ -20,7 +24,7 @@ import { currentPushRobot, regeneratePushRobot } from "./pushRobot.ts"
 import { linkSecret, verifySecretLinks } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
 import { settle } from "./statusTransitions.ts"
-import type { Target } from "./Target.ts"
+import { type Target, withDerivedRobot } from "./Target.ts"
 import { writePushSecret } from "./writePushSecret.ts"
 
 /** What one maintenance pass decided: spec fields to write back, the next status, and what to tell the user. */
@@ -39,7 +43,10 @@ const patchSpec = (pass: Pass, patch: unknown): Pass => ({ ...pass, specPatch: M
 const imageField = (field: "name" | "visibility", value: string | null) => ({ spec: { image: { [field]: value } } })
 
 /** A NonCritical error becomes a reverted spec field and a message; the rest of the pass goes on. */
-const tolerate = <R>(pass: Pass, step: Effect.Effect<Pass, NonCritical | Transient | RepositoryMissing, R>) =>
+const tolerate = <R>(
+  pass: Pass,
+  step: Effect.Effect<Pass, NonCritical | Transient | RepositoryMissing | StatusDamaged, R>
+) =>
   Effect.catchTag(step, "NonCritical", (error) =>
     Effect.succeed({
       ...patchSpec(pass, imageField(error.revert.field === "image.name" ? "name" : "visibility", error.revert.value)),
@@ -61,8 +68,11 @@ const guardName = (ir: ImageRepository, target: Target, pass: Pass): Effect.Effe
   )
 }
 
+/** Confirms, once per pass and only when the pass is about to touch Quay, that the target is this object's. */
+type Confirmed = Effect.Effect<void, StatusDamaged | RepositoryMissing | Transient, Quay>
+
 /** Visibility can change at any time; a plan that refuses private repositories reverts the field. */
-const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass) =>
+const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
     const current = ir.status?.image?.visibility ?? "public"
     const requested = ir.spec?.image?.visibility
@@ -76,6 +86,7 @@ const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass) =>
       })
     }
     if (requested === current) return pass
+    yield* confirmed
     const quay = yield* Quay
     yield* quay.changeVisibility(target.repository, requested).pipe(
       Effect.catchTag(
@@ -99,10 +110,14 @@ const retryCritical = (e: Critical | Transient): Transient =>
   e._tag === "Critical" ? new Transient({ reason: e.reason, message: e.message }) : e
 
 /** regenerate-token: a new robot token, the Secret rewritten with it, the flag removed, generationTimestamp moved. */
-const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass) =>
+const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
     if (ir.spec?.credentials?.["regenerate-token"] !== true) return pass
-    const robot = yield* regeneratePushRobot(ir, target).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))))
+    yield* confirmed
+    const robot = yield* regeneratePushRobot(ir, target).pipe(
+      Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
+      Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
+    )
     yield* writePushSecret(ir, target, robot).pipe(Effect.mapError(retryCritical))
     const at = yield* now
     yield* Effect.logInfo(`push robot token of ${target.imageUrl} regenerated`)
@@ -118,7 +133,7 @@ const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass) =>
  * A push Secret that was deleted or emptied is written again with the robot's current token (read from Quay,
  * not rotated). Reading the Secret is the only cost of this check on a converged object.
  */
-const repairPushSecret = (ir: ImageRepository, target: Target, pass: Pass) =>
+const repairPushSecret = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
     if (pass.secretWritten) return pass
     const kube = yield* Kubernetes
@@ -141,7 +156,11 @@ const repairPushSecret = (ir: ImageRepository, target: Target, pass: Pass) =>
       }
       return pass
     }
-    const robot = yield* currentPushRobot(ir, target).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))))
+    yield* confirmed
+    const robot = yield* currentPushRobot(ir, target).pipe(
+      Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
+      Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
+    )
     yield* writePushSecret(ir, target, robot).pipe(Effect.mapError(retryCritical))
     yield* Effect.logInfo(`push Secret ${target.secretName} restored`)
     return { ...pass, succeeded: true, secretWritten: true }
@@ -215,21 +234,33 @@ const commit = (ir: ImageRepository, pass: Pass) =>
 
 /**
  * Day-2 operations on a ready object: the name guard, visibility changes, token regeneration, Secret repair and
- * ServiceAccount links. A converged object passes through with no Quay call and no write.
+ * ServiceAccount links. A converged object passes through with no Quay call and no write. Status fields that
+ * named what is not this object's (`damages`) are put back, with their message and Events, in the same write;
+ * what only Quay can show is not this object's ends the pass with that field put back and nothing touched.
  */
-export const maintain = (ir: ImageRepository, target: Target) =>
+export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyArray<StatusDamage> = []) =>
   Effect.gen(function*() {
     const start: Pass = {
       specPatch: {},
-      status: ir.status ?? {},
+      status: StatusClaims.putBack(ir.status, damages, provisionedNames(target)),
       succeeded: false,
-      warnings: [],
+      warnings: damages.map((d) => ({ reason: statusDamagedReason, message: d.message })),
       secretWritten: false
     }
+    const confirmed = yield* Effect.cached(
+      confirmTarget(ir, target).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))))
+    )
     const named = yield* tolerate(start, guardName(ir, target, keepFinalizer(ir, start)))
-    const visible = yield* tolerate(named, applyVisibility(ir, target, named))
-    const regenerated = yield* regenerateToken(ir, target, visible)
-    const repaired = yield* repairPushSecret(ir, target, regenerated)
+    const visible = yield* tolerate(named, applyVisibility(ir, target, named, confirmed))
+    const regenerated = yield* regenerateToken(ir, target, visible, confirmed)
+    const repaired = yield* repairPushSecret(ir, target, regenerated, confirmed)
     const linked = yield* maintainLinks(ir, target, repaired)
     return yield* commit(ir, linked)
-  }).pipe(Effect.withSpan("maintain", { attributes: { ...refOf(ir.metadata) } }))
+  }).pipe(
+    // The robot written back is the one the identity derives: the damage may be that status named another.
+    Effect.catchTag("StatusDamaged", (damaged) =>
+      Effect.flatMap(Quay, (quay) => putBackDamage(ir, [damaged.damage], withDerivedRobot(target, ir, quay))).pipe(
+        Effect.as(done)
+      )),
+    Effect.withSpan("maintain", { attributes: { ...refOf(ir.metadata) } })
+  )

@@ -7,6 +7,7 @@ import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
 import { defaultVisibility, isVisibility, type Visibility } from "../domain/Visibility.ts"
 import { now } from "../domain/Timestamp.ts"
 import { Quay } from "../services/Quay.ts"
+import { isQuayError } from "../services/QuayError.ts"
 import { ensureRepository } from "./ensureRepository.ts"
 import { fromQuayWhileProvisioning } from "./errors.ts"
 import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
@@ -16,6 +17,9 @@ import { linkSecret } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
 import { markFailed, settle } from "./statusTransitions.ts"
 import * as Target from "./Target.ts"
+import * as StatusClaims from "../domain/StatusClaims.ts"
+import type { StatusDamage } from "../domain/StatusClaims.ts"
+import { damageMessage, provisionedNames, reportDamages } from "./statusDamage.ts"
 
 /**
  * Claims the object before anything exists in Quay: the finalizer (so a deletion from now on always cleans up)
@@ -40,18 +44,33 @@ const claim = (ir: ImageRepository, target: Target.Target, visibility: Visibilit
 
 /**
  * The repository is recorded in status before the first Quay call: from then on it is this object's, whatever
- * later edits to spec.image.name say, so nothing created under it can be lost track of.
+ * later edits to spec.image.name say, so nothing created under it can be lost track of. Damaged fields are put
+ * back in the same write.
  */
-const recordTarget = (ir: ImageRepository, target: Target.Target, visibility: Visibility) =>
-  writeStatus(ir, {
-    ...ir.status,
-    image: { url: target.imageUrl, visibility: ir.status?.image?.visibility ?? visibility }
+const recordTarget = (
+  ir: ImageRepository,
+  target: Target.Target,
+  visibility: Visibility,
+  damages: ReadonlyArray<StatusDamage>
+) => {
+  const status = StatusClaims.putBack(ir.status, damages, provisionedNames(target))
+  return writeStatus(ir, {
+    ...status,
+    image: { url: target.imageUrl, visibility: status.image?.visibility ?? visibility }
   })
+}
 
 /** After the repository exists: the push robot with write permission, the push Secret, the ready status, links. */
-const provisionRepository = (ir: ImageRepository, target: Target.Target, visibility: Visibility) =>
+const provisionRepository = (
+  ir: ImageRepository,
+  target: Target.Target,
+  visibility: Visibility,
+  message: string | undefined
+) =>
   Effect.gen(function*() {
-    const robot = yield* obtainPushRobot(ir, target).pipe(Effect.mapError(fromQuayWhileProvisioning))
+    const robot = yield* obtainPushRobot(ir, target).pipe(
+      Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuayWhileProvisioning(e)))
+    )
     yield* writePushSecret(ir, target, robot)
     const at = yield* now
     const ready = yield* writeStatus(
@@ -62,14 +81,18 @@ const provisionRepository = (ir: ImageRepository, target: Target.Target, visibil
           state: "ready",
           image: { url: target.imageUrl, visibility },
           credentials: {
+            // Other roles' fields (the original controller's pull robot) are kept: they were checked on the way in.
+            ...ir.status?.credentials,
             generationTimestamp: at,
             "push-robot-account": target.robotShortName,
             "push-secret": target.secretName
           },
           ...(ir.status?.conditions === undefined ? {} : { conditions: ir.status.conditions })
         },
-        undefined,
-        { status: "True", reason: ReadyCondition.Reason.Provisioned, message: "Image repository is ready" },
+        message,
+        message === undefined
+          ? { status: "True", reason: ReadyCondition.Reason.Provisioned, message: "Image repository is ready" }
+          : { status: "True", reason: ReadyCondition.Reason.ChangeReverted, message },
         at
       )
     )
@@ -86,12 +109,15 @@ const provisionRepository = (ir: ImageRepository, target: Target.Target, visibil
 /**
  * Provisioning: repository, push robot with write permission, push Secret, status. Bad input is refused before
  * anything is created; a critical Quay refusal fails the object. Also re-creates a recorded repository that was
- * deleted behind the operator's back.
+ * deleted behind the operator's back: the robot then is the one the identity derives, since an original
+ * controller's robot can only be shown to be this object's by its grant on the repository that is gone.
+ * Status fields that named what is not this object's (`damages`) are reported and put back.
  */
-export const provision = (ir: ImageRepository) =>
+export const provision = (ir: ImageRepository, damages: ReadonlyArray<StatusDamage> = []) =>
   Effect.gen(function*() {
     const quay = yield* Quay
-    const target = Target.chosen(ir, quay)
+    yield* reportDamages(ir, damages)
+    const target = Either.map(Target.chosen(ir, quay), (t) => Target.withDerivedRobot(t, ir, quay))
     if (Either.isLeft(target)) {
       return yield* markFailed(ir, new Critical({ reason: "InvalidImageName", message: target.left.message }))
     }
@@ -108,14 +134,15 @@ export const provision = (ir: ImageRepository) =>
       )
     }
     const claimed = yield* claim(ir, target.right, visibility)
-    const recorded = yield* recordTarget(claimed, target.right, visibility)
+    const recorded = yield* recordTarget(claimed, target.right, visibility, damages)
     const refused = yield* ensureRepository(recorded, target.right, visibility).pipe(
       Effect.as(Option.none<Critical>()),
       Effect.catchTag("Critical", (error) => Effect.succeed(Option.some(error)))
     )
     // Quay refused the repository, so nothing exists: the failed object shows no image URL.
     if (Option.isSome(refused)) return yield* markFailed(recorded, refused.value, { nothingCreated: true })
-    return yield* provisionRepository(recorded, target.right, visibility).pipe(
+    const message = damages.length === 0 ? undefined : damageMessage(damages)
+    return yield* provisionRepository(recorded, target.right, visibility, message).pipe(
       Effect.catchTag("Critical", (error) => markFailed(recorded, error))
     )
   }).pipe(Effect.withSpan("provision"))

@@ -1,14 +1,33 @@
 import { Effect, Option } from "effect"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
-import { robotDescription } from "../domain/Ownership.ts"
+import { isMarked, isOwnedBy, robotDescription } from "../domain/Ownership.ts"
+import { Critical } from "../domain/ReconcileError.ts"
 import { Quay, type QuayRobot } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
 import { RepositoryMissing } from "./errors.ts"
 import type { Target } from "./Target.ts"
 
 /**
+ * Whether a robot read from Quay may be this object's: the operator's carry this object's mark; the original
+ * controller's carry none (they are confirmed by their grant before they are read). Costs no call.
+ */
+const mayBeOurs = (ir: ImageRepository, target: Target, robot: QuayRobot): boolean =>
+  isOwnedBy(robot.description, ir.metadata) || (target.robot.proof === "original" && !isMarked(robot.description))
+
+const ours = (ir: ImageRepository, target: Target, robot: QuayRobot): Effect.Effect<QuayRobot, Critical> =>
+  mayBeOurs(ir, target, robot)
+    ? Effect.succeed(robot)
+    : Effect.fail(
+      new Critical({
+        reason: "RobotNameTaken",
+        message: `Quay robot '${target.robotShortName}' exists and is not marked as this ImageRepository's; it was not used`
+      })
+    )
+
+/**
  * The push robot with its token and write permission on the repository. The name is deterministic, so
- * "already exists" means our own robot from an interrupted attempt: read it back instead of making another.
+ * "already exists" means our own robot from an interrupted attempt: read it back (its mark says so) instead of
+ * making another.
  */
 export const obtainPushRobot = (ir: ImageRepository, target: Target) =>
   Effect.gen(function*() {
@@ -16,12 +35,11 @@ export const obtainPushRobot = (ir: ImageRepository, target: Target) =>
     const robot = yield* quay.createRobot(target.robotShortName, robotDescription(ir.metadata)).pipe(
       Effect.catchTag("QuayRobotAlreadyExists", () =>
         quay.getRobot(target.robotShortName).pipe(
-          Effect.flatMap(
-            Option.match({
-              // Deleted between the two calls: creating again is safe.
-              onNone: () => quay.createRobot(target.robotShortName, robotDescription(ir.metadata)),
-              onSome: Effect.succeed
-            })
+          Effect.flatMap((found): Effect.Effect<QuayRobot, QuayError | Critical> =>
+            // Deleted between the two calls: creating again is safe.
+            Option.isNone(found)
+              ? quay.createRobot(target.robotShortName, robotDescription(ir.metadata))
+              : ours(ir, target, found.value)
           )
         )
       )
@@ -47,7 +65,7 @@ const recreatePushRobot = (ir: ImageRepository, target: Target) =>
 export const regeneratePushRobot = (
   ir: ImageRepository,
   target: Target
-): Effect.Effect<QuayRobot, QuayError | RepositoryMissing, Quay> =>
+): Effect.Effect<QuayRobot, QuayError | RepositoryMissing | Critical, Quay> =>
   Effect.flatMap(Quay, (quay) =>
     quay
       .regenerateRobotToken(target.robotShortName)
@@ -58,11 +76,8 @@ export const regeneratePushRobot = (
 export const currentPushRobot = (ir: ImageRepository, target: Target) =>
   Effect.flatMap(Quay, (quay) =>
     quay.getRobot(target.robotShortName).pipe(
-      Effect.flatMap(
-        Option.match({
-          onNone: () => recreatePushRobot(ir, target),
-          onSome: Effect.succeed
-        })
+      Effect.flatMap((found): Effect.Effect<QuayRobot, QuayError | RepositoryMissing | Critical, Quay> =>
+        Option.isNone(found) ? recreatePushRobot(ir, target) : ours(ir, target, found.value)
       )
     )
   )

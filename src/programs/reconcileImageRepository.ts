@@ -16,13 +16,17 @@ import * as Target from "./Target.ts"
 /** Which program an object needs, decided from what it is now (level-triggered): never from the event that woke it. */
 const reconcileObject = (ir: ImageRepository) =>
   Effect.gen(function*() {
-    if (isDeleting(ir)) return yield* cleanup(ir)
-    if (isFailed(ir)) return done
     const quay = yield* Quay
+    // What status names is checked against the object's identity before anything acts on it.
+    const { damages } = Target.inspect(ir, quay)
+    if (isDeleting(ir)) return yield* cleanup(ir, damages)
+    if (isFailed(ir)) return done
     const recorded = Target.recorded(ir, quay)
-    if (ir.status?.state !== "ready" || Option.isNone(recorded)) return yield* provision(ir)
+    if (ir.status?.state !== "ready" || Option.isNone(recorded)) return yield* provision(ir, damages)
     // A repository deleted behind the operator's back is provisioned again, under its recorded name.
-    return yield* maintain(ir, recorded.value).pipe(Effect.catchTag("RepositoryMissing", () => provision(ir)))
+    return yield* maintain(ir, recorded.value, damages).pipe(
+      Effect.catchTag("RepositoryMissing", () => provision(ir, damages))
+    )
   })
 
 /**

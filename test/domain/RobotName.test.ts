@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck } from "effect"
-import { robotFullName, robotShortName, robotShortNamePattern } from "../../src/domain/RobotName.ts"
+import { isOriginalRobotName, robotFullName, robotShortName, robotShortNamePattern } from "../../src/domain/RobotName.ts"
 
 const identity = { namespace: "test-ns", name: "imagerepository-sample", uid: "0e0f30b6-d77e-406f-bfdf-5802db1447a4" }
 
@@ -33,5 +33,35 @@ describe("robotShortName", () => {
       }),
       { numRuns: 500 }
     )
+  })
+})
+
+describe("isOriginalRobotName: the names the original controller gave robots of a repository", () => {
+  it("accepts its shape, underscores collapsed (since late 2024) or not, and _pull only for pull robots", () => {
+    expect(isOriginalRobotName("test_ns_my_comp_1a2b3c4d5e", "test-ns/my-comp", "push")).toBe(true)
+    expect(isOriginalRobotName("test_ns_my_comp_9f8e7d6c5b_pull", "test-ns/my-comp", "pull")).toBe(true)
+    expect(isOriginalRobotName("test_ns_my_comp_9f8e7d6c5b_pull", "test-ns/my-comp", "push")).toBe(false)
+    expect(isOriginalRobotName("test_ns_my_comp_1a2b3c4d5e", "test-ns/my-comp", "pull")).toBe(false)
+    expect(isOriginalRobotName("test_ns_my__comp_1a2b3c4d5e", "test-ns/my.-comp", "push")).toBe(true)
+    expect(isOriginalRobotName("test_ns_my_comp_1a2b3c4d5e", "test-ns/my.-comp", "push")).toBe(true)
+    expect(isOriginalRobotName("test_ns_x_1a2b3c4d5e", "test-ns/x_", "push")).toBe(true)
+  })
+
+  it("refuses another repository's robots, other suffixes and upper-case hex", () => {
+    expect(isOriginalRobotName("other_ns_my_comp_1a2b3c4d5e", "test-ns/my-comp", "push")).toBe(false)
+    expect(isOriginalRobotName("test_ns_my_comp_other_1a2b3c4d5e", "test-ns/my-comp", "push")).toBe(false)
+    expect(isOriginalRobotName("test_ns_my_comp_1A2B3C4D5E", "test-ns/my-comp", "push")).toBe(false)
+    expect(isOriginalRobotName("test_ns_my_comp_1a2b3c4d5", "test-ns/my-comp", "push")).toBe(false)
+    expect(isOriginalRobotName("test_ns_my_1a2b3c4d5e", "test-ns/my-comp", "push")).toBe(false)
+  })
+
+  it("cuts the path at 220 characters as the original did", () => {
+    const repository = `ns/${"a".repeat(300)}`
+    expect(isOriginalRobotName(`ns_${"a".repeat(217)}_0123456789`, repository, "push")).toBe(true)
+    expect(isOriginalRobotName(`ns_${"a".repeat(218)}_0123456789`, repository, "push")).toBe(false)
+  })
+
+  it("the operator's own names have the same shape: an object's derived robot passes for its default repository", () => {
+    expect(isOriginalRobotName(robotShortName(identity, "push", "my-org"), "test-ns/imagerepository-sample", "push")).toBe(true)
   })
 })

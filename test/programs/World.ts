@@ -59,11 +59,15 @@ export const cost = Effect.gen(function*() {
  * Reconciles until a pass succeeds having made no Quay call and no write, as the controller would over the
  * events its own writes cause. Transient failures are retried (the work queue's job). Dies if it never settles.
  */
-export const converge = (name: string, maxPasses = 30) =>
+export const converge = (name: string, maxPasses = 30) => convergeAt(ref(name), maxPasses)
+
+/** `converge` for an object in any namespace. */
+export const convergeAt = (at: ObjectRef, maxPasses = 30) =>
   Effect.gen(function*() {
+    const name = `${at.namespace}/${at.name}`
     for (let pass = 1; pass <= maxPasses; pass++) {
       const before = yield* cost
-      const ok = yield* reconcileImageRepository(ref(name)).pipe(
+      const ok = yield* reconcileImageRepository(at).pipe(
         Effect.as(true),
         Effect.catchTag("Transient", () => Effect.succeed(false))
       )

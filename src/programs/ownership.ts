@@ -1,0 +1,68 @@
+import { Data, Effect, Option } from "effect"
+import type { ImageRepository } from "../domain/ImageRepository.ts"
+import { isMarked, isOwnedBy } from "../domain/Ownership.ts"
+import type { StatusDamage } from "../domain/StatusClaims.ts"
+import { Quay, type QuayRepository } from "../services/Quay.ts"
+import type { QuayError } from "../services/QuayError.ts"
+import { RepositoryMissing } from "./errors.ts"
+import type { Target } from "./Target.ts"
+
+/**
+ * What status names could not be shown in Quay to be this object's (a repository marked for another object, an
+ * original-looking robot without a grant here): nothing was done with it, and the field is put back.
+ */
+export class StatusDamaged extends Data.TaggedError("StatusDamaged")<{ readonly damage: StatusDamage }> {}
+
+/**
+ * A robot with the original controller's name is this object's only if it holds a grant on this object's
+ * repository, as the original gave its robots: the name alone could be another namespace's (`a/b-c`, `a-b/c`).
+ */
+export const originalRobotConfirmed = (target: Target) =>
+  Effect.flatMap(Quay, (quay) => quay.listPermissions(target.repository)).pipe(
+    Effect.map((grants) => grants.has(target.robotFullName))
+  )
+
+/**
+ * A repository is this object's when its mark names this object, or, for one of the original controller's (no
+ * mark at all), when this object's confirmed original robot holds a grant on it.
+ */
+export const isOurRepository = (ir: ImageRepository, repository: QuayRepository, originalRobot: boolean): boolean =>
+  isOwnedBy(repository.description, ir.metadata) || (!isMarked(repository.description) && originalRobot)
+
+const notOurs = (target: Target): StatusDamaged =>
+  new StatusDamaged({
+    damage: {
+      field: "image.url",
+      message: `status.image.url names Quay repository '${target.repository}', which is not this ImageRepository's; it was not touched`
+    }
+  })
+
+/**
+ * Confirms, before a maintenance pass touches Quay, that the recorded repository and the push robot are this
+ * object's: one read of the repository (its mark), and for an object of the original controller one read of its
+ * grants. A converged pass never gets here, so it still costs nothing. RepositoryMissing when the repository is
+ * gone (provisioning creates it again under the recorded name).
+ */
+export const confirmTarget = (
+  ir: ImageRepository,
+  target: Target
+): Effect.Effect<void, StatusDamaged | RepositoryMissing | QuayError, Quay> =>
+  Effect.gen(function*() {
+    const quay = yield* Quay
+    const found = yield* quay.getRepository(target.repository)
+    if (Option.isNone(found)) return yield* new RepositoryMissing({ repository: target.repository })
+    const repository = found.value
+    if (target.robot.proof === "identity") {
+      if (!isOwnedBy(repository.description, ir.metadata)) return yield* notOurs(target)
+      return
+    }
+    if (!(yield* originalRobotConfirmed(target))) {
+      return yield* new StatusDamaged({
+        damage: {
+          field: "credentials.push-robot-account",
+          message: `status.credentials.push-robot-account names robot '${target.robotShortName}', which holds no grant on this ImageRepository's repository; it was not used`
+        }
+      })
+    }
+    if (!isOurRepository(ir, repository, true)) return yield* notOurs(target)
+  }).pipe(Effect.withSpan("confirmTarget", { attributes: { repository: target.repository } }))

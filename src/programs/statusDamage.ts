@@ -1,0 +1,61 @@
+import { Effect } from "effect"
+import type { ImageRepository } from "../domain/ImageRepository.ts"
+import * as ReadyCondition from "../domain/ReadyCondition.ts"
+import * as StatusClaims from "../domain/StatusClaims.ts"
+import { now } from "../domain/Timestamp.ts"
+import { writeStatus } from "./ImageRepositoryWrites.ts"
+import { recordWarning } from "./recordWarning.ts"
+import { settle } from "./statusTransitions.ts"
+import type { Credentials } from "./Target.ts"
+
+/** The Event reason of a status field that named what is not this object's. */
+export const statusDamagedReason = "StatusDamaged"
+
+/** The status message for what was found damaged. */
+export const damageMessage = (damages: ReadonlyArray<StatusClaims.StatusDamage>): string =>
+  damages.map((d) => d.message).join("; ")
+
+/** The fields this operator provisions, to put back over damaged ones. */
+export const provisionedNames = (credentials: Credentials): Partial<Record<"push" | "pull", StatusClaims.RoleNames>> => ({
+  push: { robot: credentials.robotShortName, secret: credentials.secretName }
+})
+
+/** A Warning Event and a log line for each damaged field: `kubectl describe` shows what was refused. */
+export const reportDamages = (ir: ImageRepository, damages: ReadonlyArray<StatusClaims.StatusDamage>) =>
+  Effect.forEach(
+    damages,
+    (damage) =>
+      Effect.logWarning(`status damaged: ${damage.message}`).pipe(
+        Effect.andThen(recordWarning(ir, statusDamagedReason, damage.message))
+      ),
+    { discard: true }
+  )
+
+/**
+ * Puts back status fields that Quay showed are not this object's, with the message and Events, and nothing else:
+ * the next pass acts on the corrected status. Guarded, so a status written meanwhile is read again first.
+ */
+export const putBackDamage = (
+  ir: ImageRepository,
+  damages: ReadonlyArray<StatusClaims.StatusDamage>,
+  credentials: Credentials
+) =>
+  Effect.gen(function*() {
+    const at = yield* now
+    const message = damageMessage(damages)
+    const status = StatusClaims.putBack(ir.status, damages, provisionedNames(credentials))
+    yield* writeStatus(
+      ir,
+      settle(
+        ir,
+        status,
+        message,
+        ReadyCondition.isTrue(ir.status) && status.image !== undefined
+          ? { status: "True", reason: ReadyCondition.Reason.ChangeReverted, message }
+          : { status: "False", reason: statusDamagedReason, message },
+        at
+      ),
+      { guarded: true }
+    )
+    yield* reportDamages(ir, damages)
+  })
