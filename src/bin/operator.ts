@@ -9,14 +9,17 @@
  * 8081, 0 turns them off).
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Config, ConfigError, Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Clock, Config, ConfigError, ConfigProvider, Console, Data, Effect, Either, Layer, Logger, LogLevel, Option, Schema } from "effect"
+import { ImageRepository } from "../domain/ImageRepository.ts"
 import { failureMessage } from "../domain/FailureMessage.ts"
 import * as KubernetesLive from "../layers/KubernetesLive.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
 import * as HealthServer from "../runtime/HealthServer.ts"
 import * as Manager from "../runtime/Manager.ts"
 import * as OperatorConfig from "../runtime/OperatorConfig.ts"
+import * as QuayProbe from "../runtime/QuayProbe.ts"
 import * as Telemetry from "../runtime/Telemetry.ts"
+import * as Kinds from "../services/ResourceKind.ts"
 import * as Controllers from "./controllers.ts"
 
 const main = Effect.gen(function*() {
@@ -38,16 +41,42 @@ const main = Effect.gen(function*() {
         resyncPeriod: config.resyncPeriod,
         leaderElection: Option.getOrUndefined(config.leaderElection)
       })
-      if (healthPort > 0) yield* HealthServer.serve(healthPort, running)
+      const quay = yield* QuayProbe.run()
+      if (healthPort > 0) yield* HealthServer.serve(healthPort, { ...running, trouble: quay.trouble })
+      yield* Effect.flatMap(Telemetry.Telemetry, (telemetry) => telemetry.observe(credentialAge(running)))
     })
   )
   const live = Layer.mergeAll(KubernetesLive.layerFromEnvironment(), QuayHttp.layerConfig(QuayHttp.configFromEnvironment))
+  const telemetry = Telemetry.layerConfig(Telemetry.configFromEnvironment)
   return yield* Layer.launch(
-    controller.pipe(Layer.provide(live), Layer.provide(Telemetry.layer()), Layer.provide(logger))
+    controller.pipe(Layer.provide(live), Layer.provide(telemetry), Layer.provide(logger))
   ).pipe(
     Logger.withMinimumLogLevel(logLevel)
   )
 })
+
+/**
+ * Each ImageRepository's credential age, from the informer cache at scrape time: rotation policies alert on it,
+ * and a deleted object's series goes with it.
+ */
+const credentialAge = (manager: Manager.Manager) => {
+  const isImageRepository = Schema.is(ImageRepository)
+  return {
+    name: "imagerepository_credentials_age_seconds",
+    help: "Seconds since the ImageRepository's robot tokens were generated (status.credentials.generationTimestamp)",
+    observe: Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const objects = (yield* manager.cached(Kinds.ImageRepository)).filter(isImageRepository)
+      return objects.flatMap((ir) => {
+        const generated = Date.parse(ir.status?.credentials?.generationTimestamp ?? "")
+        return Number.isNaN(generated) ? [] : [{
+          labels: { namespace: ir.metadata.namespace ?? "", name: ir.metadata.name },
+          value: Math.max(0, (now - generated) / 1000)
+        }]
+      })
+    })
+  }
+}
 
 /** One line on stderr: what is wrong, without stack traces or configuration values. */
 const describe = (error: unknown): string => {
@@ -55,7 +84,20 @@ const describe = (error: unknown): string => {
   return failureMessage(error)
 }
 
-main.pipe(
+/** Flags (kubebuilder's names) win over the environment. */
+const withFlags = <A, E, R>(program: Effect.Effect<A, E, R>): Effect.Effect<A, E | UsageError, R> =>
+  Either.match(OperatorConfig.fromArguments(process.argv.slice(2)), {
+    onLeft: (usage): Effect.Effect<A, E | UsageError, R> => Effect.fail(new UsageError({ message: usage })),
+    onRight: (flags) =>
+      Effect.withConfigProvider(
+        program,
+        ConfigProvider.fromMap(new Map(flags)).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
+      )
+  })
+
+class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
+
+withFlags(main).pipe(
   Effect.tapError((error) => Console.error(`image-repository-operator: ${describe(error)}`)),
   // The logger is chosen from LOG_FORMAT above; runMain's own pretty logger would log every line twice.
   NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })

@@ -38,6 +38,8 @@ export interface Manager {
   readonly synced: Effect.Effect<boolean>
   /** The loops given up on (an informer or worker that kept dying); empty while healthy. */
   readonly failures: Effect.Effect<ReadonlyArray<string>>
+  /** The cached objects of a watched kind (all of its informers' stores), e.g. for gauges read at scrape time. */
+  readonly cached: (kind: { readonly group: string; readonly version: string; readonly plural: string }) => Effect.Effect<ReadonlyArray<AnyObject>>
 }
 
 /** Which controller's queue an informer feeds, and how its objects map to that controller's keys. */
@@ -144,5 +146,10 @@ export const run = <E, R>(
         )
       )
     )
-    return { active: Ref.get(active), synced, failures: supervisor.failed }
+    const cached = (kind: { readonly group: string; readonly version: string; readonly plural: string }) =>
+      Effect.map(
+        Effect.forEach(all.filter((i) => Informer.kindKeyOf(i.kind) === Informer.kindKeyOf(kind)), (i) => i.list),
+        (lists) => lists.flat()
+      )
+    return { active: Ref.get(active), synced, failures: supervisor.failed, cached }
   })

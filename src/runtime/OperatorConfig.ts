@@ -38,7 +38,7 @@ const positiveDuration = (name: string, fallback: Duration.Duration) =>
 
 /**
  * Reads WATCH_NAMESPACE (all namespaces when unset or empty), WORKERS (default 2), RESYNC_PERIOD (default
- * 10 minutes), LEADER_ELECTION (default true) and, for the election, LEASE_NAMESPACE (else POD_NAMESPACE,
+ * 10 minutes), LEADER_ELECTION (default false) and, for the election, LEASE_NAMESPACE (else POD_NAMESPACE,
  * required), LEASE_NAME (default image-repository-operator), POD_NAME (the identity; default the host name),
  * LEASE_DURATION / RENEW_DEADLINE / RETRY_PERIOD (default 137 s / 107 s / 26 s).
  */
@@ -47,7 +47,8 @@ export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effe
     watchNamespace: nonEmpty("WATCH_NAMESPACE"),
     workers: positiveInteger("WORKERS").pipe(Config.withDefault(2)),
     resyncPeriod: positiveDuration("RESYNC_PERIOD", Duration.minutes(10)),
-    leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(true))
+    // Off unless asked for, as kubebuilder's --leader-elect: a local `npm start` needs no Lease; the manifest turns it on.
+    leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(false))
   })
   // The Lease settings are read (and required) only when the election is on.
   const leaderElection = base.leaderElectionEnabled ? Option.some(yield* leaderElectionConfig) : Option.none()
@@ -94,3 +95,37 @@ const leaderElectionConfig: Config.Config<LeaderElectionConfig> = Config.all({
     retryPeriod: c.retryPeriod
   }))
 )
+
+/** A command-line flag the operator takes, kubebuilder's names, and the setting it stands for. */
+const flags = {
+  "leader-elect": "LEADER_ELECTION",
+  "metrics-bind-address": "METRICS_PORT",
+  "health-probe-bind-address": "HEALTH_PORT"
+} as const
+
+/**
+ * The settings given as flags (`--leader-elect`, `--leader-elect=false`, `--metrics-bind-address=:8080`,
+ * `--health-probe-bind-address :8081`, as the original controller's manifests pass them), by the environment
+ * variable they stand for; a flag wins over the variable. An address keeps only its port (`0` turns it off).
+ */
+export const fromArguments = (args: ReadonlyArray<string>): Either.Either<ReadonlyMap<string, string>, string> => {
+  const settings = new Map<string, string>()
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? ""
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg)
+    const flag = match?.[1]
+    if (match === null || flag === undefined || !(flag in flags)) {
+      return Either.left(`unknown argument '${arg}'; flags: ${Object.keys(flags).map((f) => `--${f}`).join(", ")}`)
+    }
+    const name = flags[flag as keyof typeof flags]
+    let value = match[2]
+    if (value === undefined && name !== "LEADER_ELECTION") {
+      value = args[i + 1]
+      i++
+      if (value === undefined) return Either.left(`--${flag} needs a value`)
+    }
+    if (name === "LEADER_ELECTION") settings.set(name, value ?? "true")
+    else if (value !== undefined) settings.set(name, value.split(":").pop() ?? value)
+  }
+  return Either.right(settings)
+}

@@ -9,7 +9,9 @@ const loadWith = (env: Record<string, string>) =>
 describe("OperatorConfig", () => {
   it.effect("defaults: all namespaces, 2 workers, 10 minute resync, leader election with OpenShift timings", () =>
     Effect.gen(function*() {
-      const config = Either.getOrThrow(yield* loadWith({ POD_NAMESPACE: "operators", POD_NAME: "op-0" }))
+      const config = Either.getOrThrow(
+        yield* loadWith({ LEADER_ELECTION: "true", POD_NAMESPACE: "operators", POD_NAME: "op-0" })
+      )
       assert.isTrue(Option.isNone(config.watchNamespace))
       assert.strictEqual(config.workers, 2)
       assert.strictEqual(Duration.toMinutes(config.resyncPeriod), 10)
@@ -21,12 +23,33 @@ describe("OperatorConfig", () => {
       assert.strictEqual(Duration.toSeconds(election.retryPeriod), 26)
     }))
 
+  it.effect("leader election is off unless asked for, so a local run needs no Lease namespace", () =>
+    Effect.gen(function*() {
+      const config = Either.getOrThrow(yield* loadWith({}))
+      assert.isTrue(Option.isNone(config.leaderElection))
+    }))
+
+  it("takes kubebuilder's flags: --leader-elect, --metrics-bind-address, --health-probe-bind-address", () => {
+    const settings = (args: ReadonlyArray<string>) => Either.map(OperatorConfig.fromArguments(args), (m) => Object.fromEntries(m))
+    assert.deepStrictEqual(settings(["--leader-elect"]), Either.right({ LEADER_ELECTION: "true" }))
+    assert.deepStrictEqual(settings(["--leader-elect=false"]), Either.right({ LEADER_ELECTION: "false" }))
+    assert.deepStrictEqual(
+      settings(["--metrics-bind-address=:8080", "--health-probe-bind-address", "0.0.0.0:8081"]),
+      Either.right({ METRICS_PORT: "8080", HEALTH_PORT: "8081" })
+    )
+    assert.deepStrictEqual(settings(["--metrics-bind-address=0"]), Either.right({ METRICS_PORT: "0" }))
+    const unknown = OperatorConfig.fromArguments(["--zap-devel"])
+    assert.isTrue(Either.isLeft(unknown) && unknown.left.includes("--leader-elect"))
+    assert.isTrue(Either.isLeft(OperatorConfig.fromArguments(["--health-probe-bind-address"])))
+  })
+
   it.effect("reads every setting", () =>
     Effect.gen(function*() {
       const config = Either.getOrThrow(
         yield* loadWith({
           WATCH_NAMESPACE: "team-a",
           WORKERS: "8",
+          LEADER_ELECTION: "true",
           RESYNC_PERIOD: "30 seconds",
           LEASE_NAMESPACE: "leases",
           LEASE_NAME: "iro",
@@ -55,11 +78,11 @@ describe("OperatorConfig", () => {
 
   it.effect("refuses a missing Lease namespace, bad numbers and inconsistent timings", () =>
     Effect.gen(function*() {
-      const missing = yield* loadWith({})
+      const missing = yield* loadWith({ LEADER_ELECTION: "true" })
       assert.isTrue(Either.isLeft(missing) && String(missing.left).includes("LEASE_NAMESPACE"))
       const workers = yield* loadWith({ LEADER_ELECTION: "false", WORKERS: "0" })
       assert.isTrue(Either.isLeft(workers) && String(workers.left).includes("WORKERS"))
-      const timings = yield* loadWith({ POD_NAMESPACE: "x", RENEW_DEADLINE: "200 seconds" })
+      const timings = yield* loadWith({ LEADER_ELECTION: "true", POD_NAMESPACE: "x", RENEW_DEADLINE: "200 seconds" })
       assert.isTrue(Either.isLeft(timings) && String(timings.left).includes("RENEW_DEADLINE < LEASE_DURATION"))
     }))
 
