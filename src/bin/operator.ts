@@ -42,7 +42,7 @@ const main = Effect.gen(function*() {
       if (healthPort > 0) yield* HealthServer.serve(healthPort, running)
     })
   )
-  const live = Layer.mergeAll(KubernetesLive.layerFromEnvironment(), QuayHttp.layerConfig)
+  const live = Layer.mergeAll(KubernetesLive.layerConfig(KubernetesLive.configFromEnvironment), QuayHttp.layerConfig)
   return yield* Layer.launch(controller.pipe(Layer.provide(live), Layer.provide(logger))).pipe(
     Logger.withMinimumLogLevel(logLevel)
   )

@@ -42,7 +42,8 @@ const rfc3339 = (millis: number): string => new Date(millis).toISOString().repla
 const fromEither = <A>(either: Either.Either<A, KubernetesError>): Effect.Effect<A, KubernetesError> =>
   Either.isLeft(either) ? Effect.fail(either.left) : Effect.succeed(either.right)
 
-export const makeWith = (options: Options = {}): Effect.Effect<{
+/** A fresh, empty in-memory apiserver: the service, and the test's control of the same store. */
+export const make = (options: Options = {}): Effect.Effect<{
   readonly kubernetes: KubernetesService
   readonly control: KubernetesControl
 }> =>
@@ -202,17 +203,11 @@ export const makeWith = (options: Options = {}): Effect.Effect<{
     return { kubernetes, control }
   })
 
-/** A fresh, empty in-memory apiserver. */
-export const make = makeWith()
-
-/** Provides `Kubernetes` and the `KubernetesControl` of the same store. */
-export const layerWith = (options: Options): Layer.Layer<Kubernetes | KubernetesControl> =>
+/** A fresh, empty in-memory apiserver providing `Kubernetes` and the `KubernetesControl` of the same store. */
+export const layer = (options: Options = {}): Layer.Layer<Kubernetes | KubernetesControl> =>
   Layer.effectContext(
     Effect.map(
-      makeWith(options),
+      make(options),
       ({ control, kubernetes }) => Context.make(Kubernetes, kubernetes).pipe(Context.add(KubernetesControl, control))
     )
   )
-
-/** A fresh, empty in-memory apiserver with the default history. */
-export const layer: Layer.Layer<Kubernetes | KubernetesControl> = layerWith({})

@@ -3,8 +3,7 @@
  * `application/merge-patch+json`) authenticated through @kubernetes/client-node's KubeConfig, so every
  * kubeconfig form it understands (token, client cert, exec plugin, in-cluster) works.
  */
-import type { KubeConfig } from "@kubernetes/client-node"
-import { Duration, Effect, Layer, Option, type Scope, Stream } from "effect"
+import { Config, type ConfigError, Duration, Effect, Layer, Option, type Scope, Stream } from "effect"
 import type { ObjectMeta, ObjectRef } from "../domain/ObjectMeta.ts"
 import type { DeleteOptions, ListOptions, ListResult, PatchOptions, WatchEvent, WatchOptions } from "../services/Kubernetes.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
@@ -13,21 +12,31 @@ import type { ResourceKind } from "../services/ResourceKind.ts"
 import { subjectOf, type Target } from "./kubernetesLive/apiErrors.ts"
 import { decodeListPage, decodeObject, decodeOrSkip, encodeObject } from "./kubernetesLive/codec.ts"
 import type { KubeConfigError } from "./kubernetesLive/KubeConfigError.ts"
-import { loadFile, loadFromEnvironment } from "./kubernetesLive/kubeConfig.ts"
+import { type KubeConfigSource, loadKubeConfig } from "./kubernetesLive/kubeConfig.ts"
 import { collectionPath, objectPath } from "./kubernetesLive/paths.ts"
 import { makeTransport } from "./kubernetesLive/transport.ts"
 import { openWatch } from "./kubernetesLive/watch.ts"
 
 export { KubeConfigError } from "./kubernetesLive/KubeConfigError.ts"
-export { loadErrorReason, loadFile, loadFromEnvironment } from "./kubernetesLive/kubeConfig.ts"
+export type { KubeConfigSource } from "./kubernetesLive/kubeConfig.ts"
 
 export interface KubernetesLiveOptions {
+  /**
+   * A loaded KubeConfig, or the path of a kubeconfig file (several joined by the path delimiter, as in
+   * KUBECONFIG); absent: ~/.kube/config if it exists, else the pod's service account.
+   */
+  readonly kubeconfig?: KubeConfigSource
   /** Limit for one non-watch request (default 30 seconds); beyond it the call fails with KubernetesUnavailable. */
-  readonly requestTimeout?: Duration.DurationInput
+  readonly requestTimeout?: Duration.DurationInput | undefined
   /** The apiserver ends each watch after this many seconds (default 300); the caller resumes from the last version. */
-  readonly watchTimeoutSeconds?: number
+  readonly watchTimeoutSeconds?: number | undefined
   /** Page size of list calls (default 500). */
-  readonly pageSize?: number
+  readonly pageSize?: number | undefined
+}
+
+/** The environment's kubeconfig, as kubectl finds it: KUBECONFIG, else ~/.kube/config, else in-cluster. */
+export const configFromEnvironment: Config.Config.Wrap<KubernetesLiveOptions> = {
+  kubeconfig: Config.option(Config.string("KUBECONFIG")).pipe(Config.map(Option.getOrUndefined))
 }
 
 type Object = { readonly metadata: ObjectMeta }
@@ -45,12 +54,10 @@ const span = (name: string, kind: { readonly kind: string }, target: Target) =>
     }
   })
 
-/** Builds the service on a KubeConfig; the connection pool lives as long as the scope. */
-export const make = (
-  kc: KubeConfig,
-  options: KubernetesLiveOptions = {}
-): Effect.Effect<Kubernetes, KubeConfigError, Scope.Scope> =>
+/** Builds the service; the connection pool lives as long as the scope. */
+export const make = (options: KubernetesLiveOptions = {}): Effect.Effect<Kubernetes, KubeConfigError, Scope.Scope> =>
   Effect.gen(function*() {
+    const kc = yield* loadKubeConfig(options.kubeconfig)
     const transport = yield* makeTransport(kc, Duration.decode(options.requestTimeout ?? "30 seconds"))
     const { send } = transport
     const watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300
@@ -163,12 +170,11 @@ export const make = (
     return Kubernetes.of({ get, list, create, replace, patch, delete: del, watch })
   })
 
-/** The service on a given KubeConfig. */
-export const layer = (kc: KubeConfig, options?: KubernetesLiveOptions): Layer.Layer<Kubernetes, KubeConfigError> =>
-  Layer.scoped(Kubernetes, make(kc, options))
+export const layer = (options: KubernetesLiveOptions = {}): Layer.Layer<Kubernetes, KubeConfigError> =>
+  Layer.scoped(Kubernetes, make(options))
 
-export const layerFromFile = (path: string, options?: KubernetesLiveOptions): Layer.Layer<Kubernetes, KubeConfigError> =>
-  Layer.scoped(Kubernetes, Effect.flatMap(loadFile(path), (kc) => make(kc, options)))
-
-export const layerFromEnvironment = (options?: KubernetesLiveOptions): Layer.Layer<Kubernetes, KubeConfigError> =>
-  Layer.scoped(Kubernetes, Effect.flatMap(loadFromEnvironment, (kc) => make(kc, options)))
+/** The layer with its options read from `Config`s, e.g. `layerConfig(configFromEnvironment)`. */
+export const layerConfig = (
+  config: Config.Config.Wrap<KubernetesLiveOptions>
+): Layer.Layer<Kubernetes, KubeConfigError | ConfigError.ConfigError> =>
+  Layer.scoped(Kubernetes, Effect.flatMap(Config.unwrap(config), make))
