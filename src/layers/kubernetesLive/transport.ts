@@ -8,6 +8,7 @@ import type { HttpClientError } from "@effect/platform/HttpClientError"
 import { NodeHttpClient } from "@effect/platform-node"
 import type { KubeConfig } from "@kubernetes/client-node"
 import { Duration, Effect, type Scope } from "effect"
+import { failureMessage } from "../../domain/FailureMessage.ts"
 import type { KubernetesError } from "../../services/KubernetesError.ts"
 import { KubernetesUnavailable } from "../../services/KubernetesError.ts"
 import { fromStatus, type Subject } from "./apiErrors.ts"
@@ -50,7 +51,7 @@ const tlsOptions = (kc: KubeConfig): Effect.Effect<Https.AgentOptions, KubeConfi
       if (opts.servername !== undefined) agent.servername = opts.servername
       return agent
     },
-    catch: (cause) => new KubeConfigError({ detail: `reading TLS settings: ${String(cause)}` })
+    catch: (cause) => new KubeConfigError({ detail: `reading TLS settings: ${failureMessage(cause)}` })
   })
 
 /**
@@ -71,16 +72,13 @@ const authHeaders = (kc: KubeConfig): Effect.Effect<Record<string, string>, Kube
       return headers
     },
     // The cause may carry credentials: keep only its message.
-    catch: (cause) =>
-      new KubernetesUnavailable({
-        detail: `could not obtain credentials: ${cause instanceof Error ? cause.message : "unknown error"}`
-      })
+    catch: (cause) => new KubernetesUnavailable({ detail: `could not obtain credentials: ${failureMessage(cause)}` })
   })
 
 export const transportError = (error: HttpClientError): KubernetesUnavailable =>
   new KubernetesUnavailable({
     detail: error._tag === "RequestError"
-      ? `request failed (${error.reason}): ${error.cause instanceof Error ? error.cause.message : error.message}`
+      ? `request failed (${error.reason}): ${failureMessage(error.cause, error.message)}`
       : `reading the response failed (${error.reason})`
   })
 
