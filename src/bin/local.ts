@@ -31,7 +31,7 @@ const main = Effect.gen(function*() {
   const sim = yield* QuaySimulator.start({ port, organization, token, plan })
 
   const live = Layer.mergeAll(
-    KubernetesLive.layerFromFile(plane.kubeconfig),
+    KubernetesLive.layer({ kubeconfig: plane.kubeconfig }),
     QuayHttp.layer({ apiUrl: sim.apiUrl, organization, token })
   )
   const context = yield* Layer.build(live)

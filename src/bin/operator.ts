@@ -46,7 +46,10 @@ const main = Effect.gen(function*() {
       yield* Effect.flatMap(Telemetry.Telemetry, (telemetry) => telemetry.observe(credentialAge(running)))
     })
   )
-  const live = Layer.mergeAll(KubernetesLive.layerFromEnvironment(), QuayHttp.layerConfig(QuayHttp.configFromEnvironment))
+  const live = Layer.mergeAll(
+    KubernetesLive.layerConfig(KubernetesLive.configFromEnvironment),
+    QuayHttp.layerConfig(QuayHttp.configFromEnvironment)
+  )
   const telemetry = Telemetry.layerConfig(Telemetry.configFromEnvironment)
   return yield* Layer.launch(
     controller.pipe(Layer.provide(live), Layer.provide(telemetry), Layer.provide(logger))

@@ -13,7 +13,7 @@ export const organization = "my-org"
 export const namespace = "test-ns"
 
 export const world = (plan: "free" | "paid" = "paid") =>
-  Layer.mergeAll(QuayInMemory.layer({ organization, plan }), KubernetesInMemory.layer)
+  Layer.mergeAll(QuayInMemory.layer({ organization, plan }), KubernetesInMemory.layer())
 
 export const ref = (name: string): ObjectRef => ({ namespace, name })
 

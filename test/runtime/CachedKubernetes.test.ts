@@ -44,7 +44,7 @@ describe("CachedKubernetes", () => {
       // So does a kind nobody informs on.
       assert.isTrue(Option.isNone(yield* cached.get(ServiceAccount, ref("ns", "default"))))
       assert.strictEqual(yield* getCalls, 2)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("passes through outside the informer's namespace and before it has synced", () =>
     Effect.gen(function*() {
@@ -63,7 +63,7 @@ describe("CachedKubernetes", () => {
       const early = yield* CachedKubernetes.make(yield* Kubernetes, [unsynced])
       assert.isTrue(Option.isSome(yield* early.get(ImageRepository, ref("other", "b"))))
       assert.strictEqual(yield* getCalls, 2)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("the layer replaces Kubernetes for what it provides to", () =>
     Effect.gen(function*() {
@@ -77,7 +77,7 @@ describe("CachedKubernetes", () => {
       )
       assert.isTrue(Option.isSome(found))
       assert.strictEqual(yield* getCalls, 0)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("reads back its own writes until the informer catches up", () =>
     Effect.gen(function*() {
@@ -104,7 +104,7 @@ describe("CachedKubernetes", () => {
       // A bound on how long a write shadows the store, should its event never come.
       yield* TestClock.adjust("61 seconds")
       assert.isUndefined(Option.getOrThrow(yield* cached.get(ImageRepository, ref("ns", "a"))).status?.state)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("prefers the store again once it has seen the write or something newer", () =>
     Effect.gen(function*() {
@@ -121,7 +121,7 @@ describe("CachedKubernetes", () => {
       )
       const read = Option.getOrThrow(yield* cached.get(ImageRepository, ref("ns", "a")))
       assert.strictEqual(read.status?.state, "failed")
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("serves a deletion the informer has seen, not its own earlier write", () =>
     Effect.gen(function*() {
@@ -154,7 +154,7 @@ describe("CachedKubernetes", () => {
       yield* seenBy(repositories)
       assert.isTrue(Option.isNone(yield* cached.get(Secret, ref("ns", "a-pull"))))
       assert.isTrue(Option.isNone(yield* cached.get(ImageRepository, ref("ns", "a"))))
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("keeps no written object once the informer has seen it or the window has passed", () =>
     Effect.gen(function*() {
@@ -192,5 +192,5 @@ describe("CachedKubernetes", () => {
       yield* TestClock.adjust("61 seconds")
       yield* behind.kubernetes.get(ImageRepository, ref("ns", "other"))
       assert.strictEqual(yield* behind.shadowed, 0)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 })

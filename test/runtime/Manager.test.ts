@@ -66,7 +66,7 @@ describe("Manager", () => {
       assert.strictEqual(yield* lists("Secret"), 1, "the Secrets are listed once for both controllers")
       assert.strictEqual(yield* lists("ImageRepository"), 1)
       assert.strictEqual(yield* lists("ServiceAccount"), 1)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("a standby's caches are filled before it leads: taking over costs no list", () =>
     Effect.gen(function*() {
@@ -99,7 +99,7 @@ describe("Manager", () => {
       assert.isTrue(yield* manager.active)
       yield* eventually(Effect.zipWith(log.has("repos ns/a"), log.has("repos ns/b"), (a, b) => a && b))
       assert.strictEqual(yield* lists("ImageRepository"), listed, "no relist when leadership is won")
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("an informer loop that dies is restarted; one that keeps dying makes the manager unhealthy", () =>
     Effect.gen(function*() {
@@ -141,5 +141,5 @@ describe("Manager", () => {
       assert.include(failures[0] ?? "", "informer Secret")
       assert.include(failures[0] ?? "", "decoder exploded")
       assert.isFalse(yield* doomed.active, "no worker starts on a cache that never synced")
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 })
