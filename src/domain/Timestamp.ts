@@ -5,3 +5,6 @@ export const fromMillis = (millis: number): string => new Date(millis).toISOStri
 
 /** Now, from Effect's Clock (TestClock in tests): programs never read the wall clock themselves. */
 export const now = Effect.map(Clock.currentTimeMillis, fromMillis)
+
+/** metav1.MicroTime as the apiserver parses it (`2006-01-02T15:04:05.000000Z07:00`): six digits, not three. */
+export const microTime = (millis: number): string => new Date(millis).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z")

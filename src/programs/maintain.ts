@@ -19,7 +19,7 @@ import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDa
 import { isQuayError } from "../services/QuayError.ts"
 import { fromKubernetes, fromQuay, RepositoryMissing } from "./errors.ts"
 import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
-import { recordWarning } from "./recordWarning.ts"
+import { recordWarning } from "./recordEvent.ts"
 import { currentPushRobot, regeneratePushRobot } from "./pushRobot.ts"
 import { linkSecret, verifySecretLinks } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"

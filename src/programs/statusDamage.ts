@@ -4,7 +4,7 @@ import * as ReadyCondition from "../domain/ReadyCondition.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
 import { now } from "../domain/Timestamp.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
-import { recordWarning } from "./recordWarning.ts"
+import { recordWarning } from "./recordEvent.ts"
 import { settle } from "./statusTransitions.ts"
 import type { Credentials } from "./Target.ts"
 

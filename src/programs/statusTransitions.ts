@@ -5,7 +5,7 @@ import type { Critical, Transient } from "../domain/ReconcileError.ts"
 import { now } from "../domain/Timestamp.ts"
 import { done } from "../services/ReconcileResult.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
-import { recordWarning } from "./recordWarning.ts"
+import { recordWarning } from "./recordEvent.ts"
 
 const withoutMessage = (status: ImageRepositoryStatus | undefined): ImageRepositoryStatus => {
   const { message: _message, ...rest } = status ?? {}

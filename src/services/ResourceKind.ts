@@ -51,7 +51,7 @@ export const ServiceAccount = resourceKind({
 })
 
 export const Event = resourceKind({
-  group: "",
+  group: "events.k8s.io",
   version: "v1",
   kind: "Event",
   plural: "events",

@@ -102,9 +102,15 @@ export const secretToken = (name: string) =>
 
 export const quaySnapshot = Effect.flatMap(QuayInMemory.QuayControl, (q) => q.snapshot)
 
+/** How many times each Event about an object was seen: its series count (1 when it has none). */
+export const eventCountsAbout = (name: string) =>
+  Effect.flatMap(Kubernetes, (k) => k.list(Kinds.Event, { namespace })).pipe(
+    Effect.map((list) => list.items.filter((e) => e.regarding.name === name).map((e) => [e.reason, e.series?.count ?? 1] as const))
+  )
+
 /** The Events recorded about an object: what `kubectl describe` would list. */
 export const eventsAbout = (name: string) =>
   Effect.flatMap(Kubernetes, (k) => k.list(Kinds.Event, { namespace })).pipe(
-    Effect.map((list) => list.items.filter((e) => e.involvedObject.name === name)),
-    Effect.map((events) => events.map((e) => ({ type: e.type, reason: e.reason, message: e.message })))
+    Effect.map((list) => list.items.filter((e) => e.regarding.name === name)),
+    Effect.map((events) => events.map((e) => ({ type: e.type, reason: e.reason, message: e.note ?? "" })))
   )

@@ -71,7 +71,7 @@ const deleteAt = (ref: ObjectRef) =>
 
 const eventsAt = (ref: ObjectRef) =>
   Effect.flatMap(Kubernetes, (k) => k.list(Kinds.Event, { namespace: ref.namespace })).pipe(
-    Effect.map((list) => list.items.filter((e) => e.involvedObject.name === ref.name).map((e) => [e.type, e.reason, e.message]))
+    Effect.map((list) => list.items.filter((e) => e.regarding.name === ref.name).map((e) => [e.type, e.reason, e.note]))
   )
 
 const robotOf = (ir: ImageRepository) => ir.status?.credentials?.["push-robot-account"] ?? ""
