@@ -9,6 +9,7 @@ import { now } from "../domain/Timestamp.ts"
 import { Quay } from "../services/Quay.ts"
 import { isQuayError } from "../services/QuayError.ts"
 import { ensureRepository } from "./ensureRepository.ts"
+import { recordProvisioned } from "./provisionMetrics.ts"
 import { fromQuayWhileProvisioning } from "./errors.ts"
 import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
 import { obtainPushRobot } from "./pushRobot.ts"
@@ -97,6 +98,8 @@ const provisionRepository = (
       )
     )
     yield* Effect.logInfo(`provisioned ${target.imageUrl}`)
+    // The original's SLI: first provisioning only, not a repository re-created under a ready object.
+    if (ir.status?.state !== "ready") yield* recordProvisioned(ready)
     // The repository is usable now: a ServiceAccount that does not exist yet delays its link, not readiness.
     yield* Effect.forEach(
       pushSecretTargets(ready),

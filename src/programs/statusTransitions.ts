@@ -5,6 +5,7 @@ import type { Critical, Transient } from "../domain/ReconcileError.ts"
 import { now } from "../domain/Timestamp.ts"
 import { done } from "../services/ReconcileResult.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
+import { recordProvisionFailed } from "./provisionMetrics.ts"
 import { recordWarning } from "./recordEvent.ts"
 
 const withoutMessage = (status: ImageRepositoryStatus | undefined): ImageRepositoryStatus => {
@@ -45,6 +46,7 @@ export const markFailed = (ir: ImageRepository, error: Critical, options: { read
       }, at)
     )
     yield* recordWarning(ir, error.reason, error.message)
+    yield* recordProvisionFailed(ir)
     yield* Effect.logWarning(`failed: ${error.message}`)
     return done
   })

@@ -43,7 +43,9 @@ export const run = <E, R>(
   options: ReconcileLoopOptions
 ): Effect.Effect<void, never, Exclude<R, Kubernetes> | Scope.Scope> =>
   Effect.gen(function*() {
+    const metrics = Metrics.forController(controller.name)
     const queue = yield* WorkQueue.make({
+      metrics: metrics.queue,
       backoff: controller.backoff ?? defaultItemBackoff,
       ...(controller.retryBucket === undefined ? {} : { bucket: controller.retryBucket })
     })
@@ -67,7 +69,6 @@ export const run = <E, R>(
       )
     }
 
-    const metrics = Metrics.forController(controller.name)
     const process = (key: string): Effect.Effect<void, never, Exclude<R, Kubernetes>> =>
       Effect.gen(function*() {
         const ref = refOfKey(key)
