@@ -46,3 +46,19 @@ export const writeStatus = (
         )
       ).pipe(Effect.mapError(writeError))
 }
+
+/** spec.credentials flags that ask for one action and are removed by the operator once it is done. */
+export const oneShotFlags = ["regenerate-token", "verify-linking"] as const
+export type OneShotFlag = typeof oneShotFlags[number]
+
+/**
+ * Removes one-shot flags from spec with no resourceVersion guard, after the guarded write that carried their
+ * removal conflicted with someone's edit. Nothing can be lost: until this write lands the flags are set, so a
+ * user setting one again writes what is already there.
+ */
+export const clearFlags = (ir: ImageRepository, flags: ReadonlyArray<OneShotFlag>) =>
+  Effect.flatMap(Kubernetes, (kube) =>
+    kube.patch(ImageRepositoryKind, refOf(ir.metadata), {
+      spec: { credentials: Object.fromEntries(flags.map((flag) => [flag, null])) }
+    })
+  ).pipe(Effect.mapError(writeError))

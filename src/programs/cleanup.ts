@@ -63,6 +63,15 @@ const deleteQuayObjects = (ir: ImageRepository) =>
   })
 
 /**
+ * Whether anything may exist in Quay for the object. The target is recorded in status before the first Quay call,
+ * and a failure that created nothing drops it again, so an object with no image URL that is not ready (never
+ * provisioned that far, or failed before its repository existed) costs no Quay call to delete. A ready object
+ * whose URL status lost is still cleaned up by the names its identity and spec derive.
+ */
+const mayHaveQuayObjects = (ir: ImageRepository): boolean =>
+  ir.status?.image?.url !== undefined || ir.status?.state === "ready"
+
+/**
  * Deletion: the push robot and the repository go (the repository stays when the skip annotation says so, and
  * when it is not this object's), the push Secret is unlinked from service accounts, then the finalizer is removed
  * and garbage collection takes the Secret. Status fields that named what is not this object's are reported.
@@ -72,7 +81,7 @@ export const cleanup = (ir: ImageRepository, damages: ReadonlyArray<StatusDamage
     if (!hasFinalizer(ir)) return done
     yield* reportDamages(ir, damages)
     const quay = yield* Quay
-    yield* deleteQuayObjects(ir)
+    if (mayHaveQuayObjects(ir)) yield* deleteQuayObjects(ir)
     const { secretName } = Target.credentials(ir, quay)
     yield* Effect.forEach(
       pushSecretTargets(ir),

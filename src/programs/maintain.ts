@@ -17,8 +17,9 @@ import type { StatusDamage } from "../domain/StatusClaims.ts"
 import { confirmTarget, type StatusDamaged } from "./ownership.ts"
 import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
 import { isQuayError } from "../services/QuayError.ts"
-import { fromKubernetes, fromQuay, RepositoryMissing } from "./errors.ts"
-import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
+import { fromKubernetes, fromQuay, isRoutineRetry, RepositoryMissing } from "./errors.ts"
+import { clearFlags, type OneShotFlag, oneShotFlags, patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
+import * as TokenRegeneration from "../domain/TokenRegeneration.ts"
 import { recordWarning } from "./recordEvent.ts"
 import { currentPushRobot, regeneratePushRobot } from "./pushRobot.ts"
 import { linkSecret, verifySecretLinks } from "./serviceAccountLinks.ts"
@@ -26,6 +27,12 @@ import { done } from "../services/ReconcileResult.ts"
 import { settle } from "./statusTransitions.ts"
 import { type Target, withDerivedRobot } from "./Target.ts"
 import { writePushSecret } from "./writePushSecret.ts"
+
+/** The one-shot flags a pass removes from spec once it has acted on them. */
+const clearedFlags = (specPatch: unknown): ReadonlyArray<OneShotFlag> => {
+  const credentials = (specPatch as { spec?: { credentials?: Record<string, unknown> } }).spec?.credentials ?? {}
+  return oneShotFlags.filter((flag) => credentials[flag] === null)
+}
 
 /** What one maintenance pass decided: spec fields to write back, the next status, and what to tell the user. */
 interface Pass {
@@ -109,10 +116,16 @@ const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confir
 const retryCritical = (e: Critical | Transient): Transient =>
   e._tag === "Critical" ? new Transient({ reason: e.reason, message: e.message }) : e
 
-/** regenerate-token: a new robot token, the Secret rewritten with it, the flag removed, generationTimestamp moved. */
+const clearFlag = (flag: OneShotFlag) => ({ spec: { credentials: { [flag]: null } } })
+
+/**
+ * regenerate-token: a new robot token, the Secret rewritten with it, the flag removed, generationTimestamp moved,
+ * and the rotation recorded in status before the flag is removed, so a removal that fails cannot rotate twice.
+ */
 const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
     if (ir.spec?.credentials?.["regenerate-token"] !== true) return pass
+    if (TokenRegeneration.isAnswered(ir)) return patchSpec(pass, clearFlag("regenerate-token"))
     yield* confirmed
     const robot = yield* regeneratePushRobot(ir, target).pipe(
       Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
@@ -122,8 +135,12 @@ const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confir
     const at = yield* now
     yield* Effect.logInfo(`push robot token of ${target.imageUrl} regenerated`)
     return {
-      ...patchSpec(pass, { spec: { credentials: { "regenerate-token": null } } }),
-      status: { ...pass.status, credentials: { ...pass.status.credentials, generationTimestamp: at } },
+      ...patchSpec(pass, clearFlag("regenerate-token")),
+      status: TokenRegeneration.record(
+        { ...pass.status, credentials: { ...pass.status.credentials, generationTimestamp: at } },
+        ir.metadata.generation,
+        at
+      ),
       succeeded: true,
       secretWritten: true
     }
@@ -191,7 +208,7 @@ const maintainLinks = (ir: ImageRepository, target: Target, pass: Pass) =>
       { discard: true }
     )
     yield* Effect.logInfo(`links of ${target.secretName} verified`)
-    return { ...patchSpec(pass, { spec: { credentials: { "verify-linking": null } } }), succeeded: true }
+    return { ...patchSpec(pass, clearFlag("verify-linking")), succeeded: true }
   })
 
 /** A finalizer someone removed from a live object is put back, so its deletion still cleans Quay up. */
@@ -226,7 +243,15 @@ const commit = (ir: ImageRepository, pass: Pass) =>
       { guarded: true }
     )
     if (MergePatch.diff({}, pass.specPatch) !== undefined) {
-      yield* patchObject(written, pass.specPatch as { readonly [key: string]: unknown })
+      const flags = clearedFlags(pass.specPatch)
+      yield* patchObject(written, pass.specPatch as { readonly [key: string]: unknown }).pipe(
+        // Someone edited the object meanwhile: the reverts are decided again on their version, but the flags
+        // this pass acted on are removed now, so a one-shot request is not answered a second time.
+        Effect.catchTag("Transient", (error) =>
+          isRoutineRetry(error) && flags.length > 0
+            ? Effect.andThen(clearFlags(written, flags), Effect.fail(error))
+            : Effect.fail(error))
+      )
     }
     yield* Effect.forEach(pass.warnings, (w) => recordWarning(ir, w.reason, w.message), { discard: true })
     return done

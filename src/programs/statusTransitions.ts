@@ -1,9 +1,13 @@
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import type { ImageRepository, ImageRepositoryStatus } from "../domain/ImageRepository.ts"
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
 import type { Critical, Transient } from "../domain/ReconcileError.ts"
 import { now } from "../domain/Timestamp.ts"
 import { done } from "../services/ReconcileResult.ts"
+import { refOf } from "../domain/ObjectMeta.ts"
+import { Kubernetes } from "../services/Kubernetes.ts"
+import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
+import { fromKubernetes } from "./errors.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
 import { recordProvisionFailed } from "./provisionMetrics.ts"
 import { recordWarning } from "./recordEvent.ts"
@@ -53,13 +57,19 @@ export const markFailed = (ir: ImageRepository, error: Critical, options: { read
 
 /**
  * Transient: the message is shown while the operation is retried; state is kept (never failed). An identical
- * message is not written again, so a failing retry loop costs no status writes.
+ * message is not written again, so a failing retry loop costs no status writes. It is written on the object as
+ * it is now, not as the failed pass read it: that pass may have recorded something first (a rotation), and
+ * conditions are one list that a merge patch replaces whole.
  */
 export const recordTransient = (ir: ImageRepository, error: Transient) =>
   Effect.gen(function*() {
+    const kube = yield* Kubernetes
+    const latest = yield* kube.get(ImageRepositoryKind, refOf(ir.metadata)).pipe(Effect.mapError(fromKubernetes))
+    if (Option.isNone(latest)) return
+    const current = latest.value
     const at = yield* now
     yield* writeStatus(
-      ir,
-      settle(ir, ir.status ?? {}, error.message, { status: "False", reason: error.reason, message: error.message }, at)
+      current,
+      settle(current, current.status ?? {}, error.message, { status: "False", reason: error.reason, message: error.message }, at)
     )
   })

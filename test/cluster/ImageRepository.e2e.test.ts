@@ -2,116 +2,21 @@
  * End to end: the operator as a real process, the real apiserver (+ controller-manager), and the Quay
  * simulator over HTTP. The spec's general-purpose examples are applied as YAML with kubectl, as a user would.
  */
-import { randomBytes } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { Effect, Exit, Scope } from "effect"
-import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
-import { kubeconfigPath } from "./support.ts"
 import { eventually, getJson, kubectl } from "./e2e/kubectl.ts"
-import { type OperatorProcess, startOperator } from "./e2e/OperatorProcess.ts"
-
-interface ImageRepositoryJson {
-  readonly metadata: { readonly uid: string; readonly generation: number; readonly finalizers?: ReadonlyArray<string> }
-  readonly spec?: {
-    readonly image?: { readonly name?: string; readonly visibility?: string }
-    readonly credentials?: Record<string, boolean>
-  }
-  readonly status?: {
-    readonly state?: string
-    readonly message?: string
-    readonly image?: { readonly url?: string; readonly visibility?: string }
-    readonly credentials?: Record<string, string>
-    readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string; readonly observedGeneration?: number }>
-  }
-}
-interface SecretJson {
-  readonly type: string
-  readonly data: Record<string, string>
-  readonly metadata: { readonly ownerReferences?: ReadonlyArray<{ readonly uid: string; readonly kind: string }> }
-}
-
-const organization = "e2e-org"
-const token = randomBytes(16).toString("hex")
-
-/** A Quay simulator and an operator watching one namespace of its own: other test files share the cluster. */
-interface Rig {
-  readonly scope: Scope.CloseableScope
-  readonly sim: QuaySimulator.RunningSimulator
-  readonly namespace: string
-  operator: OperatorProcess
-}
-
-const startRig = async (name: string, options: { readonly latencyMs?: number } = {}): Promise<Rig> => {
-  const scope = await Effect.runPromise(Scope.make())
-  const sim = await Effect.runPromise(
-    QuaySimulator.start({ organization, token, plan: "paid", ...options }).pipe(Scope.extend(scope))
-  )
-  const namespace = await newNamespace()
-  return { scope, sim, namespace, operator: launch(name, sim, namespace) }
-}
-
-const launch = (name: string, sim: QuaySimulator.RunningSimulator, namespace: string) =>
-  startOperator(name, {
-    KUBECONFIG: kubeconfigPath(),
-    WATCH_NAMESPACE: namespace,
-    QUAY_API_URL: sim.apiUrl,
-    QUAY_ORG: organization,
-    QUAY_TOKEN: token,
-    LEADER_ELECTION: "true",
-    LEASE_NAMESPACE: namespace,
-    LEASE_NAME: `e2e-${name}-${randomBytes(3).toString("hex")}`,
-    LEASE_DURATION: "6s",
-    RENEW_DEADLINE: "4s",
-    RETRY_PERIOD: "1s",
-    WORKERS: "4",
-    // Several operators run at once here: no fixed probe port (test/runtime/HealthServer.test.ts covers it).
-    HEALTH_PORT: "0"
-  })
-
-/** Objects go while their operator still runs, so finalizers are released and the namespace can terminate. */
-const stopRig = async (rig: Rig) => {
-  await kubectl(["delete", "imagerepositories", "--all", "-n", rig.namespace, "--wait=true", "--timeout=60s"])
-  await rig.operator.stop("SIGTERM")
-  await Effect.runPromise(Scope.close(rig.scope, Exit.void))
-  await kubectl(["delete", "namespace", rig.namespace, "--wait=false"])
-}
-
-const newNamespace = async () => {
-  const name = `e2e-${randomBytes(4).toString("hex")}`
-  await kubectl(["create", "namespace", name])
-  return name
-}
-
-const applyYaml = (yaml: string) => kubectl(["apply", "-f", "-"], yaml)
-
-const imageRepository = (namespace: string, name: string, body = "") =>
-  `apiVersion: appstudio.redhat.com/v1alpha1
-kind: ImageRepository
-metadata:
-  name: ${name}
-  namespace: ${namespace}
-${body}`
-
-const get = (namespace: string, name: string) => getJson<ImageRepositoryJson>("imagerepository", namespace, name)
-
-const ready = (namespace: string, name: string, also: (ir: ImageRepositoryJson) => boolean = () => true) =>
-  eventually(`${namespace}/${name} ready`, async () => {
-    const ir = await get(namespace, name)
-    return ir?.status?.state === "ready" && also(ir) ? ir : undefined
-  })
-
-const mergePatch = (namespace: string, name: string, patch: unknown) =>
-  kubectl(["patch", "imagerepository", name, "-n", namespace, "--type", "merge", "-p", JSON.stringify(patch)])
-
-/** The credentials in a push Secret, and whether the registry accepts them for push to `repository`. */
-const pushAllowed = async (rig: Rig, namespace: string, secretName: string, imagePath: string, repository: string) => {
-  const secret = await getJson<SecretJson>("secret", namespace, secretName)
-  if (secret === undefined) return { secret, allowed: false, auth: undefined }
-  const document = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"] ?? "", "base64").toString())
-  const auth: string = Buffer.from(document.auths[imagePath]?.auth ?? "", "base64").toString()
-  const [username, robotToken] = [auth.slice(0, auth.indexOf(":")), auth.slice(auth.indexOf(":") + 1)]
-  return { secret, auth, allowed: rig.sim.model.authorize(username, robotToken, `${organization}/${repository}`, "push") }
-}
+import {
+  applyYaml,
+  getImageRepository as get,
+  imageRepository,
+  launch,
+  mergePatch,
+  organization,
+  pushAllowed,
+  ready,
+  type Rig,
+  startRig,
+  stopRig
+} from "./e2e/Rig.ts"
 
 describe("the operator against a real apiserver and the Quay simulator", () => {
   let rig: Rig
@@ -284,7 +189,7 @@ describe("a restart in the middle of provisioning", () => {
         rig.sim.model.snapshot().repositories.some((r) => r.name === `${ns}/crash`) ? true : undefined
       )
       await rig.operator.stop("SIGKILL")
-      rig.operator = launch("restart-2", rig.sim, rig.namespace)
+      rig.operator = launch("restart-2", rig)
       const ir = await ready(ns, "crash")
       const snapshot = rig.sim.model.snapshot()
       expect(snapshot.repositories.filter((r) => r.name === `${ns}/crash`)).toHaveLength(1)

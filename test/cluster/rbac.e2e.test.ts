@@ -1,0 +1,158 @@
+/**
+ * Least privilege, end to end: the operator runs as a real process with a token of config/rbac's ServiceAccount
+ * (TokenRequest API), not the admin's kubeconfig, and still provisions, repairs, rotates, verifies links, reports
+ * a damaged status and cleans up. The identity is checked to have exactly the verbs the manifests list.
+ */
+import * as Fs from "node:fs"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { eventually, getJson, kubectl } from "./e2e/kubectl.ts"
+import { operatorCan, operatorKubeconfig, operatorNamespace, installRbac } from "./e2e/OperatorIdentity.ts"
+import {
+  applyYaml,
+  imageRepository,
+  mergePatch,
+  organization,
+  pushAllowed,
+  ready,
+  type Rig,
+  startRig,
+  stopRig
+} from "./e2e/Rig.ts"
+
+describe("the operator with config/rbac's identity", () => {
+  let rig: Rig
+  let kubeconfig: string
+
+  beforeAll(async () => {
+    await installRbac()
+    kubeconfig = await operatorKubeconfig()
+    rig = await startRig("rbac", { kubeconfig, leaseNamespace: operatorNamespace })
+  })
+  afterAll(async () => {
+    await stopRig(rig)
+    Fs.rmSync(kubeconfig, { force: true })
+  })
+
+  it("has the verbs config/rbac lists, and not the ones it leaves out", async () => {
+    const ns = rig.namespace
+    const allowed = async (checks: ReadonlyArray<readonly [string, string, string?]>) =>
+      Promise.all(checks.map(async ([verb, resource, namespace]) => [verb, resource, await operatorCan(verb, resource, namespace ?? ns)]))
+    expect(await allowed([
+      ["patch", "imagerepositories.appstudio.redhat.com"],
+      ["patch", "imagerepositories.appstudio.redhat.com/status"],
+      ["list", "secrets"],
+      ["create", "secrets"],
+      ["delete", "secrets"],
+      ["patch", "serviceaccounts"],
+      ["create", "events.events.k8s.io"],
+      ["patch", "events.events.k8s.io"],
+      ["update", "leases", operatorNamespace]
+    ])).toEqual([
+      ["patch", "imagerepositories.appstudio.redhat.com", true],
+      ["patch", "imagerepositories.appstudio.redhat.com/status", true],
+      ["list", "secrets", true],
+      ["create", "secrets", true],
+      ["delete", "secrets", true],
+      ["patch", "serviceaccounts", true],
+      ["create", "events.events.k8s.io", true],
+      ["patch", "events.events.k8s.io", true],
+      ["update", "leases", true]
+    ])
+    expect(await allowed([
+      ["update", "secrets"],
+      ["update", "serviceaccounts"],
+      ["update", "imagerepositories.appstudio.redhat.com"],
+      ["delete", "imagerepositories.appstudio.redhat.com"],
+      ["create", "imagerepositories.appstudio.redhat.com"],
+      ["create", "events"],
+      ["patch", "events"],
+      ["get", "leases"],
+      ["delete", "leases", operatorNamespace],
+      ["create", "serviceaccounts"],
+      ["get", "configmaps"],
+      ["create", "namespaces"]
+    ])).toEqual([
+      ["update", "secrets", false],
+      ["update", "serviceaccounts", false],
+      ["update", "imagerepositories.appstudio.redhat.com", false],
+      ["delete", "imagerepositories.appstudio.redhat.com", false],
+      ["create", "imagerepositories.appstudio.redhat.com", false],
+      ["create", "events", false],
+      ["patch", "events", false],
+      ["get", "leases", false],
+      ["delete", "leases", false],
+      ["create", "serviceaccounts", false],
+      ["get", "configmaps", false],
+      ["create", "namespaces", false]
+    ])
+  })
+
+  it("provisions, restores a deleted Secret, rotates, verifies links, reports a damaged status, cleans up", async () => {
+    const ns = rig.namespace
+    await applyYaml(`apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: build-pipeline-comp
+  namespace: ${ns}
+`)
+    await applyYaml(
+      imageRepository(ns, "least").replace(`namespace: ${ns}`, `namespace: ${ns}\n  labels:\n    appstudio.redhat.com/component: comp`)
+    )
+    const provisioned = await ready(ns, "least")
+    const url = `${rig.sim.registryHost}/${organization}/${ns}/least`
+    const first = await pushAllowed(rig, ns, "least-image-push", url, `${ns}/least`)
+    expect(first.allowed).toBe(true)
+    const links = async () =>
+      ((await getJson<{ secrets?: Array<{ name: string }> }>("serviceaccount", ns, "build-pipeline-comp"))?.secrets ?? [])
+        .map((s) => s.name)
+    expect(await links()).toEqual(["least-image-push"])
+
+    // A deleted Secret comes back with the same credentials (the informer on the operator's Secrets sees it go).
+    await kubectl(["delete", "secret", "least-image-push", "-n", ns])
+    const restored = await eventually("the push Secret restored", async () => {
+      const push = await pushAllowed(rig, ns, "least-image-push", url, `${ns}/least`)
+      return push.allowed ? push : undefined
+    })
+    expect(restored.auth).toBe(first.auth)
+
+    await new Promise((r) => setTimeout(r, 1100)) // generationTimestamp has second precision
+    await mergePatch(ns, "least", { spec: { credentials: { "regenerate-token": true, "verify-linking": true } } })
+    await ready(
+      ns,
+      "least",
+      (ir) =>
+        ir.spec?.credentials?.["regenerate-token"] === undefined &&
+        ir.spec?.credentials?.["verify-linking"] === undefined &&
+        ir.status?.credentials?.["generationTimestamp"] !== provisioned.status?.credentials?.["generationTimestamp"]
+    )
+    const rotated = await eventually("the rotated token in the Secret", async () => {
+      const push = await pushAllowed(rig, ns, "least-image-push", url, `${ns}/least`)
+      return push.allowed && push.auth !== first.auth ? push : undefined
+    })
+    expect(rotated.allowed).toBe(true)
+    const [user, oldToken] = [first.auth?.split(":")[0] ?? "", first.auth?.split(":")[1] ?? ""]
+    expect(rig.sim.model.authorize(user, oldToken, `${organization}/${ns}/least`, "push")).toBe(false)
+
+    // A status naming a robot that is not this object's: a Warning Event, the field put back.
+    await kubectl([
+      "patch", "imagerepository", "least", "-n", ns, "--subresource", "status", "--type", "merge", "-p",
+      JSON.stringify({ status: { credentials: { "push-robot-account": "someone_else_0123456789" } } })
+    ])
+    await ready(ns, "least", (ir) => ir.status?.credentials?.["push-robot-account"] === provisioned.status?.credentials?.["push-robot-account"])
+    const events = JSON.parse(
+      await kubectl(["get", "events", "-n", ns, "--field-selector", "involvedObject.name=least", "-o", "json"])
+    ) as { items: Array<{ type: string; reason: string }> }
+    expect(events.items.map((e) => [e.type, e.reason])).toContainEqual(["Warning", "StatusDamaged"])
+
+    await kubectl(["delete", "imagerepository", "least", "-n", ns, "--wait=true", "--timeout=30s"])
+    const snapshot = rig.sim.model.snapshot()
+    expect(snapshot.repositories.filter((r) => r.name.startsWith(`${ns}/`))).toEqual([])
+    expect(snapshot.robots.filter((r) => r.description.includes(provisioned.metadata.uid))).toEqual([])
+    expect(await links()).toEqual([])
+    await eventually("the push Secret collected", async () =>
+      (await getJson("secret", ns, "least-image-push")) === undefined ? true : undefined
+    )
+    // Nothing it tried was refused.
+    expect(rig.operator.log().split("\n").filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([])
+  }, 120_000)
+})
