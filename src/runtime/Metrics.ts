@@ -46,8 +46,21 @@ export const leaderElectionMasterStatus = Metric.gauge("leader_election_master_s
   description: "Whether this replica is the leader (1) or a standby (0)"
 })
 
-/** The metrics of one controller, tagged with its name as controller-runtime tags them. */
-export const forController = (name: string) => ({
+/** One controller's metrics, tagged with its name as controller-runtime tags them. */
+export interface ControllerMetrics {
+  readonly reconcileTotal: (result: "success" | "requeue_after" | "error") => Metric.Metric.Counter<number>
+  readonly reconcileErrors: Metric.Metric.Counter<number>
+  readonly reconcileTime: Metric.Metric.Histogram<number>
+  readonly retries: Metric.Metric.Counter<number>
+  readonly queue: {
+    readonly depth: Metric.Metric.Gauge<number>
+    readonly adds: Metric.Metric.Counter<number>
+    readonly queueDuration: Metric.Metric.Histogram<number>
+  }
+  readonly leaderStatus: Metric.Metric.Gauge<number>
+}
+
+export const forController = (name: string): ControllerMetrics => ({
   reconcileTotal: (result: "success" | "requeue_after" | "error") =>
     reconcileTotal.pipe(Metric.tagged("controller", name), Metric.tagged("result", result)),
   reconcileErrors: reconcileErrorsTotal.pipe(Metric.tagged("controller", name)),
