@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto"
+import { createHash, randomBytes, randomUUID } from "node:crypto"
 
 /**
  * The state of ONE Quay server (organizations, users, OAuth tokens, repositories with their grants, robots) and
@@ -160,7 +160,7 @@ export const insertRepository = (
     description: input.description,
     kind: input.kind,
     state: "NORMAL",
-    statusToken: randomBytes(16).toString("hex"),
+    statusToken: randomUUID(),
     grants: new Map([[input.owner, "admin"]])
   }
   state.repositories.set(`${input.namespace}/${input.name}`, repo)
