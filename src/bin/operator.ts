@@ -31,6 +31,7 @@ const main = Effect.gen(function*() {
   )
   const controller = Layer.scopedDiscard(
     Effect.gen(function*() {
+      yield* QuayHttp.selfCheck
       const running = yield* Controller.run({
         reconcile: reconcileImageRepository,
         workers: config.workers,

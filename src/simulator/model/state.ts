@@ -11,6 +11,18 @@ export type OrgRole = "member" | "creator" | "admin"
 export type Scope = "repo:read" | "repo:write" | "repo:admin" | "repo:create" | "user:read" | "user:admin" | "org:admin"
 export type Access = "push" | "pull"
 
+export const scopes: ReadonlyArray<Scope> = [
+  "repo:read",
+  "repo:write",
+  "repo:admin",
+  "repo:create",
+  "user:read",
+  "user:admin",
+  "org:admin"
+]
+
+export const isScope = (u: unknown): u is Scope => scopes.some((scope) => scope === u)
+
 /** The scopes of a typical operator token (quay-api §2). */
 export const operatorScopes: ReadonlyArray<Scope> = ["org:admin", "repo:admin", "repo:create", "user:read"]
 
