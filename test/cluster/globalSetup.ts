@@ -1,18 +1,24 @@
 /**
  * Brings the local control plane up once per test run and hands its kubeconfig to the tests
- * (`inject("kubeconfig")`). A running control plane is reused. At the end the run gives up its lease: a
+ * (`inject("kubeconfig")`); builds (the first time) the registry and crane the registry round trips use and hands
+ * their directory over (`inject("registryBinaries")`). A running control plane is reused. At the end the run gives up its lease: a
  * cluster that test runs started stops when the last run using it ends; one started by hand stays up.
  * Failing to build or start it fails the run: never a silent skip.
  */
 import { Effect } from "effect"
 import type { TestProject } from "vitest/node"
 import * as ControlPlane from "../../src/cluster/ControlPlane.ts"
+import * as LocalRegistry from "../../src/simulator/LocalRegistry.ts"
 
 declare module "vitest" {
   export interface ProvidedContext {
     readonly kubeconfig: string
+    readonly registryBinaries: string
   }
 }
+
+/** A cold build of the registry and crane takes a few minutes. */
+const registryBuildLimit = "20 minutes"
 
 /** A cold build of the binaries takes minutes; a hung one must still end. */
 const setupLimit = "45 minutes"
@@ -32,6 +38,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     )
   )
   project.provide("kubeconfig", plane.kubeconfig)
+  const registry = await Effect.runPromise(
+    LocalRegistry.ensureBinaries({ onProgress: (line) => process.stderr.write(`${line}\n`) }).pipe(
+      Effect.timeoutFail({
+        duration: registryBuildLimit,
+        onTimeout: () => new LocalRegistry.LocalRegistryError({ reason: `the build did not finish within ${registryBuildLimit}` })
+      }),
+      Effect.mapError((error) => new Error(`the registry round trips need the registry and crane: ${error.message}`))
+    )
+  )
+  project.provide("registryBinaries", registry.dir)
   return async () => {
     await Effect.runPromise(ControlPlane.release(where))
   }
