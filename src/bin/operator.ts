@@ -31,7 +31,7 @@ const main = Effect.gen(function*() {
   )
   const controller = Layer.scopedDiscard(
     Effect.gen(function*() {
-      yield* QuayHttp.selfCheck
+      yield* Effect.forkScoped(QuayHttp.selfCheck)
       const running = yield* Controller.run({
         reconcile: reconcileImageRepository,
         workers: config.workers,

@@ -63,7 +63,8 @@ export const make = (
 /**
  * The start-up self-check of the token's reach (`Quay.verifyAccess`): one clear Error log naming the permissions
  * the token lacks, by the names Quay's UI shows, instead of a stream of refused reconciles to puzzle over. It
- * never fails the start: a token rotated through the mounted Secret is picked up without a restart.
+ * never fails the start: a token rotated through the mounted Secret is picked up without a restart. It waits on
+ * Quay (three requests), so the operator runs it in the background rather than before its health endpoint.
  */
 export const selfCheck: Effect.Effect<void, never, Quay> = Effect.gen(function*() {
   const quay = yield* Quay
