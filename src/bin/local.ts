@@ -1,7 +1,7 @@
 /**
  * `npm run local`: the operator on its embedded local default. Brings up the project's local control plane
- * (building it the first time), starts the Quay API simulator on 127.0.0.1, and runs the operator against both
- * until Ctrl-C. The control plane stays up afterwards (`npm run cluster -- down` stops it).
+ * (building it the first time), starts the Quay API simulator on 127.0.0.1 with a real registry behind its /v2/
+ * (also built the first time), and runs the operator against them until Ctrl-C. The control plane stays up afterwards (`npm run cluster -- down` stops it).
  *
  * Environment: LOCAL_QUAY_PORT (default 8555), LOCAL_QUAY_PLAN (paid | free, default paid), LOG_LEVEL.
  */
@@ -13,6 +13,7 @@ import * as ControlPlane from "../cluster/ControlPlane.ts"
 import * as KubernetesLive from "../layers/KubernetesLive.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
 import * as Manager from "../runtime/Manager.ts"
+import * as LocalRegistry from "../simulator/LocalRegistry.ts"
 import * as QuaySimulator from "../simulator/QuaySimulator.ts"
 import * as Controllers from "./controllers.ts"
 
@@ -29,6 +30,8 @@ const main = Effect.gen(function*() {
   const plane = yield* ControlPlane.up({ onProgress: (line) => process.stderr.write(`  ${line}\n`) })
   const token = Redacted.make(randomBytes(24).toString("hex"))
   const sim = yield* QuaySimulator.start({ port, organization, token, plan })
+  const registryBinaries = yield* LocalRegistry.ensureBinaries({ onProgress: (line) => process.stderr.write(`  ${line}\n`) })
+  yield* LocalRegistry.start(sim, registryBinaries)
 
   const live = Layer.mergeAll(
     KubernetesLive.layer({ kubeconfig: plane.kubeconfig }),
@@ -44,6 +47,7 @@ const main = Effect.gen(function*() {
       "image-repository-operator is running locally.",
       `  apiserver:      KUBECONFIG=${kubeconfig}`,
       `  Quay simulator: ${sim.apiUrl} (organization ${organization}, ${plan} plan); state at ${sim.url}/_sim/state`,
+      `  registry:       ${sim.registryHost} (push with a Secret's credentials, e.g. crane in ${registryBinaries.dir})`,
       "",
       "Try it:",
       `  export KUBECONFIG=${kubeconfig}`,

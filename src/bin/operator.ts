@@ -35,6 +35,7 @@ const main = Effect.gen(function*() {
   )
   const controller = Layer.scopedDiscard(
     Effect.gen(function*() {
+      yield* Effect.forkScoped(QuayHttp.selfCheck)
       const running = yield* Manager.run({
         controllers: [Controllers.imageRepositories({ workers: config.workers })],
         namespace: Option.getOrUndefined(config.watchNamespace),

@@ -62,6 +62,13 @@ export interface Quay {
   /** Succeeds when there is no such grant. */
   readonly deletePermission: (repository: string, username: string) => Effect.Effect<void, QuayError>
   readonly listPermissions: (repository: string) => Effect.Effect<ReadonlyMap<string, RepositoryRole>, QuayError>
+
+  /**
+   * Checks, without changing anything, that the operator's token reaches what the operator does (creating and
+   * administering repositories, administering the organization's robots). `QuayUnauthorized` with
+   * `missingPermissions` named as Quay's UI names them when one is missing.
+   */
+  readonly verifyAccess: () => Effect.Effect<void, QuayError>
 }
 
 export const Quay = Context.GenericTag<Quay>("image-repository-operator/Quay")
