@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Option, TestClock } from "effect"
-import { isMarked, isOwnedBy } from "../../src/domain/Ownership.ts"
 import { Transient } from "../../src/domain/ReconcileError.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
@@ -18,6 +17,7 @@ import {
   getImageRepository,
   mustGetImageRepository,
   namespace,
+  putRecordingObject,
   quaySnapshot,
   ref,
   world
@@ -137,59 +137,28 @@ describe("deletion that always finishes", () => {
 })
 
 describe("what a deletion keeps", () => {
-  it.effect("a repository another live ImageRepository uses stays; the deleted object's robot goes", () =>
+  /** `first` provisioned and deleted while another object, in `state`, records its repository. */
+  const deletedBeside = (state: "ready" | "failed") =>
     Effect.gen(function*() {
-      const kube = yield* KubernetesInMemory.KubernetesControl
       yield* applyImageRepository("first")
       yield* converge("first")
-      const url = (yield* mustGetImageRepository("first")).status?.image?.url
-      // Another object recorded as using the same repository, as the original controller allowed.
-      yield* kube.put(Kinds.ImageRepository, {
-        apiVersion: "appstudio.redhat.com/v1alpha1",
-        kind: "ImageRepository",
-        metadata: { name: "second", namespace },
-        status: { state: "ready", image: { url, visibility: "public" } }
-      })
+      yield* putRecordingObject("second", (yield* mustGetImageRepository("first")).status?.image?.url, state)
       yield* deleteImageRepository("first")
       yield* converge("first")
       expect(yield* getImageRepository("first")).toBeUndefined()
-      const quay = yield* quaySnapshot
+      return yield* quaySnapshot
+    })
+
+  it.effect("a repository another live ImageRepository uses stays; the deleted object's robot goes", () =>
+    Effect.gen(function*() {
+      const quay = yield* deletedBeside("ready")
       expect(quay.repositories.map((r) => r.name)).toEqual([`${namespace}/first`])
       expect(quay.robots).toEqual([])
     }).pipe(Effect.provide(world())))
 
-  it.effect("a failed or deleting object that names the repository does not keep it", () =>
+  it.effect("a failed object that records the repository does not keep it", () =>
     Effect.gen(function*() {
-      const kube = yield* KubernetesInMemory.KubernetesControl
-      yield* applyImageRepository("first")
-      yield* converge("first")
-      const url = (yield* mustGetImageRepository("first")).status?.image?.url
-      yield* kube.put(Kinds.ImageRepository, {
-        apiVersion: "appstudio.redhat.com/v1alpha1",
-        kind: "ImageRepository",
-        metadata: { name: "failed", namespace },
-        status: { state: "failed", image: { url, visibility: "public" } }
-      })
-      yield* deleteImageRepository("first")
-      yield* converge("first")
-      expect((yield* quaySnapshot).repositories).toEqual([])
-    }).pipe(Effect.provide(world())))
-
-  it.effect("skip-repository-deletion: the repository stays without its mark, so no sweep deletes it; robots go", () =>
-    Effect.gen(function*() {
-      yield* applyImageRepository("sample", undefined, {
-        annotations: { "image-controller.appstudio.redhat.com/skip-repository-deletion": "true" }
-      })
-      yield* converge("sample")
-      const ir = yield* mustGetImageRepository("sample")
-      yield* deleteImageRepository("sample")
-      yield* converge("sample")
-      const [kept, ...others] = (yield* quaySnapshot).repositories
-      expect(others).toEqual([])
-      expect(kept?.name).toBe(`${namespace}/sample`)
-      expect(isOwnedBy(kept?.description, ir.metadata)).toBe(false)
-      expect(isMarked(kept?.description)).toBe(false)
-      expect((yield* quaySnapshot).robots).toEqual([])
+      expect((yield* deletedBeside("failed")).repositories).toEqual([])
     }).pipe(Effect.provide(world())))
 
   it.effect("an object of the original controller loses its push and pull robots, each confirmed by its grant", () =>

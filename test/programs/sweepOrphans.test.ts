@@ -7,7 +7,16 @@ import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reportLines, sweepOrphans } from "../../src/programs/sweepOrphans.ts"
 import { Quay } from "../../src/services/Quay.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
-import { applyImageRepository, converge, deleteImageRepository, mustGetImageRepository, namespace, quaySnapshot, world } from "./World.ts"
+import {
+  applyImageRepository,
+  converge,
+  deleteImageRepository,
+  mustGetImageRepository,
+  namespace,
+  putRecordingObject,
+  quaySnapshot,
+  world
+} from "./World.ts"
 
 /** What a deletion that gave up leaves behind: a robot and a repository marked for an object that is gone. */
 const leftoversOf = (owner: { readonly namespace: string; readonly name: string; readonly uid: string }) =>
@@ -100,12 +109,7 @@ describe("the orphan sweep", () => {
       expect((yield* sweepOrphans({ dryRun: false })).orphans).toEqual([])
 
       const orphan = yield* leftoversOf({ namespace, name: "gone", uid: "9d5ce2a4-0000-4000-8000-00000000dead" })
-      yield* kube.put(Kinds.ImageRepository, {
-        apiVersion: "appstudio.redhat.com/v1alpha1",
-        kind: "ImageRepository",
-        metadata: { name: "sharing", namespace },
-        status: { state: "ready", image: { url: `quay.io/my-org/${orphan.repository}`, visibility: "public" } }
-      })
+      yield* putRecordingObject("sharing", `quay.io/my-org/${orphan.repository}`)
       const report = yield* sweepOrphans({ dryRun: false })
       expect(report.orphans.map((o) => o.name)).toEqual([orphan.robot])
       yield* kube.remove(Kinds.ImageRepository, { namespace, name: "sharing" })
