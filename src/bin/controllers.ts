@@ -2,10 +2,14 @@
  * The operator's controllers, declared as controller-runtime declares them: what each reconciles, owns and
  * watches, and its reconcile program. `operator.ts`, `local.ts` and the bench run them in one manager.
  */
-import { pipe } from "effect"
+import { type Duration, Effect, pipe, Schedule } from "effect"
 import { managedSecretSelector } from "../domain/Secret.ts"
 import { reconcileImageRepository } from "../programs/reconcileImageRepository.ts"
+import { reportLines, sweepOrphans } from "../programs/sweepOrphans.ts"
 import * as Controller from "../runtime/Controller.ts"
+import type { LeaderTask } from "../runtime/Manager.ts"
+import type { Kubernetes } from "../services/Kubernetes.ts"
+import { Quay } from "../services/Quay.ts"
 import { ImageRepository, Secret } from "../services/ResourceKind.ts"
 
 export interface ControllerSettings {
@@ -24,3 +28,37 @@ export const imageRepositories = (settings: ControllerSettings = {}) =>
     }),
     Controller.owns(Secret, { labelSelector: managedSecretSelector })
   )
+
+export interface OrphanSweepSettings {
+  readonly interval: Duration.Duration
+  /** Only what is marked for this namespace's objects (the operator's WATCH_NAMESPACE). */
+  readonly namespace?: string | undefined
+}
+
+/** Once per interval, counted from the end of the previous sweep. */
+const sweepSchedule = (interval: Duration.Duration) => Schedule.spaced(interval)
+
+/** One sweep, its report in the log; a sweep that fails is logged and the next one tries again. */
+const sweepOnce = (namespace: string | undefined) =>
+  Effect.gen(function*() {
+    const quay = yield* Quay
+    const report = yield* sweepOrphans({ dryRun: false, namespace })
+    const lines = reportLines(quay.organization, report)
+    const troubled = report.failures.length > 0 || report.unchecked.length > 0
+    if (troubled) yield* Effect.forEach(lines, (line) => Effect.logWarning(line), { discard: true })
+    else if (report.orphans.length > 0) yield* Effect.forEach(lines, (line) => Effect.logInfo(line), { discard: true })
+    else yield* Effect.logDebug(lines.join("; "))
+  }).pipe(Effect.catchAll((error) => Effect.logWarning(`orphan sweep failed: ${error.message}; the next one tries again`)))
+
+/**
+ * The periodic orphan sweep, a leader-only task: the first one interval after leadership is won (a replica that
+ * restarts often does not sweep every time), then every interval.
+ */
+export const orphanSweep = (settings: OrphanSweepSettings): LeaderTask<Quay | Kubernetes> => ({
+  name: "orphan-sweep",
+  run: Effect.sleep(settings.interval).pipe(
+    Effect.andThen(Effect.repeat(sweepOnce(settings.namespace), sweepSchedule(settings.interval))),
+    Effect.asVoid,
+    Effect.annotateLogs({ task: "orphan-sweep" })
+  )
+})

@@ -1,7 +1,7 @@
 import { Either, Option } from "effect"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
 import { imageUrl, type InvalidRepositoryName, resolveRepositoryName } from "../domain/RepositoryName.ts"
-import { robotFullName } from "../domain/RobotName.ts"
+import { robotFullName, robotRoles } from "../domain/RobotName.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
 import type { Quay } from "../services/Quay.ts"
 
@@ -36,6 +36,18 @@ const credentialsOf = (claims: StatusClaims.StatusClaims, registry: Registry): C
 })
 
 export const credentials = (ir: ImageRepository, registry: Registry): Credentials => credentialsOf(inspect(ir, registry), registry)
+
+/**
+ * Every robot this object may own, as deletion must know them: the push robot, and the pull robot of any role
+ * whose field status fills (the original controller gave every object one). Each by the name status records when
+ * the identity accounts for it, else the one it derives.
+ */
+export const robots = (ir: ImageRepository, registry: Registry): ReadonlyArray<StatusClaims.RobotClaim> => {
+  const claims = inspect(ir, registry)
+  return robotRoles
+    .filter((role) => role === "push" || ir.status?.credentials?.[StatusClaims.robotField(role)] !== undefined)
+    .map((role) => claims.robots[role])
+}
 
 const targetFor = (ir: ImageRepository, registry: Registry, repository: string): Target => ({
   ...credentials(ir, registry),

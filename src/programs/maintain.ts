@@ -275,7 +275,9 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
     const confirmed = yield* Effect.cached(
       confirmTarget(ir, target).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))))
     )
-    const named = yield* tolerate(start, guardName(ir, target, keepFinalizer(ir, start)))
+    // The finalizer patch goes into the pass a reverted rename falls back to, or that revert would drop it.
+    const kept = keepFinalizer(ir, start)
+    const named = yield* tolerate(kept, guardName(ir, target, kept))
     const visible = yield* tolerate(named, applyVisibility(ir, target, named, confirmed))
     const regenerated = yield* regenerateToken(ir, target, visible, confirmed)
     const repaired = yield* repairPushSecret(ir, target, regenerated, confirmed)

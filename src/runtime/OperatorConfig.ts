@@ -11,6 +11,10 @@ export interface OperatorConfig {
   readonly resyncPeriod: Duration.Duration
   /** Absent when leader election is disabled. */
   readonly leaderElection: Option.Option<LeaderElectionConfig>
+  /** How long after its deletionTimestamp a deletion keeps retrying Quay before it lets go. */
+  readonly cleanupDeadline: Duration.Duration
+  /** How often the leader sweeps Quay for orphans; absent when off. */
+  readonly orphanSweepInterval: Option.Option<Duration.Duration>
 }
 
 const positiveInteger = (name: string) =>
@@ -36,19 +40,43 @@ const positiveDuration = (name: string, fallback: Duration.Duration) =>
     Config.validate({ message: `${name} must be longer than zero`, validation: (d) => Duration.toMillis(d) > 0 })
   )
 
+/** A duration, or `off` (the default) for none. */
+const durationOrOff = (name: string) =>
+  Config.string(name).pipe(
+    Config.withDefault("off"),
+    Config.mapOrFail((text) =>
+      text.trim().toLowerCase() === "off"
+        ? Either.right(Option.none<Duration.Duration>())
+        : Either.map(
+          Either.mapLeft(parseDurationText(text), (error) => ConfigError.InvalidData([name], `${name}: ${error}, or off`)),
+          Option.some
+        )
+    ),
+    Config.validate({
+      message: `${name} must be longer than zero, or off`,
+      validation: (d) => Option.match(d, { onNone: () => true, onSome: (value) => Duration.toMillis(value) > 0 })
+    })
+  )
+
 /**
  * Reads WATCH_NAMESPACE (all namespaces when unset or empty), WORKERS (default 2), RESYNC_PERIOD (default
  * 10 minutes), LEADER_ELECTION (default false) and, for the election, LEASE_NAMESPACE (else POD_NAMESPACE,
  * required), LEASE_NAME (default image-repository-operator), POD_NAME (the identity; default the host name),
- * LEASE_DURATION / RENEW_DEADLINE / RETRY_PERIOD (default 137 s / 107 s / 26 s).
+ * LEASE_DURATION / RENEW_DEADLINE / RETRY_PERIOD (default 137 s / 107 s / 26 s), CLEANUP_DEADLINE (default 5
+ * minutes) and ORPHAN_SWEEP_INTERVAL (default off).
  */
+/** WATCH_NAMESPACE: one namespace, or all when unset or empty. Also what an on-demand sweep is kept to. */
+export const watchNamespace: Config.Config<Option.Option<string>> = nonEmpty("WATCH_NAMESPACE")
+
 export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effect.gen(function*() {
   const base = yield* Config.all({
-    watchNamespace: nonEmpty("WATCH_NAMESPACE"),
+    watchNamespace,
     workers: positiveInteger("WORKERS").pipe(Config.withDefault(2)),
     resyncPeriod: positiveDuration("RESYNC_PERIOD", Duration.minutes(10)),
     // Off unless asked for, as kubebuilder's --leader-elect: a local `npm start` needs no Lease; the manifest turns it on.
-    leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(false))
+    leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(false)),
+    cleanupDeadline: positiveDuration("CLEANUP_DEADLINE", Duration.minutes(5)),
+    orphanSweepInterval: durationOrOff("ORPHAN_SWEEP_INTERVAL")
   })
   // The Lease settings are read (and required) only when the election is on.
   const leaderElection = base.leaderElectionEnabled ? Option.some(yield* leaderElectionConfig) : Option.none()
@@ -56,7 +84,9 @@ export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effe
     watchNamespace: base.watchNamespace,
     workers: base.workers,
     resyncPeriod: base.resyncPeriod,
-    leaderElection
+    leaderElection,
+    cleanupDeadline: base.cleanupDeadline,
+    orphanSweepInterval: base.orphanSweepInterval
   }
 })
 

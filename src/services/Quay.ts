@@ -41,6 +41,8 @@ export interface Quay {
   }) => Effect.Effect<void, QuayError>
   /** `QuayNotFound` when the repository is absent (Quay answers 200 `null`); `QuayPlanLimitExceeded` for a refused private one. */
   readonly changeVisibility: (name: string, visibility: Visibility) => Effect.Effect<void, QuayError>
+  /** Replaces the repository's description (where the ownership mark lives); `QuayNotFound` when it is absent. */
+  readonly setRepositoryDescription: (name: string, description: string) => Effect.Effect<void, QuayError>
   /** Succeeds when the repository is absent. */
   readonly deleteRepository: (name: string) => Effect.Effect<void, QuayError>
   readonly listRepositories: () => Effect.Effect<ReadonlyArray<QuayRepository>, QuayError>

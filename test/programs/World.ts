@@ -32,6 +32,19 @@ export const applyImageRepository = (name: string, spec?: Record<string, unknown
 export const editImageRepository = (name: string, patch: unknown) =>
   Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.patch(Kinds.ImageRepository, ref(name), patch))
 
+/**
+ * An object whose status records `url` in the given state, as the original controller left objects that shared a
+ * repository: no finalizer, never reconciled by the test that puts it.
+ */
+export const putRecordingObject = (name: string, url: string | undefined, state: "ready" | "failed" = "ready") =>
+  Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
+    k.put(Kinds.ImageRepository, {
+      apiVersion: "appstudio.redhat.com/v1alpha1",
+      kind: "ImageRepository",
+      metadata: { name, namespace },
+      status: { state, image: { url, visibility: "public" } }
+    }))
+
 export const deleteImageRepository = (name: string) =>
   Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.delete(Kinds.ImageRepository, ref(name)))
 

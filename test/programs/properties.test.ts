@@ -1,11 +1,19 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Schema } from "effect"
+import { Clock, Duration, Effect, Option, Schema, TestClock } from "effect"
+import { skipRepositoryDeletionAnnotation } from "../../src/domain/ImageRepository.ts"
+import { markedOwner } from "../../src/domain/Ownership.ts"
 import * as PushSecret from "../../src/domain/PushSecret.ts"
+import { toMillis } from "../../src/domain/Timestamp.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
+import { CleanupDeadline } from "../../src/programs/CleanupDeadline.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
+import { sweepOrphans } from "../../src/programs/sweepOrphans.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
+import { Quay } from "../../src/services/Quay.ts"
+import { QuayUnauthorized } from "../../src/services/QuayError.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
+import { refuseQuay } from "./QuaySpy.ts"
 import { applyImageRepository, converge, cost, editImageRepository, namespace, ref, world } from "./World.ts"
 
 /**
@@ -32,6 +40,7 @@ const Action = Schema.Union(
   Schema.TaggedStruct("DeleteSecret", { name: Name }),
   Schema.TaggedStruct("UnlinkSecret", { name: Name }),
   Schema.TaggedStruct("Delete", { name: Name }),
+  Schema.TaggedStruct("SkipRepositoryDeletion", { name: Name }),
   Schema.TaggedStruct("SetPlan", { plan: Schema.Literal("free", "paid") }),
   Schema.TaggedStruct("QuayFaults", { kind: Schema.Literal("5xx", "429", "timeout"), next: Count }),
   Schema.TaggedStruct("KubernetesFaults", { next: Count, lostResponse: Schema.Boolean }),
@@ -39,9 +48,19 @@ const Action = Schema.Union(
 )
 type Action = typeof Action.Type
 
+/**
+ * What Quay does while every object is deleted at the end: nothing wrong, an outage, rate limiting, or a revoked
+ * organisation token, recovering after some minutes (past the 5-minute deadline when 6 or more).
+ */
+const DeletionFaults = Schema.Struct({
+  kind: Schema.Literal("none", "outage", "throttled", "revokedToken"),
+  recoversAfterMinutes: Schema.Int.pipe(Schema.between(0, 7))
+})
+
 const Scenario = Schema.Struct({
   plan: Schema.Literal("free", "paid"),
-  actions: Schema.Array(Action).pipe(Schema.minItems(1), Schema.maxItems(14))
+  actions: Schema.Array(Action).pipe(Schema.minItems(1), Schema.maxItems(14)),
+  deletion: DeletionFaults
 })
 type Scenario = typeof Scenario.Type
 
@@ -105,6 +124,9 @@ const perform = (action: Action) =>
       case "Delete":
         if (present) yield* kube.delete(Kinds.ImageRepository, ref(action.name))
         return
+      case "SkipRepositoryDeletion":
+        if (present) yield* editImageRepository(action.name, { metadata: { annotations: { [skipRepositoryDeletionAnnotation]: "true" } } })
+        return
       case "SetPlan":
         yield* quay.setPlan(action.plan)
         return
@@ -131,8 +153,8 @@ const checkInvariants = Effect.gen(function*() {
   // Names never leave their namespace.
   for (const repository of quayRepositories) expect(repository.startsWith(`${namespace}/`)).toBe(true)
 
-  const accountedRepositories = new Set<string>()
-  const accountedRobots = new Set<string>()
+  const accountedRepositories = new Set<string>(foreign.repositories)
+  const accountedRobots = new Set<string>(foreign.robots)
   for (const ir of objects) {
     if (ir.status?.state === "failed") {
       // A failed object accounts for what it may have created before failing; its deletion removes that.
@@ -182,6 +204,76 @@ const checkInvariants = Effect.gen(function*() {
   }
 })
 
+/** What someone else keeps in the organization: no mark, or a stray one in their own words. Never to be deleted. */
+const foreign = {
+  repositories: [`${namespace}/by-hand`, `${namespace}/notes`],
+  robots: ["someone_s_robot"]
+} as const
+
+const addForeignObjects = Effect.gen(function*() {
+  const quay = yield* QuayInMemory.QuayControl
+  const api = yield* Quay
+  yield* quay.outOfBand.createRepository({ name: `${namespace}/by-hand`, description: "AppStudio repository for the user" })
+  yield* quay.outOfBand.createRepository({ name: `${namespace}/notes`, description: "see (uid 0000) for details" })
+  yield* api.createRobot("someone_s_robot", "Robot account for Konflux Component")
+})
+
+/**
+ * The programs' Quay, with a witness: every deletion of a robot or repository that exists without the operator's
+ * mark is written down (the original controller's objects, unmarked, are not part of these scenarios).
+ */
+const guardDeletions = (quay: QuayInMemory.QuayControl, api: Quay) => {
+  const unmarkedDeletions: Array<string> = []
+  const check = (kind: "robot" | "repository", name: string) =>
+    Effect.flatMap(quay.snapshot, (snapshot) =>
+      Effect.sync(() => {
+        const found = kind === "robot"
+          ? snapshot.robots.find((r) => r.shortName === name)
+          : snapshot.repositories.find((r) => r.name === name)
+        if (found !== undefined && markedOwner(found.description) === undefined) unmarkedDeletions.push(`${kind} ${name}`)
+      }))
+  const guarded: Quay = {
+    ...api,
+    deleteRobot: (name) => Effect.zipRight(check("robot", name), api.deleteRobot(name)),
+    deleteRepository: (name) => Effect.zipRight(check("repository", name), api.deleteRepository(name))
+  }
+  return { guarded, unmarkedDeletions }
+}
+
+/**
+ * Every object is deleted while Quay misbehaves as `faults` says; minute by minute the controller reconciles what
+ * is left and the sweep runs (failing while Quay does). No deletion may outlast its deadline; once Quay answers
+ * again and the sweep has run, Quay holds nothing of the operator's.
+ */
+const deleteEverything = (faults: typeof DeletionFaults.Type, api: Quay) => {
+  let revoked = faults.kind === "revokedToken"
+  const refused = refuseQuay(api, new QuayUnauthorized({ status: 401, detail: "invalid_token" }), { failing: () => revoked })
+  return Effect.gen(function*() {
+    const kube = yield* KubernetesInMemory.KubernetesControl
+    const kubernetes = yield* Kubernetes
+    const quay = yield* QuayInMemory.QuayControl
+    const bound = Duration.toMillis(yield* CleanupDeadline)
+    if (faults.kind === "outage") yield* quay.injectFaults({ kind: "5xx", rate: 1 })
+    if (faults.kind === "throttled") yield* quay.injectFaults({ kind: "429", rate: 1 })
+    const recover = Effect.andThen(quay.clearFaults, Effect.sync(() => { revoked = false }))
+
+    for (const name of names) if (yield* exists(name)) yield* kube.delete(Kinds.ImageRepository, ref(name))
+    for (let minute = 0; minute <= 6; minute++) {
+      if (minute === faults.recoversAfterMinutes) yield* recover
+      for (const name of names) yield* Effect.ignore(reconcileImageRepository(ref(name)))
+      yield* Effect.ignore(sweepOrphans({ dryRun: false }))
+      // No deletion is stuck past its deadline: a reconcile at or after it always lets the object go.
+      const now = yield* Clock.currentTimeMillis
+      for (const ir of (yield* kubernetes.list(Kinds.ImageRepository, { namespace })).items) {
+        const deadline = (toMillis(ir.metadata.deletionTimestamp) ?? Number.POSITIVE_INFINITY) + bound
+        expect(now < deadline, `${ir.metadata.name} still held ${now - deadline} ms past its deadline`).toBe(true)
+      }
+      yield* TestClock.adjust("1 minute")
+    }
+    yield* recover
+  }).pipe(Effect.provideService(Quay, refused))
+}
+
 export const runScenario = (scenario: Scenario) =>
   Effect.gen(function*() {
     const kube = yield* KubernetesInMemory.KubernetesControl
@@ -191,22 +283,41 @@ export const runScenario = (scenario: Scenario) =>
       kind: "ServiceAccount",
       metadata: { name: buildAccount, namespace }
     })
-    for (const action of scenario.actions) yield* perform(action)
-    yield* quay.clearFaults
-    yield* kube.clearFaults
-    for (const name of names) yield* converge(name)
-    yield* checkInvariants
-    // A converged world costs nothing: one more pass over every object makes no Quay call and no write.
-    const before = yield* cost
-    for (const name of names) yield* reconcileImageRepository(ref(name))
-    expect(yield* cost).toEqual(before)
+    yield* addForeignObjects
+    const { guarded, unmarkedDeletions } = guardDeletions(quay, yield* Quay)
+    yield* Effect.gen(function*() {
+      for (const action of scenario.actions) yield* perform(action)
+      yield* quay.clearFaults
+      yield* kube.clearFaults
+      for (const name of names) yield* converge(name)
+      yield* checkInvariants
+      // A converged world costs nothing: one more pass over every object makes no Quay call and no write.
+      const before = yield* cost
+      for (const name of names) yield* reconcileImageRepository(ref(name))
+      expect(yield* cost).toEqual(before)
+
+      yield* deleteEverything(scenario.deletion, guarded)
+      yield* quay.clearFaults
+      for (const name of names) yield* converge(name)
+      yield* sweepOrphans({ dryRun: false })
+    }).pipe(Effect.provideService(Quay, guarded))
+
+    expect((yield* Effect.flatMap(Kubernetes, (k) => k.list(Kinds.ImageRepository, { namespace }))).items).toEqual([])
+    const left = yield* quay.snapshot
+    // Nothing of ours: no robot but someone else's, no repository that carries our mark.
+    expect(left.robots.map((r) => r.shortName)).toEqual([...foreign.robots])
+    for (const repository of left.repositories) expect(markedOwner(repository.description)).toBeUndefined()
+    // Someone else's are all still there, and nothing without our mark was ever deleted.
+    for (const repository of foreign.repositories) expect(left.repositories.map((r) => r.name)).toContain(repository)
+    expect(unmarkedDeletions).toEqual([])
   }).pipe(Effect.provide(world(scenario.plan)))
 
 export const propertyRuns = 300
 
 describe("the reconciler under random user actions and faults", () => {
   it.effect.prop("reaches a world where every invariant holds", { scenario: Scenario }, ({ scenario }) => runScenario(scenario), {
-    timeout: 120_000,
+    // A hang guard, sized for a loaded 2-core machine: it bounds, never times.
+    timeout: 300_000,
     fastCheck: { numRuns: propertyRuns }
   })
 })

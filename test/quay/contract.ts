@@ -117,6 +117,19 @@ export const quayContract = (
           assert.strictEqual(yield* visibilityOf(quay, "tenant/secret"), "private")
         }))
 
+      test("a repository's description can be replaced; an absent repository's is QuayNotFound", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.createRepository({ name: "tenant/app", visibility: "private", description: "first" })
+          yield* quay.setRepositoryDescription("tenant/app", "second")
+          assert.deepStrictEqual(
+            Option.map(yield* quay.getRepository("tenant/app"), (r) => [r.visibility, r.description]),
+            Option.some(["private", "second"])
+          )
+          const error = yield* failure(quay.setRepositoryDescription("tenant/missing", "text"))
+          assert.strictEqual(error._tag, "QuayNotFound")
+          assert.isTrue(Option.isNone(yield* quay.getRepository("tenant/missing")))
+        }))
+
       test("deleting an absent repository succeeds", ({ quay }) =>
         Effect.gen(function*() {
           yield* quay.deleteRepository("tenant/never-existed")

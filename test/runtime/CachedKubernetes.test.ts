@@ -79,6 +79,42 @@ describe("CachedKubernetes", () => {
       assert.strictEqual(yield* getCalls, 0)
     }).pipe(Effect.provide(InMemory.layer())))
 
+  it.scoped("serves lists of a namespace an unselected informer holds, with its own unseen writes; others pass through", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const real = yield* Kubernetes
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* control.put(ImageRepository, imageRepository("other", "b"))
+      yield* control.put(Secret, managedSecret("ns", "a-pull", undefined))
+      // A frozen watch: the store stays at the list, so what is read back can only be this client's own write.
+      const frozen: Kubernetes = { ...real, watch: () => Stream.never }
+      const repositories = yield* Informer.make({ kind: ImageRepository, onChange: ignore }).pipe(
+        Effect.provideService(Kubernetes, frozen)
+      )
+      const secrets = yield* Informer.make({
+        kind: Secret,
+        labelSelector: `${managedByLabel}=${managedByValue}`,
+        onChange: ignore
+      })
+      yield* repositories.awaitSynced
+      yield* secrets.awaitSynced
+      const cached = yield* CachedKubernetes.make(real, [repositories, secrets])
+      yield* cached.patch(ImageRepository, ref("ns", "a"), { status: { state: "ready" } }, { subresource: "status" })
+      yield* cached.create(ImageRepository, yield* Schema.decodeUnknown(ImageRepository.schema)(imageRepository("ns", "c")))
+      const lists = Effect.map(control.calls, (c) => c.byVerb.list)
+      const before = yield* lists
+
+      const listed = yield* cached.list(ImageRepository, { namespace: "ns" })
+      assert.deepStrictEqual(listed.items.map((o) => [o.metadata.name, o.status?.state]), [["a", "ready"], ["c", undefined]])
+      assert.strictEqual((yield* cached.list(ImageRepository)).items.length, 3)
+      assert.strictEqual(yield* lists, before, "served from the store")
+
+      // A label-selected store does not hold every Secret, and a selector asks for what the store may not hold.
+      yield* cached.list(Secret, { namespace: "ns" })
+      yield* cached.list(ImageRepository, { namespace: "ns", labelSelector: "x=y" })
+      assert.strictEqual(yield* lists, before + 2)
+    }).pipe(Effect.provide(InMemory.layer())))
+
   it.scoped("reads back its own writes until the informer catches up", () =>
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl

@@ -129,6 +129,29 @@ describe("Controller", () => {
       yield* eventually(countIs(recorder.count("ns/a"), 2))
     }).pipe(Effect.provide(InMemory.layer())))
 
+  it.scoped("comes back by the retryWithin an error carries, however far the backoff has grown", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const recorder = yield* makeRecorder
+      yield* runController({
+        backoff: { base: "1 minute", cap: "1 hour" },
+        reconcile: (ref) =>
+          Effect.gen(function*() {
+            yield* recorder.record(ref)
+            const n = yield* recorder.count(refKey(ref))
+            // Fails twice with a deadline 90 s ahead of the first failure; the backoff alone would wait 1 and 2 minutes.
+            if (n === 1) return yield* new Transient({ reason: "QuayUnavailable", message: "502", retryWithin: Duration.seconds(90) })
+            if (n === 2) return yield* new Transient({ reason: "QuayUnavailable", message: "502", retryWithin: Duration.seconds(30) })
+            return done
+          })
+      })
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(countIs(recorder.count("ns/a"), 1))
+      yield* advanceUntil(countIs(recorder.count("ns/a"), 3), "10 seconds", 30)
+      // The first retry at the backoff (1 minute, sooner than 90 s); the second at its cap (30 s, sooner than 2 minutes).
+      assert.deepStrictEqual(yield* recorder.timesOf("ns/a"), [0, 60_000, 90_000])
+    }).pipe(Effect.provide(InMemory.layer())))
+
   it.scoped("honours requeueAfter", () =>
     Effect.gen(function*() {
       const control = yield* InMemory.KubernetesControl

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, pipe, Ref, Schedule, TestClock } from "effect"
+import { Effect, Option, pipe, Ref, Schedule, TestClock } from "effect"
 import { type ObjectRef, refKey } from "../../src/domain/ObjectMeta.ts"
 import { managedSecretSelector } from "../../src/domain/Secret.ts"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
@@ -100,6 +100,48 @@ describe("Manager", () => {
       assert.isTrue(yield* manager.active)
       yield* eventually(Effect.zipWith(log.has("repos ns/a"), log.has("repos ns/b"), (a, b) => a && b))
       assert.strictEqual(yield* lists("ImageRepository"), listed, "no relist when leadership is won")
+    }).pipe(Effect.provide(InMemory.layer())))
+
+  it.scoped("runs leader tasks only while leading: not on a standby, from the takeover, stopped when the Lease is lost", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const now = yield* TestClock.currentTimeMillis
+      const lease = { namespace: "operators", name: "image-repository-operator" }
+      yield* control.put(LeaseKind, {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: lease,
+        spec: { holderIdentity: "leader", leaseDurationSeconds: 15, renewTime: microTime(now), acquireTime: microTime(now) }
+      })
+      const ticks = yield* Ref.make(0)
+      // A periodic task, as the orphan sweep is: a tick every second while it runs.
+      const task = { name: "ticker", run: Effect.forever(Ref.update(ticks, (n) => n + 1).pipe(Effect.andThen(Effect.sleep("1 second")))) }
+      const manager = yield* Manager.run({
+        controllers: [Controller.make(ImageRepository, { name: "imagerepository", reconcile: () => Effect.succeed(done) })],
+        tasks: [task],
+        leaderElection: election
+      })
+      yield* eventually(manager.synced)
+      yield* TestClock.adjust("5 seconds")
+      yield* settle
+      assert.strictEqual(yield* Ref.get(ticks), 0, "a standby runs no task")
+
+      yield* advanceUntil(manager.active, "2 seconds", 30)
+      yield* eventually(Effect.map(Ref.get(ticks), (n) => n > 0))
+      yield* TestClock.adjust("3 seconds")
+      yield* settle
+      assert.isAtLeast(yield* Ref.get(ticks), 3)
+
+      // Another replica takes the Lease: the term ends and the task with it.
+      const kubernetes = yield* Kubernetes
+      const current = Option.getOrThrow(yield* kubernetes.get(LeaseKind, lease))
+      yield* kubernetes.replace(LeaseKind, { ...current, spec: { ...current.spec, holderIdentity: "other" } })
+      yield* TestClock.adjust("2 seconds")
+      yield* eventually(Effect.map(manager.active, (active) => !active))
+      const stopped = yield* Ref.get(ticks)
+      yield* TestClock.adjust("5 seconds")
+      yield* settle
+      assert.strictEqual(yield* Ref.get(ticks), stopped, "no tick after the term")
     }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("an informer loop that dies is restarted; one that keeps dying makes the manager unhealthy", () =>

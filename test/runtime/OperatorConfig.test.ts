@@ -21,6 +21,8 @@ describe("OperatorConfig", () => {
       assert.strictEqual(Duration.toSeconds(election.leaseDuration), 137)
       assert.strictEqual(Duration.toSeconds(election.renewDeadline), 107)
       assert.strictEqual(Duration.toSeconds(election.retryPeriod), 26)
+      assert.strictEqual(Duration.toMinutes(config.cleanupDeadline), 5)
+      assert.isTrue(Option.isNone(config.orphanSweepInterval), "the sweep is off unless asked for")
     }))
 
   it.effect("leader election is off unless asked for, so a local run needs no Lease namespace", () =>
@@ -56,9 +58,13 @@ describe("OperatorConfig", () => {
           POD_NAME: "op-1",
           LEASE_DURATION: "3m",
           RENEW_DEADLINE: "2 minutes",
-          RETRY_PERIOD: "1m30s"
+          RETRY_PERIOD: "1m30s",
+          CLEANUP_DEADLINE: "90s",
+          ORPHAN_SWEEP_INTERVAL: "1h"
         })
       )
+      assert.strictEqual(Duration.toSeconds(config.cleanupDeadline), 90)
+      assert.deepStrictEqual(Option.map(config.orphanSweepInterval, Duration.toMinutes), Option.some(60))
       assert.deepStrictEqual(config.watchNamespace, Option.some("team-a"))
       assert.strictEqual(config.workers, 8)
       assert.strictEqual(Duration.toSeconds(config.resyncPeriod), 30)
@@ -82,6 +88,12 @@ describe("OperatorConfig", () => {
       assert.isTrue(Either.isLeft(missing) && String(missing.left).includes("LEASE_NAMESPACE"))
       const workers = yield* loadWith({ LEADER_ELECTION: "false", WORKERS: "0" })
       assert.isTrue(Either.isLeft(workers) && String(workers.left).includes("WORKERS"))
+      const sweep = yield* loadWith({ LEADER_ELECTION: "false", ORPHAN_SWEEP_INTERVAL: "sometimes" })
+      assert.isTrue(Either.isLeft(sweep) && String(sweep.left).includes("ORPHAN_SWEEP_INTERVAL"))
+      const zero = yield* loadWith({ LEADER_ELECTION: "false", ORPHAN_SWEEP_INTERVAL: "0s" })
+      assert.isTrue(Either.isLeft(zero) && String(zero.left).includes("or off"))
+      const off = yield* loadWith({ LEADER_ELECTION: "false", ORPHAN_SWEEP_INTERVAL: "Off" })
+      assert.isTrue(Either.isRight(off) && Option.isNone(off.right.orphanSweepInterval))
       const timings = yield* loadWith({ LEADER_ELECTION: "true", POD_NAMESPACE: "x", RENEW_DEADLINE: "200 seconds" })
       assert.isTrue(Either.isLeft(timings) && String(timings.left).includes("RENEW_DEADLINE < LEASE_DURATION"))
     }))

@@ -164,6 +164,17 @@ export const makeQuayClient = (options: QuayClientOptions): Quay => {
       }
     )
 
+  const setRepositoryDescription = (name: string, description: string) =>
+    single(
+      "setRepositoryDescription",
+      { names: [name], method: "PUT", path: paths.repository(org, name), body: { description } },
+      (reply): Effect.Effect<void, QuayError> => {
+        if (reply.status === 200) return Effect.void
+        if (reply.status === 404) return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
+        return Effect.fail(unexpected(reply, repositoryResource(name)))
+      }
+    )
+
   const deleteRepository = (name: string) =>
     single(
       "deleteRepository",
@@ -306,6 +317,7 @@ export const makeQuayClient = (options: QuayClientOptions): Quay => {
     getRepository,
     createRepository,
     changeVisibility,
+    setRepositoryDescription,
     deleteRepository,
     listRepositories,
     getRobot,

@@ -12,6 +12,7 @@ export const permissionNeeded: Readonly<Record<QuayOperation, string>> = {
   getRepository: "Administer Repositories",
   createRepository: "Create Repositories",
   changeVisibility: "Administer Repositories",
+  setRepositoryDescription: "Administer Repositories",
   deleteRepository: "Administer Repositories",
   listRepositories: "Administer Repositories",
   getRobot: "Administer Organization",
