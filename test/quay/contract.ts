@@ -288,5 +288,14 @@ export const quayContract = (
           assert.isFalse(yield* authorize(pusher.name, puller.token, "tenant/app", "push"))
         }))
     })
+
+    describe("the token's reach", () => {
+      test("verifyAccess passes for the operator's token and leaves nothing behind", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.verifyAccess()
+          assert.deepStrictEqual(yield* quay.listRepositories(), [])
+          assert.deepStrictEqual(yield* quay.listRobots(), [])
+        }))
+    })
   })
 }
