@@ -15,6 +15,7 @@ import { parseArgs } from "node:util"
 import { type FaultKind, isFaultKind } from "../simulator/QuayFaults.ts"
 import { isScope, type Scope } from "../simulator/QuayModel.ts"
 import type { SimulatorOptions } from "../simulator/QuaySimulator.ts"
+import { failureMessage } from "../domain/FailureMessage.ts"
 
 const usage =
   "usage: quay-sim --port <p> --org <org> --token <token> [--plan free|paid] [--latency-ms <n>] " +
@@ -59,7 +60,7 @@ const parseOptions = (argv: ReadonlyArray<string>): SimulatorOptions & { readonl
       }
     }).values
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error))
+    throw new UsageError(failureMessage(error))
   }
   const text = (flag: string): string | undefined => {
     const value = values[flag]

@@ -22,6 +22,7 @@ import { makeQuayClient } from "./quayHttp/client.ts"
 import { defaultRetryPolicyOptions, makeRetryPolicy, quayRetryPolicy, type RetryPolicyOptions } from "./quayHttp/retryPolicy.ts"
 import { defaultTokenRefresh } from "./quayHttp/token.ts"
 import { makeTransport } from "./quayHttp/transport.ts"
+import { failureMessage } from "../domain/FailureMessage.ts"
 
 export {
   configFromEnvironment,
@@ -88,7 +89,7 @@ const nodeHttpClient = (resolved: ResolvedQuayHttpConfig): Layer.Layer<HttpClien
         catch: (cause) =>
           new QuayHttpConfigError({
             reason: `cannot read the additional CA bundle '${resolved.additionalCaPath}': ${
-              cause instanceof Error ? cause.message : String(cause)
+              failureMessage(cause)
             }`
           })
       }).pipe(

@@ -9,6 +9,7 @@ import * as Wire from "./QuayWire.ts"
 import { RateLimiter } from "./RateLimiter.ts"
 import { proxyRegistry } from "./registryProxy.ts"
 import { issuer, makeRegistryTokenIssuer, type RegistryTokenIssuer } from "./RegistryTokens.ts"
+import { failureMessage } from "../domain/FailureMessage.ts"
 
 /**
  * A real HTTP server that answers like Quay (api/v1 behind its nginx), quirks included, on top of the same
@@ -150,7 +151,7 @@ const makeHandler = (
       : apiRoute
     route(req, res, url).catch((error: unknown) => {
       if (res.headersSent || res.destroyed) return
-      const message = error instanceof SyntaxError ? "malformed JSON body" : error instanceof Error ? error.message : "error"
+      const message = error instanceof SyntaxError ? "malformed JSON body" : failureMessage(error, "error")
       simJson(res, 400, { message })
     })
   }
@@ -184,7 +185,7 @@ export const start = (options: SimulatorOptions): Effect.Effect<RunningSimulator
         }
         return m
       },
-      catch: (error) => new SimError({ reason: error instanceof Error ? error.message : String(error) })
+      catch: (error) => new SimError({ reason: failureMessage(error) })
     })
     const limiter = yield* Effect.try({
       try: () =>
@@ -194,7 +195,7 @@ export const start = (options: SimulatorOptions): Effect.Effect<RunningSimulator
             rate: options.rateLimit,
             ...(options.rateLimitBurst === undefined ? {} : { burst: options.rateLimitBurst })
           }),
-      catch: (error) => new SimError({ reason: error instanceof Error ? error.message : String(error) })
+      catch: (error) => new SimError({ reason: failureMessage(error) })
     })
     const timers = new Set<NodeJS.Timeout>()
     const registry = { tokens: makeRegistryTokenIssuer(model), upstream: undefined as URL | undefined }
@@ -203,7 +204,7 @@ export const start = (options: SimulatorOptions): Effect.Effect<RunningSimulator
       Effect.tryPromise({
         try: () => listen(server, options.port ?? 0, host),
         catch: (error) =>
-          new SimError({ reason: `cannot listen on ${host}:${options.port ?? 0}: ${error instanceof Error ? error.message : String(error)}` })
+          new SimError({ reason: `cannot listen on ${host}:${options.port ?? 0}: ${failureMessage(error)}` })
       }),
       () =>
         Effect.async<void>((resume) => {

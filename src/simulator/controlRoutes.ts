@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { isFaultKind } from "./QuayFaults.ts"
 import { isScope, type QuayModel, type Scope } from "./QuayModel.ts"
 import { field, numberField, readJson, simJson } from "./http.ts"
+import { failureMessage } from "../domain/FailureMessage.ts"
 
 /**
  * The simulator's test hooks under `/_sim/` (not Quay's): `GET /_sim/state`, `GET /_sim/auth` (the `/v2/auth` grant
@@ -42,7 +43,7 @@ export const controlRoute = async (model: QuayModel, req: IncomingMessage, res: 
       try {
         model.injectFaults({ kind, next: numberField(body, "next"), rate: numberField(body, "rate") })
       } catch (error) {
-        return simJson(res, 400, { message: error instanceof Error ? error.message : String(error) })
+        return simJson(res, 400, { message: failureMessage(error) })
       }
       return simJson(res, 200, { faults: model.activeFaults })
     }
