@@ -69,10 +69,11 @@ export const deleteQuayObjects = (
         quay.getRepository(repository.value)
       )
       : Either.right(Option.none<QuayRepository>())
-    if (Either.isLeft(read)) leftovers.push(read.left)
+    // A repository kept for its other users is left either way: a failed read matters only to the robots it confirms.
+    if (Either.isLeft(read) && users.length === 0) leftovers.push(read.left)
     const found = Either.getOrElse(read, () => Option.none<QuayRepository>())
     const grants = originals && Option.isSome(found)
-      ? yield* attempt(`the grants on ${repositoryText(found.value.name)}`, quay.listPermissions(found.value.name))
+      ? yield* attempt(repositoryText(found.value.name), quay.listPermissions(found.value.name))
       : Either.right(new Map<string, RepositoryRole>())
 
     let originalConfirmed = false
