@@ -7,22 +7,22 @@ import * as ReadyCondition from "../domain/ReadyCondition.ts"
 import { type Critical, NonCritical, Transient } from "../domain/ReconcileError.ts"
 import { denotes } from "../domain/RepositoryName.ts"
 import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
-import { isVisibility } from "../domain/Visibility.ts"
-import { Kubernetes } from "../services/Kubernetes.ts"
-import { now } from "../domain/Timestamp.ts"
-import { Quay } from "../services/Quay.ts"
-import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
 import type { StatusDamage } from "../domain/StatusClaims.ts"
-import { confirmTarget, type StatusDamaged } from "./ownership.ts"
-import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
+import { now } from "../domain/Timestamp.ts"
+import * as TokenRegeneration from "../domain/TokenRegeneration.ts"
+import { isVisibility } from "../domain/Visibility.ts"
+import { Kubernetes } from "../services/Kubernetes.ts"
+import { Quay } from "../services/Quay.ts"
 import { isQuayError } from "../services/QuayError.ts"
+import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import { fromKubernetes, fromQuay, isRoutineRetry, RepositoryMissing } from "./errors.ts"
 import { clearFlags, type OneShotFlag, oneShotFlags, patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
-import * as TokenRegeneration from "../domain/TokenRegeneration.ts"
-import { recordWarning } from "./recordWarning.ts"
+import { confirmTarget, type StatusDamaged } from "./ownership.ts"
 import { currentPushRobot, regeneratePushRobot } from "./pushRobot.ts"
+import { recordWarning } from "./recordWarning.ts"
 import { linkSecret, verifySecretLinks } from "./serviceAccountLinks.ts"
+import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
 import { done, settle } from "./statusTransitions.ts"
 import { type Target, withDerivedRobot } from "./Target.ts"
 import { writePushSecret } from "./writePushSecret.ts"
@@ -74,7 +74,10 @@ const guardName = (ir: ImageRepository, target: Target, pass: Pass): Effect.Effe
   )
 }
 
-/** Confirms, once per pass and only when the pass is about to touch Quay, that the target is this object's. */
+/**
+ * Confirms, at most once per pass, that the target is this object's (ownership.ts confirmTarget): before the
+ * repository is changed, and before a robot of the original controller is touched.
+ */
 type Confirmed = Effect.Effect<void, StatusDamaged | RepositoryMissing | Transient, Quay>
 
 /** Visibility can change at any time; a plan that refuses private repositories reverts the field. */
@@ -125,7 +128,7 @@ const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confir
   Effect.gen(function*() {
     if (ir.spec?.credentials?.["regenerate-token"] !== true) return pass
     if (TokenRegeneration.isAnswered(ir)) return patchSpec(pass, clearFlag("regenerate-token"))
-    yield* confirmed
+    if (target.robot.proof === "original") yield* confirmed
     const robot = yield* regeneratePushRobot(ir, target).pipe(
       Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
       Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
@@ -172,7 +175,7 @@ const repairPushSecret = (ir: ImageRepository, target: Target, pass: Pass, confi
       }
       return pass
     }
-    yield* confirmed
+    if (target.robot.proof === "original") yield* confirmed
     const robot = yield* currentPushRobot(ir, target).pipe(
       Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
       Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))

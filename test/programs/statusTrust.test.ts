@@ -261,6 +261,27 @@ describe("a status whose image URL names a repository that is not this object's"
     }).pipe(Effect.provide(world())))
 })
 
+describe("a robot re-created while status names another object's repository", () => {
+  it.effect("gets no grant on it: the read that tells a missing repository apart also shows whose it is", () =>
+    Effect.gen(function*() {
+      const other = yield* provisionAt(at(namespace, "b"))
+      const attacker = at(namespace, "a")
+      const a = yield* provisionAt(attacker)
+      const before = yield* victimState(at(namespace, "b"), robotOf(other), repositoryOf(other))
+      const quay = yield* QuayInMemory.QuayControl
+      yield* quay.outOfBand.deleteRobot(robotOf(a))
+      yield* tamperStatus(attacker, { image: { url: other.status?.image?.url } })
+      yield* editSpec(attacker, { credentials: { "regenerate-token": true } })
+      const calls = yield* convergeSpied(attacker)
+      expect(calls.filter((call) => call.startsWith("setPermission") && call.includes(repositoryOf(other)))).toEqual([])
+      expect(yield* victimState(at(namespace, "b"), robotOf(other), repositoryOf(other))).toEqual(before)
+      const healed = yield* getAt(attacker)
+      expect(healed.status?.image?.url).toBe(`quay.io/${organization}/${namespace}/a`)
+      expect(yield* secretGrantsAt(at(namespace, "a-image-push"), healed.status?.image?.url ?? "", `${namespace}/a`)).toBe(true)
+      yield* expectDamageReported(attacker, "image.url")
+    }).pipe(Effect.provide(world())))
+})
+
 describe("a status whose image URL climbs out of the namespace with '..'", () => {
   it.effect("is reported and never reaches Quay (over HTTP the path would be normalised into the other namespace)", () =>
     Effect.gen(function*() {
