@@ -61,24 +61,31 @@ const tolerate = <R>(
   )
 
 /** The name is fixed at creation: a different spec.image.name is put back. */
-const guardName = (ir: ImageRepository, target: Target, pass: Pass): Effect.Effect<Pass, NonCritical> => {
-  const requested = ir.spec?.image?.name
-  if (requested === undefined || requested === "") return Effect.succeed(patchSpec(pass, imageField("name", target.repository)))
-  if (denotes(ir.metadata.namespace ?? "", requested, target.repository)) return Effect.succeed(pass)
-  return Effect.fail(
-    new NonCritical({
-      reason: "ImageNameImmutable",
-      message: `Image repository name cannot be changed after creation: spec.image.name was reverted from '${requested}' to '${target.repository}'. To use another name, delete this ImageRepository and create it again.`,
-      revert: { field: "image.name", value: target.repository }
-    })
-  )
-}
-
 /**
  * Confirms, at most once per pass, that the target is this object's (ownership.ts confirmTarget): before the
  * repository is changed, and before a robot of the original controller is touched.
  */
 type Confirmed = Effect.Effect<void, StatusDamaged | RepositoryMissing | Transient, Quay>
+
+/**
+ * The name is fixed at creation: a different spec.image.name is put back. Putting back writes the recorded
+ * repository into spec, so it is confirmed first (a rename attempt is rare; a status URL naming another object's
+ * repository must not end up in this object's spec).
+ */
+const guardName = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
+  Effect.gen(function*() {
+    const requested = ir.spec?.image?.name
+    if (requested !== undefined && requested !== "" && denotes(ir.metadata.namespace ?? "", requested, target.repository)) {
+      return pass
+    }
+    yield* confirmed
+    if (requested === undefined || requested === "") return patchSpec(pass, imageField("name", target.repository))
+    return yield* new NonCritical({
+      reason: "ImageNameImmutable",
+      message: `Image repository name cannot be changed after creation: spec.image.name was reverted from '${requested}' to '${target.repository}'. To use another name, delete this ImageRepository and create it again.`,
+      revert: { field: "image.name", value: target.repository }
+    })
+  })
 
 /** Visibility can change at any time; a plan that refuses private repositories reverts the field. */
 const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
@@ -277,7 +284,7 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
     const confirmed = yield* Effect.cached(
       confirmTarget(ir, target).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))))
     )
-    const named = yield* tolerate(start, guardName(ir, target, keepFinalizer(ir, start)))
+    const named = yield* tolerate(start, guardName(ir, target, keepFinalizer(ir, start), confirmed))
     const visible = yield* tolerate(named, applyVisibility(ir, target, named, confirmed))
     const regenerated = yield* regenerateToken(ir, target, visible, confirmed)
     const repaired = yield* repairPushSecret(ir, target, regenerated, confirmed)

@@ -261,6 +261,22 @@ describe("a status whose image URL names a repository that is not this object's"
     }).pipe(Effect.provide(world())))
 })
 
+describe("a status URL naming another object's repository, and nothing else changed", () => {
+  it.effect("is not written into this object's spec.image.name: the name guard confirms before it puts a name back", () =>
+    Effect.gen(function*() {
+      const other = yield* provisionAt(at(namespace, "b"))
+      const attacker = at(namespace, "a")
+      yield* provisionAt(attacker)
+      yield* tamperStatus(attacker, { image: { url: other.status?.image?.url } })
+      yield* convergeAt(attacker)
+      const a = yield* getAt(attacker)
+      expect(a.spec?.image?.name).toBe(`${namespace}/a`)
+      expect(a.status?.image?.url).toBe(`quay.io/${organization}/${namespace}/a`)
+      expect(a.status?.state).toBe("ready")
+      yield* expectDamageReported(attacker, "image.url")
+    }).pipe(Effect.provide(world())))
+})
+
 describe("a robot re-created while status names another object's repository", () => {
   it.effect("gets no grant on it: the read that tells a missing repository apart also shows whose it is", () =>
     Effect.gen(function*() {
