@@ -7,23 +7,23 @@ import * as ReadyCondition from "../domain/ReadyCondition.ts"
 import { type Critical, NonCritical, Transient } from "../domain/ReconcileError.ts"
 import { denotes } from "../domain/RepositoryName.ts"
 import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
-import { isVisibility } from "../domain/Visibility.ts"
-import { Kubernetes } from "../services/Kubernetes.ts"
-import { now } from "../domain/Timestamp.ts"
-import { Quay } from "../services/Quay.ts"
-import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
 import type { StatusDamage } from "../domain/StatusClaims.ts"
-import { confirmTarget, type StatusDamaged } from "./ownership.ts"
-import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
+import { now } from "../domain/Timestamp.ts"
+import * as TokenRegeneration from "../domain/TokenRegeneration.ts"
+import { isVisibility } from "../domain/Visibility.ts"
+import { Kubernetes } from "../services/Kubernetes.ts"
+import { Quay } from "../services/Quay.ts"
 import { isQuayError } from "../services/QuayError.ts"
+import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import { fromKubernetes, fromQuay, isRoutineRetry, RepositoryMissing } from "./errors.ts"
 import { clearFlags, type OneShotFlag, oneShotFlags, patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
-import * as TokenRegeneration from "../domain/TokenRegeneration.ts"
-import { recordWarning } from "./recordEvent.ts"
+import { confirmTarget, type StatusDamaged } from "./ownership.ts"
 import { currentPushRobot, regeneratePushRobot } from "./pushRobot.ts"
+import { recordWarning } from "./recordEvent.ts"
 import { linkSecret, verifySecretLinks } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
+import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
 import { settle } from "./statusTransitions.ts"
 import { type Target, withDerivedRobot } from "./Target.ts"
 import { writePushSecret } from "./writePushSecret.ts"
@@ -62,21 +62,31 @@ const tolerate = <R>(
   )
 
 /** The name is fixed at creation: a different spec.image.name is put back. */
-const guardName = (ir: ImageRepository, target: Target, pass: Pass): Effect.Effect<Pass, NonCritical> => {
-  const requested = ir.spec?.image?.name
-  if (requested === undefined || requested === "") return Effect.succeed(patchSpec(pass, imageField("name", target.repository)))
-  if (denotes(ir.metadata.namespace ?? "", requested, target.repository)) return Effect.succeed(pass)
-  return Effect.fail(
-    new NonCritical({
+/**
+ * Confirms, at most once per pass, that the target is this object's (ownership.ts confirmTarget): before the
+ * repository is changed, and before a robot of the original controller is touched.
+ */
+type Confirmed = Effect.Effect<void, StatusDamaged | RepositoryMissing | Transient, Quay>
+
+/**
+ * The name is fixed at creation: a different spec.image.name is put back. Putting back writes the recorded
+ * repository into spec, so it is confirmed first (a rename attempt is rare; a status URL naming another object's
+ * repository must not end up in this object's spec).
+ */
+const guardName = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
+  Effect.gen(function*() {
+    const requested = ir.spec?.image?.name
+    if (requested !== undefined && requested !== "" && denotes(ir.metadata.namespace ?? "", requested, target.repository)) {
+      return pass
+    }
+    yield* confirmed
+    if (requested === undefined || requested === "") return patchSpec(pass, imageField("name", target.repository))
+    return yield* new NonCritical({
       reason: "ImageNameImmutable",
       message: `Image repository name cannot be changed after creation: spec.image.name was reverted from '${requested}' to '${target.repository}'. To use another name, delete this ImageRepository and create it again.`,
       revert: { field: "image.name", value: target.repository }
     })
-  )
-}
-
-/** Confirms, once per pass and only when the pass is about to touch Quay, that the target is this object's. */
-type Confirmed = Effect.Effect<void, StatusDamaged | RepositoryMissing | Transient, Quay>
+  })
 
 /** Visibility can change at any time; a plan that refuses private repositories reverts the field. */
 const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
@@ -126,7 +136,7 @@ const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confir
   Effect.gen(function*() {
     if (ir.spec?.credentials?.["regenerate-token"] !== true) return pass
     if (TokenRegeneration.isAnswered(ir)) return patchSpec(pass, clearFlag("regenerate-token"))
-    yield* confirmed
+    if (target.robot.proof === "original") yield* confirmed
     const robot = yield* regeneratePushRobot(ir, target).pipe(
       Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
       Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
@@ -173,7 +183,7 @@ const repairPushSecret = (ir: ImageRepository, target: Target, pass: Pass, confi
       }
       return pass
     }
-    yield* confirmed
+    if (target.robot.proof === "original") yield* confirmed
     const robot = yield* currentPushRobot(ir, target).pipe(
       Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
       Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
@@ -277,7 +287,7 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
     )
     // The finalizer patch goes into the pass a reverted rename falls back to, or that revert would drop it.
     const kept = keepFinalizer(ir, start)
-    const named = yield* tolerate(kept, guardName(ir, target, kept))
+    const named = yield* tolerate(kept, guardName(ir, target, kept, confirmed))
     const visible = yield* tolerate(named, applyVisibility(ir, target, named, confirmed))
     const regenerated = yield* regenerateToken(ir, target, visible, confirmed)
     const repaired = yield* repairPushSecret(ir, target, regenerated, confirmed)

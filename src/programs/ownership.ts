@@ -29,7 +29,8 @@ export const originalRobotConfirmed = (target: Target) =>
 export const isOurRepository = (ir: ImageRepository, repository: QuayRepository, originalRobot: boolean): boolean =>
   isOwnedBy(repository.description, ir.metadata) || (!isMarked(repository.description) && originalRobot)
 
-const notOurs = (target: Target): StatusDamaged =>
+/** The recorded repository is not this object's: nothing is done with it, and the URL is put back. */
+export const repositoryNotOurs = (target: Target): StatusDamaged =>
   new StatusDamaged({
     damage: {
       field: "image.url",
@@ -38,9 +39,10 @@ const notOurs = (target: Target): StatusDamaged =>
   })
 
 /**
- * Confirms, before a maintenance pass touches Quay, that the recorded repository and the push robot are this
- * object's: one read of the repository (its mark), and for an object of the original controller one read of its
- * grants. A converged pass never gets here, so it still costs nothing. RepositoryMissing when the repository is
+ * Confirms that the recorded repository and the push robot are this object's, before a maintenance pass changes
+ * the repository or touches a robot of the original controller: one read of the repository (its mark), and for
+ * an original robot one read of the repository's grants. A robot whose name the identity derives needs neither,
+ * so a converged pass, a rotation and a Secret repair cost no extra call. RepositoryMissing when the repository is
  * gone (provisioning creates it again under the recorded name).
  */
 export const confirmTarget = (
@@ -53,7 +55,7 @@ export const confirmTarget = (
     if (Option.isNone(found)) return yield* new RepositoryMissing({ repository: target.repository })
     const repository = found.value
     if (target.robot.proof === "identity") {
-      if (!isOwnedBy(repository.description, ir.metadata)) return yield* notOurs(target)
+      if (!isOwnedBy(repository.description, ir.metadata)) return yield* repositoryNotOurs(target)
       return
     }
     if (!(yield* originalRobotConfirmed(target))) {
@@ -64,5 +66,5 @@ export const confirmTarget = (
         }
       })
     }
-    if (!isOurRepository(ir, repository, true)) return yield* notOurs(target)
+    if (!isOurRepository(ir, repository, true)) return yield* repositoryNotOurs(target)
   }).pipe(Effect.withSpan("confirmTarget", { attributes: { repository: target.repository } }))

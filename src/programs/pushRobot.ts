@@ -5,6 +5,7 @@ import { Critical } from "../domain/ReconcileError.ts"
 import { Quay, type QuayRobot } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
 import { RepositoryMissing } from "./errors.ts"
+import { isOurRepository, repositoryNotOurs, type StatusDamaged } from "./ownership.ts"
 import type { Target } from "./Target.ts"
 
 /**
@@ -50,13 +51,17 @@ export const obtainPushRobot = (ir: ImageRepository, target: Target) =>
 
 /**
  * Re-creates a robot deleted behind the operator's back. Its permission needs the repository, and Quay answers a
- * grant on a missing one with a bare 500, so a missing repository is told apart first (provisioning re-creates it).
+ * grant on a missing one with a bare 500, so a missing repository is told apart first (provisioning re-creates it);
+ * the same read shows whether the repository is this object's, since a grant is given only on its own. (An
+ * original controller's robot gets here only after its grant confirmed the repository in this pass.)
  */
 const recreatePushRobot = (ir: ImageRepository, target: Target) =>
   Effect.gen(function*() {
     const quay = yield* Quay
-    if (Option.isNone(yield* quay.getRepository(target.repository))) {
-      return yield* new RepositoryMissing({ repository: target.repository })
+    const repository = yield* quay.getRepository(target.repository)
+    if (Option.isNone(repository)) return yield* new RepositoryMissing({ repository: target.repository })
+    if (!isOurRepository(ir, repository.value, target.robot.proof === "original")) {
+      return yield* repositoryNotOurs(target)
     }
     return yield* obtainPushRobot(ir, target)
   })
@@ -65,7 +70,7 @@ const recreatePushRobot = (ir: ImageRepository, target: Target) =>
 export const regeneratePushRobot = (
   ir: ImageRepository,
   target: Target
-): Effect.Effect<QuayRobot, QuayError | RepositoryMissing | Critical, Quay> =>
+): Effect.Effect<QuayRobot, QuayError | RepositoryMissing | StatusDamaged | Critical, Quay> =>
   Effect.flatMap(Quay, (quay) =>
     quay
       .regenerateRobotToken(target.robotShortName)
@@ -76,7 +81,7 @@ export const regeneratePushRobot = (
 export const currentPushRobot = (ir: ImageRepository, target: Target) =>
   Effect.flatMap(Quay, (quay) =>
     quay.getRobot(target.robotShortName).pipe(
-      Effect.flatMap((found): Effect.Effect<QuayRobot, QuayError | RepositoryMissing | Critical, Quay> =>
+      Effect.flatMap((found): Effect.Effect<QuayRobot, QuayError | RepositoryMissing | StatusDamaged | Critical, Quay> =>
         Option.isNone(found) ? recreatePushRobot(ir, target) : ours(ir, target, found.value)
       )
     )

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
+import type { RobotRole } from "../domain/RobotName.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
 import { now } from "../domain/Timestamp.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
@@ -16,7 +17,7 @@ export const damageMessage = (damages: ReadonlyArray<StatusClaims.StatusDamage>)
   damages.map((d) => d.message).join("; ")
 
 /** The fields this operator provisions, to put back over damaged ones. */
-export const provisionedNames = (credentials: Credentials): Partial<Record<"push" | "pull", StatusClaims.RoleNames>> => ({
+export const provisionedNames = (credentials: Credentials): Partial<Record<RobotRole, StatusClaims.RoleNames>> => ({
   push: { robot: credentials.robotShortName, secret: credentials.secretName }
 })
 

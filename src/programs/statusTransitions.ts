@@ -35,12 +35,15 @@ export const settle = (
 /**
  * Critical: the object is failed with the message, and left alone until it is recreated. When nothing was created
  * in Quay the recorded image is dropped, so the failed object shows no URL of a repository that does not exist.
+ * The Event goes first: a failed object is never visited again, so an Event after the status write would be lost
+ * for good if the pass were cut short (a lost Lease) in between; a status write that fails repeats it instead.
  */
 export const markFailed = (ir: ImageRepository, error: Critical, options: { readonly nothingCreated?: boolean } = {}) =>
   Effect.gen(function*() {
     const at = yield* now
     const { image: _image, ...withoutImage } = ir.status ?? {}
     const status = options.nothingCreated === true ? withoutImage : (ir.status ?? {})
+    yield* recordWarning(ir, error.reason, error.message)
     yield* writeStatus(
       ir,
       settle(ir, { ...status, state: "failed" }, error.message, {
@@ -49,7 +52,6 @@ export const markFailed = (ir: ImageRepository, error: Critical, options: { read
         message: error.message
       }, at)
     )
-    yield* recordWarning(ir, error.reason, error.message)
     yield* recordProvisionFailed(ir)
     yield* Effect.logWarning(`failed: ${error.message}`)
     return done

@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { eventually, getJson, kubectl } from "./e2e/kubectl.ts"
 import {
+  applyServiceAccount,
   applyYaml,
+  componentLabels,
   getImageRepository as get,
   imageRepository,
   launch,
@@ -14,6 +16,7 @@ import {
   pushAllowed,
   ready,
   type Rig,
+  serviceAccountLinks,
   startRig,
   stopRig
 } from "./e2e/Rig.ts"
@@ -103,27 +106,10 @@ describe("the operator against a real apiserver and the Quay simulator", () => {
 
   it("verify-linking repairs the Component's build ServiceAccount", async () => {
     const ns = rig.namespace
-    await applyYaml(`apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: build-pipeline-comp
-  namespace: ${ns}
-`)
-    await applyYaml(
-      imageRepository(ns, "comp-ir").replace(
-        `namespace: ${ns}`,
-        `namespace: ${ns}\n  labels:\n    appstudio.redhat.com/component: comp\n    appstudio.redhat.com/application: app`
-      )
-    )
+    await applyServiceAccount(ns, "build-pipeline-comp")
+    await applyYaml(imageRepository(ns, "comp-ir", "", componentLabels("comp", "app")))
     await ready(ns, "comp-ir")
-    const links = async () => {
-      const sa = await getJson<{ secrets?: Array<{ name: string }>; imagePullSecrets?: Array<{ name: string }> }>(
-        "serviceaccount",
-        ns,
-        "build-pipeline-comp"
-      )
-      return { secrets: (sa?.secrets ?? []).map((s) => s.name), pulls: (sa?.imagePullSecrets ?? []).map((s) => s.name) }
-    }
+    const links = () => serviceAccountLinks(ns, "build-pipeline-comp")
     expect((await links()).secrets).toContain("comp-ir-image-push")
     await kubectl([
       "patch", "serviceaccount", "build-pipeline-comp", "-n", ns, "--type", "merge", "-p",

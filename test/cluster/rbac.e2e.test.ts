@@ -6,15 +6,19 @@
 import * as Fs from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { eventually, getJson, kubectl } from "./e2e/kubectl.ts"
+import { hygieneReport, type TokenWatch, watchTokens } from "./e2e/Hygiene.ts"
 import { operatorCan, operatorKubeconfig, operatorNamespace, installRbac } from "./e2e/OperatorIdentity.ts"
 import {
+  applyServiceAccount,
   applyYaml,
+  componentLabels,
   imageRepository,
   mergePatch,
   organization,
   pushAllowed,
   ready,
   type Rig,
+  serviceAccountLinks,
   startRig,
   stopRig
 } from "./e2e/Rig.ts"
@@ -22,13 +26,16 @@ import {
 describe("the operator with config/rbac's identity", () => {
   let rig: Rig
   let kubeconfig: string
+  let watch: TokenWatch
 
   beforeAll(async () => {
     await installRbac()
     kubeconfig = await operatorKubeconfig()
     rig = await startRig("rbac", { kubeconfig, leaseNamespace: operatorNamespace })
+    watch = watchTokens(rig)
   })
   afterAll(async () => {
+    watch.stop()
     await stopRig(rig)
     Fs.rmSync(kubeconfig, { force: true })
   })
@@ -89,22 +96,13 @@ describe("the operator with config/rbac's identity", () => {
 
   it("provisions, restores a deleted Secret, rotates, verifies links, reports a damaged status, cleans up", async () => {
     const ns = rig.namespace
-    await applyYaml(`apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: build-pipeline-comp
-  namespace: ${ns}
-`)
-    await applyYaml(
-      imageRepository(ns, "least").replace(`namespace: ${ns}`, `namespace: ${ns}\n  labels:\n    appstudio.redhat.com/component: comp`)
-    )
+    await applyServiceAccount(ns, "build-pipeline-comp")
+    await applyYaml(imageRepository(ns, "least", "", componentLabels("comp")))
     const provisioned = await ready(ns, "least")
     const url = `${rig.sim.registryHost}/${organization}/${ns}/least`
     const first = await pushAllowed(rig, ns, "least-image-push", url, `${ns}/least`)
     expect(first.allowed).toBe(true)
-    const links = async () =>
-      ((await getJson<{ secrets?: Array<{ name: string }> }>("serviceaccount", ns, "build-pipeline-comp"))?.secrets ?? [])
-        .map((s) => s.name)
+    const links = async () => (await serviceAccountLinks(ns, "build-pipeline-comp")).secrets
     expect(await links()).toEqual(["least-image-push"])
 
     // A deleted Secret comes back with the same credentials (the informer on the operator's Secrets sees it go).
@@ -155,4 +153,11 @@ metadata:
     // Nothing it tried was refused.
     expect(rig.operator.log().split("\n").filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([])
   }, 120_000)
+
+  it("left no robot token and no organization token in its log (pretty), Events or statuses", async () => {
+    const report = await hygieneReport(rig, watch, [rig.namespace])
+    expect(report.tokens).toBeGreaterThanOrEqual(2)
+    expect(report.lines).toBeGreaterThan(5)
+    expect(report.findings).toEqual([])
+  })
 })

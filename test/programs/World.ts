@@ -1,4 +1,6 @@
 import { Effect, Layer, Option, Redacted } from "effect"
+import type { PatchOptions } from "../../src/services/Kubernetes.ts"
+import { type KubernetesError, KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
 import type { ImageRepository } from "../../src/domain/ImageRepository.ts"
 import type { ObjectRef } from "../../src/domain/ObjectMeta.ts"
 import * as PushSecret from "../../src/domain/PushSecret.ts"
@@ -127,3 +129,46 @@ export const eventsAbout = (name: string) =>
     Effect.map((list) => list.items.filter((e) => e.regarding.name === name)),
     Effect.map((events) => events.map((e) => ({ type: e.type, reason: e.reason, message: e.note ?? "" })))
   )
+
+/** Which writes `reconcileThrough` intercepts: the first patch for which this holds. */
+export type PatchMatch = (
+  kind: { readonly kind: string },
+  patch: unknown,
+  options: PatchOptions | undefined
+) => boolean
+
+export const statusWrite: PatchMatch = (_kind, _patch, options) => options?.subresource === "status"
+
+/** A spec (or metadata) write of an ImageRepository; `containing` narrows it to patches with that text. */
+export const specWrite = (containing = ""): PatchMatch => (kind, patch, options) =>
+  kind.kind === "ImageRepository" && options?.subresource === undefined && JSON.stringify(patch).includes(containing)
+
+export const unavailable: Effect.Effect<never, KubernetesError> = Effect.fail(
+  new KubernetesUnavailable({ status: 503, detail: "injected" })
+)
+
+/**
+ * One reconcile in which `meanwhile` runs just before the first patch that `which` matches: a failure there
+ * fails that write (an apiserver hiccup); anything else is someone's edit racing it, after which the write goes on.
+ */
+export const reconcileThrough = (
+  name: string,
+  which: PatchMatch,
+  meanwhile: Effect.Effect<unknown, KubernetesError, KubernetesInMemory.KubernetesControl>
+) =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    const control = yield* KubernetesInMemory.KubernetesControl
+    let done = false
+    const intercepted: Kubernetes = {
+      ...kubernetes,
+      patch: (kind, target, patch, options) =>
+        !done && which(kind, patch, options)
+          ? Effect.suspend(() => {
+            done = true
+            return Effect.provideService(meanwhile, KubernetesInMemory.KubernetesControl, control)
+          }).pipe(Effect.andThen(kubernetes.patch(kind, target, patch, options)))
+          : kubernetes.patch(kind, target, patch, options)
+    }
+    return yield* reconcileImageRepository(ref(name)).pipe(Effect.provideService(Kubernetes, intercepted), Effect.either)
+  })

@@ -4,8 +4,6 @@ import { Effect, Logger } from "effect"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
-import { Kubernetes } from "../../src/services/Kubernetes.ts"
-import { KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
 import {
   applyImageRepository,
   converge,
@@ -14,8 +12,12 @@ import {
   getImageRepository,
   mustGetImageRepository,
   namespace,
+  reconcileThrough,
   ref,
   secretGrants,
+  specWrite,
+  statusWrite,
+  unavailable,
   world
 } from "./World.ts"
 
@@ -23,25 +25,7 @@ const rotations = Effect.flatMap(QuayInMemory.QuayControl, (q) => q.calls).pipe(
   Effect.map((calls) => calls.byOperation.regenerateRobotToken ?? 0)
 )
 
-/** A Kubernetes whose first spec write that clears regenerate-token is preceded by `meanwhile` (a user's edit). */
-const withEditBeforeTheFlagIsCleared = (meanwhile: Effect.Effect<unknown, unknown, KubernetesInMemory.KubernetesControl>) =>
-  Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    const control = yield* KubernetesInMemory.KubernetesControl
-    let raced = false
-    const racing: Kubernetes = {
-      ...kubernetes,
-      patch: (kind, target, patch, options) =>
-        kind.kind === "ImageRepository" && options?.subresource === undefined && !raced &&
-          JSON.stringify(patch).includes(`"regenerate-token":null`)
-          ? Effect.suspend(() => {
-            raced = true
-            return Effect.orDie(Effect.provideService(meanwhile, KubernetesInMemory.KubernetesControl, control))
-          }).pipe(Effect.andThen(kubernetes.patch(kind, target, patch, options)))
-          : kubernetes.patch(kind, target, patch, options)
-    }
-    return racing
-  })
+const clearingTheFlag = specWrite(`"regenerate-token":null`)
 
 describe("regenerate-token is one-shot: it rotates exactly once", () => {
   const cases = [
@@ -54,9 +38,7 @@ describe("regenerate-token is one-shot: it rotates exactly once", () => {
         yield* applyImageRepository("t")
         yield* converge("t")
         yield* editImageRepository("t", { spec: { credentials: { "regenerate-token": true } } })
-        const racing = yield* withEditBeforeTheFlagIsCleared(edit)
-        const first = yield* Effect.either(reconcileImageRepository(ref("t")).pipe(Effect.provideService(Kubernetes, racing)))
-        expect(first._tag).toBe("Left")
+        expect((yield* reconcileThrough("t", clearingTheFlag, edit))._tag).toBe("Left")
         yield* converge("t")
         expect(yield* rotations).toBe(1)
         const ir = yield* mustGetImageRepository("t")
@@ -70,21 +52,7 @@ describe("regenerate-token is one-shot: it rotates exactly once", () => {
       yield* applyImageRepository("t")
       yield* converge("t")
       yield* editImageRepository("t", { spec: { credentials: { "regenerate-token": true } } })
-      const kubernetes = yield* Kubernetes
-      let failed = false
-      const failing: Kubernetes = {
-        ...kubernetes,
-        patch: (kind, target, patch, options) =>
-          kind.kind === "ImageRepository" && options?.subresource === undefined && !failed &&
-            JSON.stringify(patch).includes(`"regenerate-token":null`)
-            ? Effect.suspend(() => {
-              failed = true
-              return Effect.fail(new KubernetesUnavailable({ status: 503, detail: "injected" }))
-            })
-            : kubernetes.patch(kind, target, patch, options)
-      }
-      expect((yield* Effect.either(reconcileImageRepository(ref("t")).pipe(Effect.provideService(Kubernetes, failing))))._tag)
-        .toBe("Left")
+      expect((yield* reconcileThrough("t", clearingTheFlag, unavailable))._tag).toBe("Left")
       yield* converge("t")
       expect(yield* rotations).toBe(1)
       // A new request after the flag was cleared is a new rotation.
@@ -133,20 +101,7 @@ describe("deletion costs only the calls that can change something", () => {
       yield* applyImageRepository("q")
       const quay = yield* QuayInMemory.QuayControl
       // The finalizer is written; recording the target (the first status write) fails, so no Quay call was made.
-      const kubernetes = yield* Kubernetes
-      let failed = false
-      const failing: Kubernetes = {
-        ...kubernetes,
-        patch: (kind, target, patch, options) =>
-          options?.subresource === "status" && !failed
-            ? Effect.suspend(() => {
-              failed = true
-              return Effect.fail(new KubernetesUnavailable({ status: 503, detail: "injected" }))
-            })
-            : kubernetes.patch(kind, target, patch, options)
-      }
-      expect((yield* Effect.either(reconcileImageRepository(ref("q")).pipe(Effect.provideService(Kubernetes, failing))))._tag)
-        .toBe("Left")
+      expect((yield* reconcileThrough("q", statusWrite, unavailable))._tag).toBe("Left")
       const claimed = yield* mustGetImageRepository("q")
       expect(claimed.metadata.finalizers).toContain("appstudio.openshift.io/image-repository")
       expect(claimed.status?.image).toBeUndefined()

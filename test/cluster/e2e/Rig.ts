@@ -49,6 +49,8 @@ export interface RigOptions {
   /** Where the Lease lives; the rig's namespace when absent. */
   readonly leaseNamespace?: string
   readonly logFormat?: "pretty" | "json" | "logfmt"
+  /** LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD; short by default, so a restarted operator takes over fast. */
+  readonly lease?: readonly [duration: string, renewDeadline: string, retryPeriod: string]
 }
 
 export interface Rig {
@@ -88,9 +90,9 @@ export const launch = (name: string, rig: Pick<Rig, "sim" | "namespace" | "token
     LEADER_ELECTION: "true",
     LEASE_NAMESPACE: rig.options.leaseNamespace ?? rig.namespace,
     LEASE_NAME: `e2e-${name}-${randomBytes(3).toString("hex")}`,
-    LEASE_DURATION: "6s",
-    RENEW_DEADLINE: "4s",
-    RETRY_PERIOD: "1s",
+    LEASE_DURATION: rig.options.lease?.[0] ?? "6s",
+    RENEW_DEADLINE: rig.options.lease?.[1] ?? "4s",
+    RETRY_PERIOD: rig.options.lease?.[2] ?? "1s",
     WORKERS: "4",
     LOG_FORMAT: rig.options.logFormat ?? "pretty",
     LOG_LEVEL: "Debug",
@@ -114,13 +116,37 @@ export const newNamespace = async () => {
 
 export const applyYaml = (yaml: string) => kubectl(["apply", "-f", "-"], yaml)
 
-export const imageRepository = (namespace: string, name: string, body = "") =>
+export const imageRepository = (namespace: string, name: string, body = "", labels: Record<string, string> = {}) =>
   `apiVersion: appstudio.redhat.com/v1alpha1
 kind: ImageRepository
 metadata:
   name: ${name}
   namespace: ${namespace}
-${body}`
+${Object.keys(labels).length === 0 ? "" : `  labels:\n${Object.entries(labels).map(([k, v]) => `    ${k}: ${v}\n`).join("")}`}${body}`
+
+/** A Component's ImageRepository: the label that links its push Secret to `build-pipeline-<component>`. */
+export const componentLabels = (component: string, application?: string): Record<string, string> => ({
+  "appstudio.redhat.com/component": component,
+  ...(application === undefined ? {} : { "appstudio.redhat.com/application": application })
+})
+
+export const applyServiceAccount = (namespace: string, name: string) =>
+  applyYaml(`apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+`)
+
+/** The Secrets a ServiceAccount lists, in `secrets` and in `imagePullSecrets`. */
+export const serviceAccountLinks = async (namespace: string, name: string) => {
+  const sa = await getJson<{ secrets?: Array<{ name: string }>; imagePullSecrets?: Array<{ name: string }> }>(
+    "serviceaccount",
+    namespace,
+    name
+  )
+  return { secrets: (sa?.secrets ?? []).map((s) => s.name), pulls: (sa?.imagePullSecrets ?? []).map((s) => s.name) }
+}
 
 export const getImageRepository = (namespace: string, name: string) =>
   getJson<ImageRepositoryJson>("imagerepository", namespace, name)
