@@ -6,15 +6,16 @@ import type { ObjectMeta } from "./ObjectMeta.ts"
  */
 export const ownershipMark = (meta: ObjectMeta): string => `(uid ${meta.uid ?? "unknown"})`
 
-export const repositoryDescription = (meta: ObjectMeta): string =>
-  `Managed by image-repository-operator for ImageRepository ${meta.namespace ?? ""}/${meta.name} ${ownershipMark(meta)}`
+/** `kind` names the owner's kind, so a sweep knows where to look the owner up. */
+export const repositoryDescription = (meta: ObjectMeta, kind = "ImageRepository"): string =>
+  `Managed by image-repository-operator for ${kind} ${meta.namespace ?? ""}/${meta.name} ${ownershipMark(meta)}`
 
 /** Quay refuses robot descriptions over 255 characters: the object's name is cut, never the mark. */
 export const maxRobotDescriptionLength = 255
 
-export const robotDescription = (meta: ObjectMeta): string => {
+export const robotDescription = (meta: ObjectMeta, kind = "ImageRepository"): string => {
   const mark = ` ${ownershipMark(meta)}`
-  const text = `Managed by image-repository-operator for ImageRepository ${meta.namespace ?? ""}/${meta.name}`
+  const text = `Managed by image-repository-operator for ${kind} ${meta.namespace ?? ""}/${meta.name}`
   return `${text.slice(0, maxRobotDescriptionLength - mark.length)}${mark}`
 }
 
