@@ -35,7 +35,7 @@ const main = Effect.gen(function*() {
     QuayHttp.layer({ apiUrl: sim.apiUrl, organization, token })
   )
   const context = yield* Layer.build(live)
-  yield* Manager.run({ controllers: [Controllers.imageRepositories()] }).pipe(Effect.provide(context))
+  yield* Manager.run({ controllers: [Controllers.imageRepositories(), Controllers.components()] }).pipe(Effect.provide(context))
 
   const kubeconfig = Path.relative(process.cwd(), plane.kubeconfig)
   yield* Console.log(

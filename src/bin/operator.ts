@@ -36,7 +36,7 @@ const main = Effect.gen(function*() {
   const controller = Layer.scopedDiscard(
     Effect.gen(function*() {
       const running = yield* Manager.run({
-        controllers: [Controllers.imageRepositories({ workers: config.workers })],
+        controllers: [Controllers.imageRepositories({ workers: config.workers }), Controllers.components({ workers: config.workers })],
         namespace: Option.getOrUndefined(config.watchNamespace),
         resyncPeriod: config.resyncPeriod,
         leaderElection: Option.getOrUndefined(config.leaderElection)
