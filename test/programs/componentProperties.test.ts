@@ -11,6 +11,7 @@ import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 import { annotateComponent, applyComponent, convergeComponent, deleteImageRepo, generate } from "./ComponentWorld.ts"
 import { cost, namespace, ref, world } from "./World.ts"
+import { injectWorldFault, worldFaults } from "./WorldFaults.ts"
 
 /**
  * Random legacy annotations and edits, interleaved with Quay and apiserver faults and partial reconciles; then
@@ -19,7 +20,6 @@ import { cost, namespace, ref, world } from "./World.ts"
 const Name = Schema.Literal("a", "b", "c")
 const Request = Schema.Literal("public", "private", "true", "false", "badJson", "unknownVisibility")
 const SpecShape = Schema.Literal("valid", "noApplication", "badApplication")
-const Count = Schema.Int.pipe(Schema.between(1, 3))
 
 const Action = Schema.Union(
   Schema.TaggedStruct("Create", {
@@ -32,9 +32,7 @@ const Action = Schema.Union(
   Schema.TaggedStruct("SetDeleteRepo", { name: Name, on: Schema.Boolean }),
   Schema.TaggedStruct("RemoveFinalizer", { name: Name }),
   Schema.TaggedStruct("Delete", { name: Name }),
-  Schema.TaggedStruct("SetPlan", { plan: Schema.Literal("free", "paid") }),
-  Schema.TaggedStruct("QuayFaults", { kind: Schema.Literal("5xx", "429", "timeout"), next: Count }),
-  Schema.TaggedStruct("KubernetesFaults", { next: Count, lostResponse: Schema.Boolean }),
+  ...worldFaults,
   Schema.TaggedStruct("Reconcile", { name: Name })
 )
 type Action = typeof Action.Type
@@ -94,7 +92,6 @@ const raw = (name: string) =>
 const perform = (action: Action, histories: Map<string, History>) =>
   Effect.gen(function*() {
     const kube = yield* KubernetesInMemory.KubernetesControl
-    const quay = yield* QuayInMemory.QuayControl
     const meta = "name" in action ? Option.getOrUndefined(yield* raw(action.name)) : undefined
     const live = meta !== undefined && meta.deletionTimestamp === undefined
     switch (action._tag) {
@@ -140,14 +137,9 @@ const perform = (action: Action, histories: Map<string, History>) =>
         return
       }
       case "SetPlan":
-        return yield* quay.setPlan(action.plan)
       case "QuayFaults":
-        return yield* quay.injectFaults({ kind: action.kind, next: action.next })
       case "KubernetesFaults":
-        return yield* kube.failNext(action.next, {
-          verbs: ["get", "list", "create", "patch", "delete"],
-          afterApply: action.lostResponse
-        })
+        return yield* injectWorldFault(action)
       case "Reconcile":
         // A reconcile while faults may be pending: failures are the work queue's to retry.
         return yield* Effect.ignore(reconcileComponent(ref(action.name)))
