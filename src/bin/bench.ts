@@ -74,7 +74,7 @@ const program = Effect.gen(function*() {
   const get = (name: string) =>
     kubernetes.get(Kinds.ImageRepository, { namespace, name }).pipe(Effect.map(Option.getOrUndefined), Effect.orDie)
 
-  yield* Manager.run({ controllers: [Controllers.imageRepositories({ workers })] }).pipe(
+  yield* Manager.run({ controllers: [Controllers.imageRepositories({ workers }), Controllers.components({ workers })] }).pipe(
     Effect.provideService(Kubernetes, kubernetes),
     Effect.provide(quay)
   )

@@ -4,13 +4,14 @@
  */
 import { type Duration, Effect, pipe, Schedule } from "effect"
 import { managedSecretSelector } from "../domain/Secret.ts"
+import { reconcileComponent } from "../programs/reconcileComponent.ts"
 import { reconcileImageRepository } from "../programs/reconcileImageRepository.ts"
 import { reportLines, sweepOrphans } from "../programs/sweepOrphans.ts"
 import * as Controller from "../runtime/Controller.ts"
 import type { LeaderTask } from "../runtime/Manager.ts"
 import type { Kubernetes } from "../services/Kubernetes.ts"
 import { Quay } from "../services/Quay.ts"
-import { ImageRepository, Secret } from "../services/ResourceKind.ts"
+import { Component, ImageRepository, Secret } from "../services/ResourceKind.ts"
 
 export interface ControllerSettings {
   /** Objects reconciled at once, per controller. Default 2. */
@@ -62,3 +63,16 @@ export const orphanSweep = (settings: OrphanSweepSettings): LeaderTask<Quay | Ku
     Effect.annotateLogs({ task: "orphan-sweep" })
   )
 })
+
+/**
+ * Components of the legacy (deprecated) image flow: `image.redhat.com/generate` asks for a repository. Their push
+ * Secrets need no watch: nothing restores them between requests. On a cluster without the Component kind the
+ * informer stays empty until the kind is served (runtime/Informer.ts), and ImageRepositories are not held up.
+ */
+export const components = (settings: ControllerSettings = {}) =>
+  Controller.make(Component, {
+    name: "component",
+    reconcile: reconcileComponent,
+    workers: settings.workers,
+    reconcileTimeout: "5 minutes"
+  })

@@ -39,7 +39,10 @@ const operator = Effect.gen(function*() {
       // Whether the token reaches what the operator needs, said once at start-up; it waits on Quay, the probes must not.
       yield* Effect.forkScoped(QuayHttp.selfCheck)
       const running = yield* Manager.run({
-        controllers: [Controllers.imageRepositories({ workers: config.workers })],
+        controllers: [
+          Controllers.imageRepositories({ workers: config.workers }),
+          Controllers.components({ workers: config.workers })
+        ],
         tasks: Option.match(config.orphanSweepInterval, {
           onNone: () => [],
           onSome: (interval) => [Controllers.orphanSweep({ interval, namespace })]

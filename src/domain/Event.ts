@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto"
 import { Schema } from "effect"
-import { apiVersion, type ImageRepository, kind } from "./ImageRepository.ts"
-import { ObjectMeta } from "./ObjectMeta.ts"
+import { ownerKind as imageRepositoryKind } from "./ImageRepository.ts"
+import { ObjectMeta, type OwnerKind } from "./ObjectMeta.ts"
+
+/** What an Event is about: an ImageRepository, or a Component of the legacy flow. */
+type Regarding = { readonly metadata: ObjectMeta }
 
 export const reportingController = "image-repository-operator"
 
@@ -41,7 +44,7 @@ export interface EventInput {
  * The Event's name: one per object, type, reason and note, as client-go's recorder aggregates, so the same
  * occurrence again becomes a `series` count on the same Event instead of a new one (no storm of identical Events).
  */
-export const eventName = (ir: ImageRepository, input: EventInput): string =>
+export const eventName = (ir: Regarding, input: EventInput): string =>
   `${ir.metadata.name.slice(0, 200)}.${
     createHash("sha256")
       .update([ir.metadata.uid ?? "", input.type, input.reason, input.note].join("\u0000"))
@@ -49,8 +52,13 @@ export const eventName = (ir: ImageRepository, input: EventInput): string =>
       .slice(0, 16)
   }`
 
-/** An Event about an ImageRepository, first seen at `eventTime` (a MicroTime). */
-export const about = (ir: ImageRepository, input: EventInput, eventTime: string): Event => ({
+/** An Event about an object of `kind` (an ImageRepository unless told), first seen at `eventTime` (a MicroTime). */
+export const about = (
+  ir: Regarding,
+  input: EventInput,
+  eventTime: string,
+  kind: OwnerKind = imageRepositoryKind
+): Event => ({
   apiVersion: "events.k8s.io/v1",
   kind: "Event",
   metadata: { name: eventName(ir, input), namespace: ir.metadata.namespace ?? "" },
@@ -60,8 +68,8 @@ export const about = (ir: ImageRepository, input: EventInput, eventTime: string)
   action: input.action,
   reason: input.reason,
   regarding: {
-    apiVersion,
-    kind,
+    apiVersion: kind.apiVersion,
+    kind: kind.kind,
     namespace: ir.metadata.namespace ?? "",
     name: ir.metadata.name,
     ...(ir.metadata.uid === undefined ? {} : { uid: ir.metadata.uid })

@@ -6,17 +6,18 @@ import type { ObjectMeta } from "./ObjectMeta.ts"
  */
 export const ownershipMark = (meta: ObjectMeta): string => `(uid ${meta.uid ?? "unknown"})`
 
-const managedFor = "Managed by image-repository-operator for ImageRepository"
+/** `kind` names the owner's kind, so the sweep knows where to look the owner up (it acts on ImageRepositories only). */
+const managedFor = (kind: string) => `Managed by image-repository-operator for ${kind}`
 
-export const repositoryDescription = (meta: ObjectMeta): string =>
-  `${managedFor} ${meta.namespace ?? ""}/${meta.name} ${ownershipMark(meta)}`
+export const repositoryDescription = (meta: ObjectMeta, kind = "ImageRepository"): string =>
+  `${managedFor(kind)} ${meta.namespace ?? ""}/${meta.name} ${ownershipMark(meta)}`
 
 /** Quay refuses robot descriptions over 255 characters: the object's name is cut, never the mark. */
 export const maxRobotDescriptionLength = 255
 
-export const robotDescription = (meta: ObjectMeta): string => {
+export const robotDescription = (meta: ObjectMeta, kind = "ImageRepository"): string => {
   const mark = ` ${ownershipMark(meta)}`
-  const text = `${managedFor} ${meta.namespace ?? ""}/${meta.name}`
+  const text = `${managedFor(kind)} ${meta.namespace ?? ""}/${meta.name}`
   return `${text.slice(0, maxRobotDescriptionLength - mark.length)}${mark}`
 }
 

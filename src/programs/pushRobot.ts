@@ -1,11 +1,12 @@
 import { Effect, Option } from "effect"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
-import { isMarked, isOwnedBy, robotDescription } from "../domain/Ownership.ts"
-import { Critical } from "../domain/ReconcileError.ts"
+import { isMarked, isOwnedBy } from "../domain/Ownership.ts"
+import type { Critical } from "../domain/ReconcileError.ts"
 import { Quay, type QuayRobot } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
 import { RepositoryMissing } from "./errors.ts"
 import { isOurRepository, repositoryNotOurs, type StatusDamaged } from "./ownership.ts"
+import { obtainRobot, usable } from "./robotAccount.ts"
 import type { Target } from "./Target.ts"
 
 /**
@@ -16,14 +17,7 @@ const mayBeOurs = (ir: ImageRepository, target: Target, robot: QuayRobot): boole
   isOwnedBy(robot.description, ir.metadata) || (target.robot.proof === "original" && !isMarked(robot.description))
 
 const ours = (ir: ImageRepository, target: Target, robot: QuayRobot): Effect.Effect<QuayRobot, Critical> =>
-  mayBeOurs(ir, target, robot)
-    ? Effect.succeed(robot)
-    : Effect.fail(
-      new Critical({
-        reason: "RobotNameTaken",
-        message: `Quay robot '${target.robotShortName}' exists and is not marked as this ImageRepository's; it was not used`
-      })
-    )
+  usable(robot, mayBeOurs(ir, target, robot))
 
 /**
  * The push robot with its token and write permission on the repository. The name is deterministic, so
@@ -31,23 +25,11 @@ const ours = (ir: ImageRepository, target: Target, robot: QuayRobot): Effect.Eff
  * making another.
  */
 export const obtainPushRobot = (ir: ImageRepository, target: Target) =>
-  Effect.gen(function*() {
-    const quay = yield* Quay
-    const robot = yield* quay.createRobot(target.robotShortName, robotDescription(ir.metadata)).pipe(
-      Effect.catchTag("QuayRobotAlreadyExists", () =>
-        quay.getRobot(target.robotShortName).pipe(
-          Effect.flatMap((found): Effect.Effect<QuayRobot, QuayError | Critical> =>
-            // Deleted between the two calls: creating again is safe.
-            Option.isNone(found)
-              ? quay.createRobot(target.robotShortName, robotDescription(ir.metadata))
-              : ours(ir, target, found.value)
-          )
-        )
-      )
-    )
-    yield* quay.setPermission(target.repository, robot.name, "write")
-    return robot
-  })
+  obtainRobot(
+    ir,
+    { shortName: target.robotShortName, repository: target.repository, permission: "write" },
+    { mayUse: (robot) => mayBeOurs(ir, target, robot) }
+  )
 
 /**
  * Re-creates a robot deleted behind the operator's back. Its permission needs the repository, and Quay answers a

@@ -1,6 +1,6 @@
 import { Clock, Effect, Option } from "effect"
 import * as Event from "../domain/Event.ts"
-import type { ImageRepository } from "../domain/ImageRepository.ts"
+import type { ObjectMeta, OwnerKind } from "../domain/ObjectMeta.ts"
 import { microTime } from "../domain/Timestamp.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import * as Kinds from "../services/ResourceKind.ts"
@@ -11,11 +11,11 @@ import * as Kinds from "../services/ResourceKind.ts"
  * client-go's recorder aggregates, instead of adding another. Best effort: an Event that cannot be written is
  * logged, never retried, and never fails the reconcile that already did its work.
  */
-export const recordEvent = (ir: ImageRepository, input: Event.EventInput) =>
+export const recordEvent = (ir: { readonly metadata: ObjectMeta }, input: Event.EventInput, kind?: OwnerKind) =>
   Effect.gen(function*() {
     const kube = yield* Kubernetes
     const at = microTime(yield* Clock.currentTimeMillis)
-    const event = Event.about(ir, input, at)
+    const event = Event.about(ir, input, at, kind)
     const created = yield* kube.create(Kinds.Event, event).pipe(
       Effect.as(true),
       Effect.catchTag("KubernetesConflict", () => Effect.succeed(false))
@@ -34,5 +34,5 @@ export const recordEvent = (ir: ImageRepository, input: Event.EventInput) =>
   )
 
 /** A Warning for what a user must act on: a failed object, a change that was put back, a damaged status. */
-export const recordWarning = (ir: ImageRepository, reason: string, note: string) =>
-  recordEvent(ir, { type: "Warning", reason, action: "Reconcile", note })
+export const recordWarning = (ir: { readonly metadata: ObjectMeta }, reason: string, note: string, kind?: OwnerKind) =>
+  recordEvent(ir, { type: "Warning", reason, action: "Reconcile", note }, kind)

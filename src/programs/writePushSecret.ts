@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect"
-import type { ImageRepository } from "../domain/ImageRepository.ts"
+import { ownerKind as imageRepositoryKind } from "../domain/ImageRepository.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
-import { refOf } from "../domain/ObjectMeta.ts"
+import { type ObjectMeta, type OwnerKind, refOf } from "../domain/ObjectMeta.ts"
 import * as PushSecret from "../domain/PushSecret.ts"
 import { Critical } from "../domain/ReconcileError.ts"
 import { dockerConfigJsonType } from "../domain/Secret.ts"
@@ -14,9 +14,15 @@ import type { Target } from "./Target.ts"
 
 /**
  * Creates or updates the push Secret so it holds exactly this robot's credentials; writes nothing when it
- * already does. A Secret of that name that this object does not own is left untouched.
+ * already does. A Secret of that name that this object (an ImageRepository unless `kind` says otherwise) does not
+ * own is left untouched.
  */
-export const writePushSecret = (ir: ImageRepository, target: Target, robot: Pick<QuayRobot, "name" | "token">) =>
+export const writePushSecret = (
+  ir: { readonly metadata: ObjectMeta },
+  target: Pick<Target, "secretName" | "imageUrl">,
+  robot: Pick<QuayRobot, "name" | "token">,
+  kind: OwnerKind = imageRepositoryKind
+) =>
   Effect.gen(function*() {
     const kube = yield* Kubernetes
     const desired = PushSecret.make(ir, {
@@ -24,14 +30,14 @@ export const writePushSecret = (ir: ImageRepository, target: Target, robot: Pick
       imagePath: target.imageUrl,
       username: robot.name,
       token: robot.token
-    })
+    }, kind)
     const existing = yield* kube.get(Secret, refOf(desired.metadata))
     if (Option.isNone(existing)) {
       yield* kube.create(Secret, desired)
       return
     }
     const secret = existing.value
-    if (!PushSecret.isOwnedBy(secret, ir) && PushSecret.isLeftByPredecessor(secret, ir)) {
+    if (!PushSecret.isOwnedBy(secret, ir) && PushSecret.isLeftByPredecessor(secret, ir, kind)) {
       // Its owner is gone (this object has its name and another uid): replace it rather than wait for GC.
       yield* kube.delete(Secret, refOf(secret.metadata), { preconditions: { uid: secret.metadata.uid ?? "" } })
       yield* kube.create(Secret, desired)
@@ -40,7 +46,7 @@ export const writePushSecret = (ir: ImageRepository, target: Target, robot: Pick
     if (!PushSecret.isOwnedBy(secret, ir)) {
       return yield* new Critical({
         reason: "SecretNameTaken",
-        message: `Secret '${target.secretName}' already exists and is not owned by this ImageRepository`
+        message: `Secret '${target.secretName}' already exists and is not owned by this ${kind.kind}`
       })
     }
     if (secret.type !== dockerConfigJsonType) {

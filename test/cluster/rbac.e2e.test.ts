@@ -4,7 +4,9 @@
  * a damaged status and cleans up. The identity is checked to have exactly the verbs the manifests list.
  */
 import * as Fs from "node:fs"
+import * as Path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { projectRoot } from "../../src/cluster/ControlPlane.ts"
 import { eventually, getJson, kubectl } from "./e2e/kubectl.ts"
 import { hygieneReport, type TokenWatch, watchTokens } from "./e2e/Hygiene.ts"
 import { operatorCan, operatorKubeconfig, operatorNamespace, installRbac } from "./e2e/OperatorIdentity.ts"
@@ -53,7 +55,10 @@ describe("the operator with config/rbac's identity", () => {
       ["patch", "serviceaccounts"],
       ["create", "events.events.k8s.io"],
       ["patch", "events.events.k8s.io"],
-      ["update", "leases", operatorNamespace]
+      ["update", "leases", operatorNamespace],
+      ["watch", "components.appstudio.redhat.com"],
+      ["patch", "components.appstudio.redhat.com"],
+      ["update", "components.appstudio.redhat.com/finalizers"]
     ])).toEqual([
       ["patch", "imagerepositories.appstudio.redhat.com", true],
       ["patch", "imagerepositories.appstudio.redhat.com/status", true],
@@ -63,7 +68,10 @@ describe("the operator with config/rbac's identity", () => {
       ["patch", "serviceaccounts", true],
       ["create", "events.events.k8s.io", true],
       ["patch", "events.events.k8s.io", true],
-      ["update", "leases", true]
+      ["update", "leases", true],
+      ["watch", "components.appstudio.redhat.com", true],
+      ["patch", "components.appstudio.redhat.com", true],
+      ["update", "components.appstudio.redhat.com/finalizers", true]
     ])
     expect(await allowed([
       ["update", "secrets"],
@@ -77,7 +85,11 @@ describe("the operator with config/rbac's identity", () => {
       ["delete", "leases", operatorNamespace],
       ["create", "serviceaccounts"],
       ["get", "configmaps"],
-      ["create", "namespaces"]
+      ["create", "namespaces"],
+      ["update", "components.appstudio.redhat.com"],
+      ["create", "components.appstudio.redhat.com"],
+      ["delete", "components.appstudio.redhat.com"],
+      ["patch", "components.appstudio.redhat.com/status"]
     ])).toEqual([
       ["update", "secrets", false],
       ["update", "serviceaccounts", false],
@@ -90,7 +102,11 @@ describe("the operator with config/rbac's identity", () => {
       ["delete", "leases", false],
       ["create", "serviceaccounts", false],
       ["get", "configmaps", false],
-      ["create", "namespaces", false]
+      ["create", "namespaces", false],
+      ["update", "components.appstudio.redhat.com", false],
+      ["create", "components.appstudio.redhat.com", false],
+      ["delete", "components.appstudio.redhat.com", false],
+      ["patch", "components.appstudio.redhat.com/status", false]
     ])
   })
 
@@ -160,4 +176,32 @@ describe("the operator with config/rbac's identity", () => {
     expect(report.lines).toBeGreaterThan(5)
     expect(report.findings).toEqual([])
   })
+
+  it("serves a legacy Component's generate request and its deletion", async () => {
+    const ns = rig.namespace
+    await kubectl(["apply", "-k", Path.join(projectRoot, "config", "crd", "component")])
+    await applyYaml(`apiVersion: appstudio.redhat.com/v1alpha1
+kind: Component
+metadata:
+  name: legacy
+  namespace: ${ns}
+  annotations:
+    image.redhat.com/generate: '{"visibility": "public"}'
+    image.redhat.com/delete-image-repo: "true"
+spec:
+  application: app
+  componentName: legacy
+`)
+    const url = `${rig.sim.registryHost}/${organization}/${ns}/app/legacy`
+    await eventually("the Component answered", async () => {
+      const found = await getJson<{ metadata: { annotations?: Record<string, string> } }>("component", ns, "legacy")
+      return found?.metadata.annotations?.["image.redhat.com/image"] === `{"image":"${url}","visibility":"public","secret":"legacy"}`
+        ? true
+        : undefined
+    })
+    expect((await pushAllowed(rig, ns, "legacy", url, `${ns}/app/legacy`)).allowed).toBe(true)
+    await kubectl(["delete", "component", "legacy", "-n", ns, "--wait=true", "--timeout=30s"])
+    expect(rig.sim.model.snapshot().repositories.filter((r) => r.name.startsWith(`${ns}/app/`))).toEqual([])
+    expect(rig.operator.log().split("\n").filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([])
+  }, 60_000)
 })

@@ -15,6 +15,7 @@ import { QuayUnauthorized } from "../../src/services/QuayError.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 import { refuseQuay } from "./QuaySpy.ts"
 import { applyImageRepository, converge, cost, editImageRepository, namespace, ref, world } from "./World.ts"
+import { injectWorldFault, worldFaults } from "./WorldFaults.ts"
 
 /**
  * Random sequences of what users do, interleaved with Quay and apiserver faults and partial reconciles; then
@@ -24,7 +25,6 @@ import { applyImageRepository, converge, cost, editImageRepository, namespace, r
 const Name = Schema.Literal("a", "b", "c")
 const Visibility = Schema.Literal("public", "private")
 const RequestedName = Schema.Literal("default", "custom", "test-ns/prefixed", "/other-ns/escape", "Upper", "a/../b")
-const Count = Schema.Int.pipe(Schema.between(1, 3))
 
 const Action = Schema.Union(
   Schema.TaggedStruct("Create", {
@@ -41,9 +41,7 @@ const Action = Schema.Union(
   Schema.TaggedStruct("UnlinkSecret", { name: Name }),
   Schema.TaggedStruct("Delete", { name: Name }),
   Schema.TaggedStruct("SkipRepositoryDeletion", { name: Name }),
-  Schema.TaggedStruct("SetPlan", { plan: Schema.Literal("free", "paid") }),
-  Schema.TaggedStruct("QuayFaults", { kind: Schema.Literal("5xx", "429", "timeout"), next: Count }),
-  Schema.TaggedStruct("KubernetesFaults", { next: Count, lostResponse: Schema.Boolean }),
+  ...worldFaults,
   Schema.TaggedStruct("Reconcile", { name: Name })
 )
 type Action = typeof Action.Type
@@ -80,7 +78,6 @@ const exists = (name: string) =>
 const perform = (action: Action) =>
   Effect.gen(function*() {
     const kube = yield* KubernetesInMemory.KubernetesControl
-    const quay = yield* QuayInMemory.QuayControl
     const present = "name" in action ? yield* exists(action.name) : false
     switch (action._tag) {
       case "Create": {
@@ -128,14 +125,9 @@ const perform = (action: Action) =>
         if (present) yield* editImageRepository(action.name, { metadata: { annotations: { [skipRepositoryDeletionAnnotation]: "true" } } })
         return
       case "SetPlan":
-        yield* quay.setPlan(action.plan)
-        return
       case "QuayFaults":
-        yield* quay.injectFaults({ kind: action.kind, next: action.next })
-        return
       case "KubernetesFaults":
-        yield* kube.failNext(action.next, { verbs: ["get", "list", "create", "patch", "delete"], afterApply: action.lostResponse })
-        return
+        return yield* injectWorldFault(action)
       case "Reconcile":
         // A reconcile while faults may be pending: failures are the work queue's to retry.
         yield* Effect.ignore(reconcileImageRepository(ref(action.name)))

@@ -4,8 +4,8 @@ import { managedByLabel, managedByValue } from "../../src/domain/Secret.ts"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as Informer from "../../src/runtime/Informer.ts"
 import { Kubernetes, type WatchOptions } from "../../src/services/Kubernetes.ts"
-import { KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
-import { ImageRepository, Secret } from "../../src/services/ResourceKind.ts"
+import { KubernetesNotFound, KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
+import { Component, ImageRepository, Secret } from "../../src/services/ResourceKind.ts"
 import { eventually, imageRepository, makeKeyLog, managedSecret, settle } from "./support.ts"
 
 const ref = (namespace: string, name: string) => ({ namespace, name })
@@ -264,5 +264,40 @@ describe("Informer", () => {
       yield* informer.awaitSynced
       assert.deepStrictEqual(yield* log.keys, ["ns/a"])
       assert.strictEqual((yield* control.calls).byVerb.list, 4)
+    }).pipe(Effect.provide(InMemory.layer())))
+
+  it.scoped("a kind the apiserver does not serve (no CRD) is synced and empty, and watched once it is served", () =>
+    Effect.gen(function*() {
+      const real = yield* Kubernetes
+      const control = yield* InMemory.KubernetesControl
+      const served = yield* Ref.make(false)
+      // A list of a kind without its CRD is answered 404, as kube-apiserver answers it.
+      const noCrdYet: Kubernetes = {
+        ...real,
+        list: (kind, options) =>
+          Effect.flatMap(Ref.get(served), (yes) =>
+            yes || kind.kind !== "Component"
+              ? real.list(kind, options)
+              : Effect.fail(new KubernetesNotFound({ kind: kind.kind, name: "" })))
+      }
+      const log = yield* makeKeyLog
+      const informer = yield* Informer.make({ kind: Component, onChange: Informer.keysTo(log.onKey) }).pipe(
+        Effect.provideService(Kubernetes, noCrdYet)
+      )
+      yield* informer.awaitSynced
+      assert.deepStrictEqual(yield* informer.list, [])
+      // The CRD is installed and a Component made: the next list (after the backoff) finds it, and watches go on.
+      yield* Ref.set(served, true)
+      yield* control.put(Component, {
+        apiVersion: "appstudio.redhat.com/v1alpha1",
+        kind: "Component",
+        metadata: { namespace: "ns", name: "billing" },
+        spec: { application: "app", componentName: "billing" }
+      })
+      yield* TestClock.adjust("2 seconds")
+      yield* eventually(log.has("ns/billing"))
+      yield* control.put(Component, { metadata: { namespace: "ns", name: "later" } })
+      yield* eventually(log.has("ns/later"))
+      assert.strictEqual((yield* informer.list).length, 2)
     }).pipe(Effect.provide(InMemory.layer())))
 })

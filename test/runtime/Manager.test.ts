@@ -10,7 +10,8 @@ import { LeaseKind } from "../../src/runtime/Lease.ts"
 import * as Manager from "../../src/runtime/Manager.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import { done } from "../../src/services/ReconcileResult.ts"
-import { ImageRepository, Secret, ServiceAccount } from "../../src/services/ResourceKind.ts"
+import { KubernetesNotFound } from "../../src/services/KubernetesError.ts"
+import { Component, ImageRepository, Secret, ServiceAccount } from "../../src/services/ResourceKind.ts"
 import { advanceUntil, eventually, imageRepository, managedSecret, settle } from "./support.ts"
 
 /** Records the keys each controller reconciles. */
@@ -67,6 +68,29 @@ describe("Manager", () => {
       assert.strictEqual(yield* lists("Secret"), 1, "the Secrets are listed once for both controllers")
       assert.strictEqual(yield* lists("ImageRepository"), 1)
       assert.strictEqual(yield* lists("ServiceAccount"), 1)
+    }).pipe(Effect.provide(InMemory.layer())))
+
+  it.scoped("a controller whose kind the cluster does not serve holds up no other controller", () =>
+    Effect.gen(function*() {
+      const real = yield* Kubernetes
+      const control = yield* InMemory.KubernetesControl
+      const log = yield* makeLog
+      // A cluster without Konflux: no Component CRD, so its list is answered 404.
+      const withoutComponents: Kubernetes = {
+        ...real,
+        list: (kind, options) =>
+          kind.kind === "Component" ? Effect.fail(new KubernetesNotFound({ kind: kind.kind, name: "" })) : real.list(kind, options)
+      }
+      yield* control.put(ImageRepository, imageRepository("ns", "repo"))
+      const manager = yield* Manager.run({
+        controllers: [
+          Controller.make(ImageRepository, { name: "imagerepository", reconcile: log.reconcile("repos") }),
+          Controller.make(Component, { name: "component", reconcile: log.reconcile("components") })
+        ]
+      }).pipe(Effect.provideService(Kubernetes, withoutComponents))
+      yield* eventually(log.has("repos ns/repo"))
+      assert.isTrue(yield* manager.synced)
+      assert.deepStrictEqual(yield* manager.failures, [])
     }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("a standby's caches are filled before it leads: taking over costs no list", () =>

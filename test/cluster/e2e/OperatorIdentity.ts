@@ -56,10 +56,19 @@ export const operatorKubeconfig = async (): Promise<string> => {
   return file
 }
 
-/** `kubectl auth can-i` for the operator's ServiceAccount, asked by the admin through impersonation. */
+/**
+ * `kubectl auth can-i` for the operator's ServiceAccount, asked by the admin through impersonation. A subresource
+ * (`imagerepositories.appstudio.redhat.com/status`) goes in `--subresource`: kubectl drops it from the resource
+ * argument and would answer for the resource itself.
+ */
 export const operatorCan = (verb: string, resource: string, namespace?: string): Promise<boolean> =>
   new Promise((resolve, reject) => {
-    const args = ["--kubeconfig", kubeconfigPath(), "auth", "can-i", verb, resource, "--as", operatorUser]
+    const [plain = resource, subresource] = resource.split("/")
+    const args = [
+      "--kubeconfig", kubeconfigPath(), "auth", "can-i", verb, plain,
+      ...(subresource === undefined ? [] : ["--subresource", subresource]),
+      "--as", operatorUser
+    ]
     // can-i answers on stdout and exits 1 for "no".
     execFile("kubectl", [...args, ...(namespace === undefined ? [] : ["-n", namespace])], (error, stdout, stderr) => {
       const answer = stdout.trim()
