@@ -2,6 +2,8 @@
  * image-repository-operator as a library: the reconcile programs, the service contracts they run against,
  * and the live and in-memory layers that interpret them, for other Effect applications to embed.
  */
+export * as Component from "./domain/Component.ts"
+export * as ComponentImageAnnotations from "./domain/ComponentImageAnnotations.ts"
 export * as DockerConfig from "./domain/DockerConfig.ts"
 export * as ImageRepository from "./domain/ImageRepository.ts"
 export * as PushSecret from "./domain/PushSecret.ts"
@@ -14,6 +16,7 @@ export * as ServiceAccountLinks from "./domain/ServiceAccountLinks.ts"
 export { cleanup } from "./programs/cleanup.ts"
 export { maintain } from "./programs/maintain.ts"
 export { provision } from "./programs/provision.ts"
+export { reconcileComponent } from "./programs/reconcileComponent.ts"
 export { reconcileImageRepository } from "./programs/reconcileImageRepository.ts"
 export { linkSecret, unlinkSecret, verifySecretLinks } from "./programs/serviceAccountLinks.ts"
 
