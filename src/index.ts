@@ -2,6 +2,8 @@
  * image-repository-operator as a library: the reconcile programs, the service contracts they run against,
  * and the live and in-memory layers that interpret them, for other Effect applications to embed.
  */
+export * as Component from "./domain/Component.ts"
+export * as ComponentImageAnnotations from "./domain/ComponentImageAnnotations.ts"
 export * as DockerConfig from "./domain/DockerConfig.ts"
 export * as ImageRepository from "./domain/ImageRepository.ts"
 export * as PushSecret from "./domain/PushSecret.ts"
@@ -15,6 +17,7 @@ export { cleanup } from "./programs/cleanup.ts"
 export * as CleanupDeadline from "./programs/CleanupDeadline.ts"
 export { maintain } from "./programs/maintain.ts"
 export { provision } from "./programs/provision.ts"
+export { reconcileComponent } from "./programs/reconcileComponent.ts"
 export { reconcileImageRepository } from "./programs/reconcileImageRepository.ts"
 export { linkSecret, unlinkSecret, verifySecretLinks } from "./programs/serviceAccountLinks.ts"
 export { type Orphan, reportLines, sweepOrphans, type SweepOptions, type SweepReport } from "./programs/sweepOrphans.ts"
