@@ -4,7 +4,7 @@
  */
 export * as DockerConfig from "./domain/DockerConfig.ts"
 export * as ImageRepository from "./domain/ImageRepository.ts"
-export * as PushSecret from "./domain/PushSecret.ts"
+export * as RobotSecret from "./domain/RobotSecret.ts"
 export * as ReadyCondition from "./domain/ReadyCondition.ts"
 export * from "./domain/ReconcileError.ts"
 export * as RepositoryName from "./domain/RepositoryName.ts"

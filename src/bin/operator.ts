@@ -3,8 +3,8 @@
  * flight, releases its Lease and exits.
  *
  * Configuration (environment): see src/runtime/OperatorConfig.ts (WATCH_NAMESPACE, WORKERS, RESYNC_PERIOD,
- * LEADER_ELECTION, LEASE_NAMESPACE, POD_NAME, ...), the Quay layer (QUAY_API_URL, QUAY_ORG, QUAY_TOKEN, ...),
- * and the apiserver connection (KUBECONFIG, else ~/.kube/config, else in-cluster), plus LOG_LEVEL (default Info)
+ * PIPELINE_SERVICE_ACCOUNT, LEADER_ELECTION, LEASE_NAMESPACE, POD_NAME, ...), the Quay layer (QUAY_API_URL,
+ * QUAY_ORG, QUAY_TOKEN, ...), and the apiserver connection (KUBECONFIG, else ~/.kube/config, else in-cluster), plus LOG_LEVEL (default Info)
  * LOG_FORMAT (pretty, json or logfmt; default pretty) and HEALTH_PORT (the probes' /healthz and /readyz; default
  * 8081, 0 turns them off).
  */
@@ -33,7 +33,9 @@ const main = Effect.gen(function*() {
   const controller = Layer.scopedDiscard(
     Effect.gen(function*() {
       const running = yield* Manager.run({
-        controllers: [Controllers.imageRepositories({ workers: config.workers })],
+        controllers: [
+          Controllers.imageRepositories({ workers: config.workers, programSettings: config.programSettings })
+        ],
         namespace: Option.getOrUndefined(config.watchNamespace),
         resyncPeriod: config.resyncPeriod,
         leaderElection: Option.getOrUndefined(config.leaderElection)

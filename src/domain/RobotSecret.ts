@@ -9,9 +9,6 @@ import {
   managedByValue,
   type Secret
 } from "./Secret.ts"
-import { secretName } from "./SecretName.ts"
-
-export const pushSecretName = (ir: ImageRepository): string => secretName(ir, "push")
 
 /** The operator's labels: its Secret informer watches only Secrets that carry them. */
 export const labels = { [managedByLabel]: managedByValue, [internalLabel]: "true" } as const
@@ -31,7 +28,10 @@ export const isLeftByPredecessor = (secret: Secret, ir: ImageRepository): boolea
     (ref) => ref.apiVersion === apiVersion && ref.kind === kind && ref.name === ir.metadata.name && ref.uid !== ir.metadata.uid
   )
 
-/** The push Secret: a dockerconfigjson for exactly one image path, owned by the ImageRepository (GC deletes it). */
+/**
+ * A robot's Secret (the push Secret, a component repository's pull Secret): a dockerconfigjson for exactly one
+ * image path, owned by the ImageRepository (GC deletes it).
+ */
 export const make = (
   ir: ImageRepository,
   input: {

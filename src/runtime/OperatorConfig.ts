@@ -1,6 +1,8 @@
 import { hostname } from "node:os"
 import { Config, ConfigError, Duration, Effect, Either, Option } from "effect"
 import { parseDurationText } from "../domain/DurationText.ts"
+import { defaultPipelineServiceAccount, templateProblem } from "../domain/ServiceAccountLinks.ts"
+import type { ProgramSettingsOptions } from "../services/ProgramSettings.ts"
 import { defaultTimings, type LeaderElectionConfig } from "./LeaderElection.ts"
 
 /** The operator's own settings (Quay's and the apiserver's are read by their layers). */
@@ -11,6 +13,8 @@ export interface OperatorConfig {
   readonly resyncPeriod: Duration.Duration
   /** Absent when leader election is disabled. */
   readonly leaderElection: Option.Option<LeaderElectionConfig>
+  /** What the programs are told (the pipeline ServiceAccount's name template). */
+  readonly programSettings: ProgramSettingsOptions
 }
 
 const positiveInteger = (name: string) =>
@@ -36,18 +40,33 @@ const positiveDuration = (name: string, fallback: Duration.Duration) =>
     Config.validate({ message: `${name} must be longer than zero`, validation: (d) => Duration.toMillis(d) > 0 })
   )
 
+/** A ServiceAccount name template: `{component}` and `{application}` are replaced. */
+const accountTemplate = (name: string) =>
+  Config.string(name).pipe(
+    Config.map((s) => s.trim()),
+    Config.withDefault(defaultPipelineServiceAccount),
+    Config.map((s) => (s === "" ? defaultPipelineServiceAccount : s)),
+    Config.mapOrFail((template) => {
+      const problem = templateProblem(template)
+      return problem === undefined ? Either.right(template) : Either.left(ConfigError.InvalidData([name], `${name}: ${problem}`))
+    })
+  )
+
 /**
  * Reads WATCH_NAMESPACE (all namespaces when unset or empty), WORKERS (default 2), RESYNC_PERIOD (default
  * 10 minutes), LEADER_ELECTION (default true) and, for the election, LEASE_NAMESPACE (else POD_NAMESPACE,
  * required), LEASE_NAME (default image-repository-operator), POD_NAME (the identity; default the host name),
- * LEASE_DURATION / RENEW_DEADLINE / RETRY_PERIOD (default 137 s / 107 s / 26 s).
+ * LEASE_DURATION / RENEW_DEADLINE / RETRY_PERIOD (default 137 s / 107 s / 26 s), and PIPELINE_SERVICE_ACCOUNT
+ * (the ServiceAccount a component repository's push Secret is linked to; default `appstudio-pipeline`, or a
+ * template such as `build-pipeline-{component}`).
  */
 export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effect.gen(function*() {
   const base = yield* Config.all({
     watchNamespace: nonEmpty("WATCH_NAMESPACE"),
     workers: positiveInteger("WORKERS").pipe(Config.withDefault(2)),
     resyncPeriod: positiveDuration("RESYNC_PERIOD", Duration.minutes(10)),
-    leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(true))
+    leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(true)),
+    pipelineServiceAccount: accountTemplate("PIPELINE_SERVICE_ACCOUNT")
   })
   // The Lease settings are read (and required) only when the election is on.
   const leaderElection = base.leaderElectionEnabled ? Option.some(yield* leaderElectionConfig) : Option.none()
@@ -55,7 +74,8 @@ export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effe
     watchNamespace: base.watchNamespace,
     workers: base.workers,
     resyncPeriod: base.resyncPeriod,
-    leaderElection
+    leaderElection,
+    programSettings: { pipelineServiceAccount: base.pipelineServiceAccount }
   }
 })
 

@@ -1,12 +1,25 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Schema } from "effect"
-import * as PushSecret from "../../src/domain/PushSecret.ts"
+import { type ImageRepository, ImageRepository as ImageRepositorySchema } from "../../src/domain/ImageRepository.ts"
+import * as RobotSecret from "../../src/domain/RobotSecret.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
-import { applyImageRepository, converge, cost, editImageRepository, namespace, ref, world } from "./World.ts"
+import {
+  applyImageRepository,
+  componentLabels,
+  converge,
+  cost,
+  editImageRepository,
+  linksOf,
+  namespace,
+  pipelineAccount,
+  putServiceAccount,
+  ref,
+  world
+} from "./World.ts"
 
 /**
  * Random sequences of what users do, interleaved with Quay and apiserver faults and partial reconciles; then
@@ -17,20 +30,26 @@ const Name = Schema.Literal("a", "b", "c")
 const Visibility = Schema.Literal("public", "private")
 const RequestedName = Schema.Literal("default", "custom", "test-ns/prefixed", "/other-ns/escape", "Upper", "a/../b")
 const Count = Schema.Int.pipe(Schema.between(1, 3))
+const Role = Schema.Literal("push", "pull")
 
 const Action = Schema.Union(
   Schema.TaggedStruct("Create", {
     name: Name,
     image: RequestedName,
     visibility: Schema.Literal("public", "private", "internal", "unset"),
-    component: Schema.Boolean
+    component: Schema.Boolean,
+    // Most objects also have their labels edited once they are provisioned (the spec: that changes nothing).
+    relabel: Schema.Literal("later", "component", "other-component", "none")
   }),
   Schema.TaggedStruct("EditName", { name: Name, to: RequestedName }),
   Schema.TaggedStruct("SetVisibility", { name: Name, visibility: Visibility }),
   Schema.TaggedStruct("RegenerateToken", { name: Name }),
   Schema.TaggedStruct("VerifyLinking", { name: Name }),
-  Schema.TaggedStruct("DeleteSecret", { name: Name }),
+  Schema.TaggedStruct("DeleteSecret", { name: Name, role: Role }),
   Schema.TaggedStruct("UnlinkSecret", { name: Name }),
+  // Labels edited after the object was provisioned: they must change nothing.
+  Schema.TaggedStruct("EditLabels", { name: Name, to: Schema.Literal("component", "other-component", "none") }),
+  Schema.TaggedStruct("CreateAccount", {}),
   Schema.TaggedStruct("Delete", { name: Name }),
   Schema.TaggedStruct("SetPlan", { plan: Schema.Literal("free", "paid") }),
   Schema.TaggedStruct("QuayFaults", { kind: Schema.Literal("5xx", "429", "timeout"), next: Count }),
@@ -41,24 +60,49 @@ type Action = typeof Action.Type
 
 const Scenario = Schema.Struct({
   plan: Schema.Literal("free", "paid"),
+  /** Whether the pipeline ServiceAccount exists from the start, or only once a CreateAccount comes (if ever). */
+  accountFromStart: Schema.Boolean,
   actions: Schema.Array(Action).pipe(Schema.minItems(1), Schema.maxItems(14))
 })
 type Scenario = typeof Scenario.Type
 
-const buildAccount = "build-pipeline-comp"
 const names: ReadonlyArray<typeof Name.Type> = ["a", "b", "c"]
+const labelsFor = (to: "component" | "other-component" | "none") =>
+  to === "none" ? {} : componentLabels(to === "component" ? "comp" : "other").labels
+
+/** What each object was created as: the decision provisioning must record and keep. */
+type Created = Map<string, boolean>
 
 const imageNameFor = (requested: typeof RequestedName.Type, object: string): string | undefined =>
   requested === "default" ? undefined : requested === "custom" ? `custom-${object}` : requested
 
-const secretOf = (name: string) => `${name}-image-push`
+const secretOf = (name: string, role: "push" | "pull" = "push") => `${name}-image-${role}`
 
 const exists = (name: string) =>
   Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.getRaw(Kinds.ImageRepository, ref(name))).pipe(
     Effect.map(Option.isSome)
   )
 
-const perform = (action: Action) =>
+/** Whether the object has recorded its repository (and with it, whether it is a component repository). */
+const provisioned = (name: string) =>
+  Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.getRaw(Kinds.ImageRepository, ref(name))).pipe(
+    Effect.map(Option.flatMap(Schema.decodeUnknownOption(ImageRepositorySchema))),
+    Effect.map((ir) => Option.isSome(ir) && ir.value.status?.image?.url !== undefined)
+  )
+
+/**
+ * Replaces the object's labels once it is provisioned (a reconcile first, so that it usually is): before that,
+ * labels still count, since the object is not yet "created" for the operator.
+ */
+const relabel = (name: string, to: "component" | "other-component" | "none") =>
+  Effect.gen(function*() {
+    yield* Effect.ignore(reconcileImageRepository(ref(name)))
+    if (!(yield* provisioned(name))) return
+    const cleared = { "appstudio.redhat.com/component": null, "appstudio.redhat.com/application": null }
+    yield* editImageRepository(name, { metadata: { labels: { ...cleared, ...labelsFor(to) } } })
+  })
+
+const perform = (action: Action, created: Created) =>
   Effect.gen(function*() {
     const kube = yield* KubernetesInMemory.KubernetesControl
     const quay = yield* QuayInMemory.QuayControl
@@ -75,8 +119,10 @@ const perform = (action: Action) =>
               ...(action.visibility === "unset" ? {} : { visibility: action.visibility })
             }
           },
-          action.component ? { labels: { "appstudio.redhat.com/component": "comp" } } : undefined
+          action.component ? componentLabels() : undefined
         )
+        created.set(action.name, action.component)
+        if (action.relabel !== "later") yield* relabel(action.name, action.relabel)
         return
       }
       case "EditName":
@@ -92,16 +138,21 @@ const perform = (action: Action) =>
         if (present) yield* editImageRepository(action.name, { spec: { credentials: { "verify-linking": true } } })
         return
       case "DeleteSecret":
-        yield* kube.remove(Kinds.Secret, { namespace, name: secretOf(action.name) })
+        yield* kube.remove(Kinds.Secret, { namespace, name: secretOf(action.name, action.role) })
         return
       case "UnlinkSecret": {
-        const sa = yield* kube.getRaw(Kinds.ServiceAccount, { namespace, name: buildAccount })
-        const secrets = Option.match(sa, { onNone: () => [], onSome: (s) => (s["secrets"] ?? []) as Array<{ name: string }> })
-        yield* kube.patch(Kinds.ServiceAccount, { namespace, name: buildAccount }, {
-          secrets: secrets.filter((s) => s.name !== secretOf(action.name))
-        })
+        const links = yield* linksOf(pipelineAccount)
+        if (links !== undefined) {
+          yield* putServiceAccount(pipelineAccount, links.secrets.filter((s) => s !== secretOf(action.name)), links.imagePullSecrets)
+        }
         return
       }
+      case "EditLabels":
+        if (present) yield* relabel(action.name, action.to)
+        return
+      case "CreateAccount":
+        if ((yield* linksOf(pipelineAccount)) === undefined) yield* putServiceAccount(pipelineAccount)
+        return
       case "Delete":
         if (present) yield* kube.delete(Kinds.ImageRepository, ref(action.name))
         return
@@ -121,81 +172,103 @@ const perform = (action: Action) =>
     }
   })
 
-const checkInvariants = Effect.gen(function*() {
-  const kubernetes = yield* Kubernetes
-  const quay = yield* QuayInMemory.QuayControl
-  const objects = (yield* kubernetes.list(Kinds.ImageRepository, { namespace })).items
-  const snapshot = yield* quay.snapshot
-  const quayRepositories = snapshot.repositories.map((r) => r.name)
+/** The credentials a Secret of the object holds for its image URL. */
+const credentialsOf = (ir: ImageRepository, role: "push" | "pull") =>
+  Effect.flatMap(Kubernetes, (k) =>
+    k.get(Kinds.Secret, { namespace, name: ir.status?.credentials?.[`${role}-secret`] ?? "" })
+  ).pipe(Effect.map(Option.flatMap((secret) => RobotSecret.credentialsIn(secret, ir.status?.image?.url ?? ""))))
 
-  // Names never leave their namespace.
-  for (const repository of quayRepositories) expect(repository.startsWith(`${namespace}/`)).toBe(true)
+const checkInvariants = (created: Created) =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    const quay = yield* QuayInMemory.QuayControl
+    const objects = (yield* kubernetes.list(Kinds.ImageRepository, { namespace })).items
+    const snapshot = yield* quay.snapshot
+    const quayRepositories = snapshot.repositories.map((r) => r.name)
 
-  const accountedRepositories = new Set<string>()
-  const accountedRobots = new Set<string>()
-  for (const ir of objects) {
-    if (ir.status?.state === "failed") {
-      // A failed object accounts for what it may have created before failing; its deletion removes that.
-      accountedRepositories.add(`${namespace}/${imageNameFor("custom", ir.metadata.name)}`)
-      for (const r of snapshot.robots) if (r.description.includes(`(uid ${ir.metadata.uid})`)) accountedRobots.add(r.shortName)
-      for (const r of snapshot.repositories) if ((r.description ?? "").includes(`(uid ${ir.metadata.uid})`)) accountedRepositories.add(r.name)
-      continue
-    }
-    // Every non-failed object is ready, its one-shot flags are gone, and it matches Quay.
-    expect(ir.status?.state).toBe("ready")
-    expect(ir.spec?.credentials?.["regenerate-token"]).toBeUndefined()
-    expect(ir.spec?.credentials?.["verify-linking"]).toBeUndefined()
-    const url = ir.status?.image?.url ?? ""
-    const repository = url.replace(`quay.io/${quay.organization}/`, "")
-    const inQuay = snapshot.repositories.find((r) => r.name === repository)
-    expect(inQuay?.visibility).toBe(ir.status?.image?.visibility)
-    expect(ir.spec?.image?.visibility).toBe(ir.status?.image?.visibility)
-    accountedRepositories.add(repository)
-    accountedRobots.add(ir.status?.credentials?.["push-robot-account"] ?? "")
+    // Names never leave their namespace.
+    for (const repository of quayRepositories) expect(repository.startsWith(`${namespace}/`)).toBe(true)
 
-    // Its Secret's credentials push to exactly its repository.
-    const secret = yield* kubernetes.get(Kinds.Secret, { namespace, name: ir.status?.credentials?.["push-secret"] ?? "" })
-    const credentials = Option.flatMap(secret, (s) => PushSecret.credentialsIn(s, url))
-    expect(Option.isSome(credentials)).toBe(true)
-    if (Option.isSome(credentials)) {
-      for (const other of quayRepositories) {
-        expect(yield* quay.authorize(credentials.value.username, credentials.value.token, other, "push")).toBe(other === repository)
-      }
-    }
-  }
-  // No robot or repository that no object accounts for.
-  for (const repository of quayRepositories) expect(accountedRepositories.has(repository)).toBe(true)
-  for (const robot of snapshot.robots) expect(accountedRobots.has(robot.shortName)).toBe(true)
-
-  // No duplicate links; a Component's push Secret is linked once, never as an imagePullSecret.
-  const sa = yield* kubernetes.get(Kinds.ServiceAccount, { namespace, name: buildAccount })
-  if (Option.isSome(sa)) {
-    const linked = (sa.value.secrets ?? []).map((s) => s.name)
-    expect(new Set(linked).size).toBe(linked.length)
-    const pulls = (sa.value.imagePullSecrets ?? []).map((s) => s.name)
+    const accountedRepositories = new Set<string>()
+    const accountedRobots = new Set<string>()
     for (const ir of objects) {
-      expect(pulls).not.toContain(secretOf(ir.metadata.name))
-      if (ir.metadata.labels?.["appstudio.redhat.com/component"] === "comp" && ir.status?.state === "ready") {
-        expect(linked).toContain(secretOf(ir.metadata.name))
+      if (ir.status?.state === "failed") {
+        // A failed object accounts for what it may have created before failing; its deletion removes that.
+        accountedRepositories.add(`${namespace}/${imageNameFor("custom", ir.metadata.name)}`)
+        for (const r of snapshot.robots) if (r.description.includes(`(uid ${ir.metadata.uid})`)) accountedRobots.add(r.shortName)
+        for (const r of snapshot.repositories) if ((r.description ?? "").includes(`(uid ${ir.metadata.uid})`)) accountedRepositories.add(r.name)
+        continue
+      }
+      // Every non-failed object is ready, its one-shot flags are gone, and it matches Quay.
+      expect(ir.status?.state).toBe("ready")
+      expect(ir.spec?.credentials?.["regenerate-token"]).toBeUndefined()
+      expect(ir.spec?.credentials?.["verify-linking"]).toBeUndefined()
+      const url = ir.status?.image?.url ?? ""
+      const repository = url.replace(`quay.io/${quay.organization}/`, "")
+      const inQuay = snapshot.repositories.find((r) => r.name === repository)
+      expect(inQuay?.visibility).toBe(ir.status?.image?.visibility)
+      expect(ir.spec?.image?.visibility).toBe(ir.status?.image?.visibility)
+      accountedRepositories.add(repository)
+      accountedRobots.add(ir.status?.credentials?.["push-robot-account"] ?? "")
+
+      // It is a component repository exactly when it was created as one, whatever its labels say now.
+      const component = created.get(ir.metadata.name) === true
+      expect(ir.status?.component).toEqual(component ? { name: "comp", application: "app" } : undefined)
+      expect(ir.status?.credentials?.["pull-secret"]).toBe(component ? secretOf(ir.metadata.name, "pull") : undefined)
+
+      // Its push Secret's credentials push to exactly its repository.
+      const push = yield* credentialsOf(ir, "push")
+      expect(Option.isSome(push)).toBe(true)
+      if (Option.isSome(push)) {
+        for (const other of quayRepositories) {
+          expect(yield* quay.authorize(push.value.username, push.value.token, other, "push")).toBe(other === repository)
+        }
+      }
+      // A component repository's pull Secret pulls its repository and pushes nowhere.
+      if (component) {
+        accountedRobots.add(ir.status?.credentials?.["pull-robot-account"] ?? "")
+        const pull = yield* credentialsOf(ir, "pull")
+        expect(Option.isSome(pull)).toBe(true)
+        if (Option.isSome(pull)) {
+          expect(pull.value.username.endsWith("_pull")).toBe(true)
+          expect(yield* quay.authorize(pull.value.username, pull.value.token, repository, "pull")).toBe(true)
+          for (const other of quayRepositories) {
+            expect(yield* quay.authorize(pull.value.username, pull.value.token, other, "push")).toBe(false)
+          }
+        }
       }
     }
-  }
-})
+    // No robot or repository that no object accounts for.
+    for (const repository of quayRepositories) expect(accountedRepositories.has(repository)).toBe(true)
+    for (const robot of snapshot.robots) expect(accountedRobots.has(robot.shortName)).toBe(true)
+
+    // No duplicate links; a component repository's push Secret is linked once, never as an imagePullSecret; a
+    // general-purpose one's, and any pull Secret, are linked by no one.
+    const links = yield* linksOf(pipelineAccount)
+    if (links !== undefined) {
+      expect(new Set(links.secrets).size).toBe(links.secrets.length)
+      for (const ir of objects) {
+        const name = ir.metadata.name
+        expect(links.imagePullSecrets).not.toContain(secretOf(name))
+        expect(links.secrets).not.toContain(secretOf(name, "pull"))
+        const ready = ir.status?.state === "ready"
+        if (ready && created.get(name) === true) expect(links.secrets).toContain(secretOf(name))
+        if (ready && created.get(name) === false) expect(links.secrets).not.toContain(secretOf(name))
+      }
+    }
+  })
 
 export const runScenario = (scenario: Scenario) =>
   Effect.gen(function*() {
     const kube = yield* KubernetesInMemory.KubernetesControl
     const quay = yield* QuayInMemory.QuayControl
-    yield* kube.put(Kinds.ServiceAccount, {
-      apiVersion: "v1",
-      kind: "ServiceAccount",
-      metadata: { name: buildAccount, namespace }
-    })
-    for (const action of scenario.actions) yield* perform(action)
+    const created: Created = new Map()
+    if (scenario.accountFromStart) yield* putServiceAccount(pipelineAccount)
+    for (const action of scenario.actions) yield* perform(action, created)
     yield* quay.clearFaults
     yield* kube.clearFaults
     for (const name of names) yield* converge(name)
-    yield* checkInvariants
+    yield* checkInvariants(created)
     // A converged world costs nothing: one more pass over every object makes no Quay call and no write.
     const before = yield* cost
     for (const name of names) yield* reconcileImageRepository(ref(name))
