@@ -2,114 +2,27 @@
  * End to end: the operator as a real process, the real apiserver (+ controller-manager), and the Quay
  * simulator over HTTP. The spec's general-purpose examples are applied as YAML with kubectl, as a user would.
  */
-import { randomBytes } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { Effect, Exit, Scope } from "effect"
-import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
-import { kubeconfigPath } from "./support.ts"
 import { eventually, getJson, kubectl } from "./e2e/kubectl.ts"
-import { type OperatorProcess, startOperator } from "./e2e/OperatorProcess.ts"
-
-interface ImageRepositoryJson {
-  readonly metadata: { readonly uid: string; readonly generation: number; readonly finalizers?: ReadonlyArray<string> }
-  readonly spec?: {
-    readonly image?: { readonly name?: string; readonly visibility?: string }
-    readonly credentials?: Record<string, boolean>
-  }
-  readonly status?: {
-    readonly state?: string
-    readonly message?: string
-    readonly image?: { readonly url?: string; readonly visibility?: string }
-    readonly credentials?: Record<string, string>
-    readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string; readonly observedGeneration?: number }>
-  }
-}
-interface SecretJson {
-  readonly type: string
-  readonly data: Record<string, string>
-  readonly metadata: { readonly ownerReferences?: ReadonlyArray<{ readonly uid: string; readonly kind: string }> }
-}
-
-const organization = "e2e-org"
-const token = randomBytes(16).toString("hex")
-
-/** A Quay simulator and an operator watching one namespace of its own: other test files share the cluster. */
-interface Rig {
-  readonly scope: Scope.CloseableScope
-  readonly sim: QuaySimulator.RunningSimulator
-  readonly namespace: string
-  operator: OperatorProcess
-}
-
-const startRig = async (name: string, options: { readonly latencyMs?: number } = {}): Promise<Rig> => {
-  const scope = await Effect.runPromise(Scope.make())
-  const sim = await Effect.runPromise(
-    QuaySimulator.start({ organization, token, plan: "paid", ...options }).pipe(Scope.extend(scope))
-  )
-  const namespace = await newNamespace()
-  return { scope, sim, namespace, operator: launch(name, sim, namespace) }
-}
-
-const launch = (name: string, sim: QuaySimulator.RunningSimulator, namespace: string) =>
-  startOperator(name, {
-    KUBECONFIG: kubeconfigPath(),
-    WATCH_NAMESPACE: namespace,
-    QUAY_API_URL: sim.apiUrl,
-    QUAY_ORG: organization,
-    QUAY_TOKEN: token,
-    LEADER_ELECTION: "true",
-    LEASE_NAMESPACE: namespace,
-    LEASE_NAME: `e2e-${name}-${randomBytes(3).toString("hex")}`,
-    LEASE_DURATION: "6s",
-    RENEW_DEADLINE: "4s",
-    RETRY_PERIOD: "1s",
-    WORKERS: "4",
-    // Several operators run at once here: no fixed probe port (test/runtime/HealthServer.test.ts covers it).
-    HEALTH_PORT: "0"
-  })
-
-/** Objects go while their operator still runs, so finalizers are released and the namespace can terminate. */
-const stopRig = async (rig: Rig) => {
-  await kubectl(["delete", "imagerepositories", "--all", "-n", rig.namespace, "--wait=true", "--timeout=60s"])
-  await rig.operator.stop("SIGTERM")
-  await Effect.runPromise(Scope.close(rig.scope, Exit.void))
-  await kubectl(["delete", "namespace", rig.namespace, "--wait=false"])
-}
-
-const newNamespace = async () => {
-  const name = `e2e-${randomBytes(4).toString("hex")}`
-  await kubectl(["create", "namespace", name])
-  return name
-}
-
-const applyYaml = (yaml: string) => kubectl(["apply", "-f", "-"], yaml)
-
-const imageRepository = (namespace: string, name: string, body = "") =>
-  `apiVersion: appstudio.redhat.com/v1alpha1
-kind: ImageRepository
-metadata:
-  name: ${name}
-  namespace: ${namespace}
-${body}`
-
-const get = (namespace: string, name: string) => getJson<ImageRepositoryJson>("imagerepository", namespace, name)
-
-const ready = (namespace: string, name: string, also: (ir: ImageRepositoryJson) => boolean = () => true) =>
-  eventually(`${namespace}/${name} ready`, async () => {
-    const ir = await get(namespace, name)
-    return ir?.status?.state === "ready" && also(ir) ? ir : undefined
-  })
-
-const mergePatch = (namespace: string, name: string, patch: unknown) =>
-  kubectl(["patch", "imagerepository", name, "-n", namespace, "--type", "merge", "-p", JSON.stringify(patch)])
+import {
+  applyYaml,
+  credentialsIn,
+  get,
+  imageRepository,
+  launch,
+  linksOf,
+  mergePatch,
+  organization,
+  ready,
+  type Rig,
+  serviceAccount,
+  startRig,
+  stopRig
+} from "./e2e/rig.ts"
 
 /** The credentials in a push Secret, and whether the registry accepts them for push to `repository`. */
 const pushAllowed = async (rig: Rig, namespace: string, secretName: string, imagePath: string, repository: string) => {
-  const secret = await getJson<SecretJson>("secret", namespace, secretName)
-  if (secret === undefined) return { secret, allowed: false, auth: undefined }
-  const document = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"] ?? "", "base64").toString())
-  const auth: string = Buffer.from(document.auths[imagePath]?.auth ?? "", "base64").toString()
-  const [username, robotToken] = [auth.slice(0, auth.indexOf(":")), auth.slice(auth.indexOf(":") + 1)]
+  const { secret, auth, username, robotToken } = await credentialsIn(namespace, secretName, imagePath)
   return { secret, auth, allowed: rig.sim.model.authorize(username, robotToken, `${organization}/${repository}`, "push") }
 }
 
@@ -196,14 +109,9 @@ describe("the operator against a real apiserver and the Quay simulator", () => {
     expect(rig.sim.model.authorize(user, oldToken, `${organization}/${ns}/rotate`, "push")).toBe(false)
   })
 
-  it("verify-linking repairs the Component's build ServiceAccount", async () => {
+  it("verify-linking repairs the component repository's pipeline ServiceAccount", async () => {
     const ns = rig.namespace
-    await applyYaml(`apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: build-pipeline-comp
-  namespace: ${ns}
-`)
+    await applyYaml(serviceAccount(ns, "appstudio-pipeline"))
     await applyYaml(
       imageRepository(ns, "comp-ir").replace(
         `namespace: ${ns}`,
@@ -211,17 +119,9 @@ metadata:
       )
     )
     await ready(ns, "comp-ir")
-    const links = async () => {
-      const sa = await getJson<{ secrets?: Array<{ name: string }>; imagePullSecrets?: Array<{ name: string }> }>(
-        "serviceaccount",
-        ns,
-        "build-pipeline-comp"
-      )
-      return { secrets: (sa?.secrets ?? []).map((s) => s.name), pulls: (sa?.imagePullSecrets ?? []).map((s) => s.name) }
-    }
-    expect((await links()).secrets).toContain("comp-ir-image-push")
+    expect((await linksOf(ns, "appstudio-pipeline"))?.secrets).toContain("comp-ir-image-push")
     await kubectl([
-      "patch", "serviceaccount", "build-pipeline-comp", "-n", ns, "--type", "merge", "-p",
+      "patch", "serviceaccount", "appstudio-pipeline", "-n", ns, "--type", "merge", "-p",
       JSON.stringify({
         secrets: [{ name: "comp-ir-image-push" }, { name: "other" }, { name: "comp-ir-image-push" }],
         imagePullSecrets: [{ name: "comp-ir-image-push" }]
@@ -229,7 +129,7 @@ metadata:
     ])
     await mergePatch(ns, "comp-ir", { spec: { credentials: { "verify-linking": true } } })
     await ready(ns, "comp-ir", (ir) => ir.spec?.credentials?.["verify-linking"] === undefined)
-    expect(await links()).toEqual({ secrets: ["comp-ir-image-push", "other"], pulls: [] })
+    expect(await linksOf(ns, "appstudio-pipeline")).toEqual({ secrets: ["comp-ir-image-push", "other"], pulls: [] })
   })
 
   it("deletion removes the robot and the repository; the controller-manager collects the Secret", async () => {
@@ -264,7 +164,8 @@ metadata:
       await applyYaml(imageRepository(ns, "later"))
       await ready(ns, "later")
       await mergePatch(ns, "later", { spec: { image: { visibility: "private" } } })
-      const reverted = await ready(ns, "later", (ir) => ir.status?.message !== undefined)
+      // Status (the message) is written before spec (the revert): wait for both.
+      const reverted = await ready(ns, "later", (ir) => ir.status?.message !== undefined && ir.spec?.image?.visibility !== "private")
       expect(reverted.spec?.image?.visibility).toBe("public")
       expect(reverted.status?.message).toBe("Quay organization plan private repositories limit exceeded")
     } finally {
