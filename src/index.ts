@@ -2,6 +2,7 @@
  * image-repository-operator as a library: the reconcile programs, the service contracts they run against,
  * and the live and in-memory layers that interpret them, for other Effect applications to embed.
  */
+export * as ComponentRepository from "./domain/ComponentRepository.ts"
 export * as DockerConfig from "./domain/DockerConfig.ts"
 export * as ImageRepository from "./domain/ImageRepository.ts"
 export * as RobotSecret from "./domain/RobotSecret.ts"
@@ -15,10 +16,11 @@ export { cleanup } from "./programs/cleanup.ts"
 export { maintain } from "./programs/maintain.ts"
 export { provision } from "./programs/provision.ts"
 export { reconcileImageRepository } from "./programs/reconcileImageRepository.ts"
-export { linkSecret, unlinkSecret, verifySecretLinks } from "./programs/serviceAccountLinks.ts"
+export { linkSecret, unlinkSecret, verifySecretLinks, verifySecretReferences } from "./programs/serviceAccountLinks.ts"
 
 export * from "./services/Kubernetes.ts"
 export * from "./services/KubernetesError.ts"
+export * as ProgramSettings from "./services/ProgramSettings.ts"
 export * from "./services/Quay.ts"
 export * from "./services/QuayError.ts"
 export * as ResourceKind from "./services/ResourceKind.ts"

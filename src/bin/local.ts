@@ -48,6 +48,7 @@ const main = Effect.gen(function*() {
       "Try it:",
       `  export KUBECONFIG=${kubeconfig}`,
       "  kubectl apply -f config/samples/imagerepository.yaml",
+      "  kubectl apply -f config/samples/component-imagerepository.yaml   # a Component's repository",
       "  kubectl get imagerepositories -n test-ns",
       "",
       "Ctrl-C stops the operator and the simulator; `npm run cluster -- down` stops the control plane.",

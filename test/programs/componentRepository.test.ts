@@ -185,18 +185,6 @@ describe("a component repository's credentials", () => {
       expect(yield* secretGrants(after, repository, "push", "push")).toBe(true)
     }).pipe(Effect.provide(world())))
 
-  it.effect("a deleted pull Secret is restored with the current token, without rotating it", () =>
-    Effect.gen(function*() {
-      const ir = yield* provisioned("c")
-      const before = yield* getSecret("c-image-pull")
-      yield* removeSecret("c-image-pull")
-      yield* converge("c")
-      expect((yield* getSecret("c-image-pull"))?.data).toEqual(before?.data)
-      expect((yield* mustGetImageRepository("c")).status?.credentials?.generationTimestamp).toBe(
-        ir.status?.credentials?.generationTimestamp
-      )
-    }).pipe(Effect.provide(world())))
-
   it.effect("a pull robot deleted behind the operator's back is re-created, with read access, for a lost Secret", () =>
     Effect.gen(function*() {
       const ir = yield* provisioned("c")
@@ -207,28 +195,6 @@ describe("a component repository's credentials", () => {
       const after = yield* mustGetImageRepository("c")
       expect(yield* secretGrants(after, repositoryOf(after), "pull", "pull")).toBe(true)
       expect(yield* secretGrants(after, repositoryOf(after), "push", "pull")).toBe(false)
-    }).pipe(Effect.provide(world())))
-
-  it.effect("a pull robot deleted behind the operator's back is re-created on regenerate-token", () =>
-    Effect.gen(function*() {
-      const ir = yield* provisioned("c")
-      const quay = yield* QuayInMemory.QuayControl
-      yield* quay.outOfBand.deleteRobot(ir.status?.credentials?.["pull-robot-account"] ?? "")
-      yield* editImageRepository("c", { spec: { credentials: { "regenerate-token": true } } })
-      yield* converge("c")
-      const after = yield* mustGetImageRepository("c")
-      expect(yield* secretGrants(after, repositoryOf(after), "pull", "pull")).toBe(true)
-      expect((yield* quaySnapshot).robots).toHaveLength(2)
-    }).pipe(Effect.provide(world())))
-
-  it.effect("a converged component repository costs no Quay call and no write", () =>
-    Effect.gen(function*() {
-      yield* putServiceAccount(pipelineAccount)
-      yield* provisioned("c")
-      const quay = yield* QuayInMemory.QuayControl
-      yield* quay.resetCalls
-      expect(yield* converge("c")).toBe(1)
-      expect((yield* quay.calls).total).toBe(0)
     }).pipe(Effect.provide(world())))
 })
 
@@ -261,19 +227,6 @@ describe("provisioning round trips", () => {
 const measureFirstPass = (name: string) => measureRoundTrips(reconcileImageRepository(ref(name)))
 
 describe("a refusal next to robots created at the same time", () => {
-  it.effect("a private component repository on a free plan fails, and the robots created with it are deleted", () =>
-    Effect.gen(function*() {
-      yield* applyImageRepository("c", { image: { visibility: "private" } }, componentLabels())
-      yield* converge("c")
-      const ir = yield* mustGetImageRepository("c")
-      expect(ir.status?.state).toBe("failed")
-      expect(ir.status?.message).toBe("Number of private repositories exceeds current quay plan limit")
-      expect(ir.status?.image).toBeUndefined()
-      const quay = yield* quaySnapshot
-      expect(quay.repositories).toEqual([])
-      expect(quay.robots).toEqual([])
-    }).pipe(Effect.provide(world("free"))))
-
   it.effect("a repository name someone else holds fails the object, and its robots are deleted", () =>
     Effect.gen(function*() {
       const quay = yield* QuayInMemory.QuayControl

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, TestClock } from "effect"
+import type { ImageRepository } from "../../src/domain/ImageRepository.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { verifySecretLinks, verifySecretReferences } from "../../src/programs/serviceAccountLinks.ts"
@@ -164,30 +165,38 @@ describe("credentials", () => {
       expect(ir.spec?.credentials?.["regenerate-token"]).toBeUndefined()
     }).pipe(Effect.provide(world())))
 
-  it.effect("a deleted push Secret is restored with the current token, without rotating it", () =>
-    Effect.gen(function*() {
-      const ir = yield* provisioned("sample")
-      const before = yield* getSecret("sample-image-push")
-      const kube = yield* KubernetesInMemory.KubernetesControl
-      yield* kube.remove(Kinds.Secret, { namespace, name: "sample-image-push" })
-      yield* converge("sample")
-      const after = yield* getSecret("sample-image-push")
-      expect(after?.data).toEqual(before?.data)
-      expect(yield* secretGrants(ir, `${namespace}/sample`, "push")).toBe(true)
-      expect((yield* mustGetImageRepository("sample")).status?.credentials?.generationTimestamp).toBe(
-        ir.status?.credentials?.generationTimestamp
-      )
-    }).pipe(Effect.provide(world())))
+  // Push for every object; pull for a component repository's.
+  for (const role of ["push", "pull"] as const) {
+    const labels = role === "pull" ? componentLabels() : {}
+    const access = role === "push" ? "push" : "pull"
+    const repositoryOf = (ir: ImageRepository) => (ir.status?.image?.url ?? "").replace("quay.io/my-org/", "")
 
-  it.effect("a robot deleted behind the operator's back is re-created on regenerate-token, with its permission", () =>
-    Effect.gen(function*() {
-      const ir = yield* provisioned("sample")
-      const quay = yield* QuayInMemory.QuayControl
-      yield* quay.outOfBand.deleteRobot(ir.status?.credentials?.["push-robot-account"] ?? "")
-      yield* editImageRepository("sample", { spec: { credentials: { "regenerate-token": true } } })
-      yield* converge("sample")
-      expect(yield* secretGrants(yield* mustGetImageRepository("sample"), `${namespace}/sample`, "push")).toBe(true)
-    }).pipe(Effect.provide(world())))
+    it.effect(`a deleted ${role} Secret is restored with the current token, without rotating it`, () =>
+      Effect.gen(function*() {
+        const ir = yield* provisioned("sample", undefined, labels)
+        const before = yield* getSecret(`sample-image-${role}`)
+        const kube = yield* KubernetesInMemory.KubernetesControl
+        yield* kube.remove(Kinds.Secret, { namespace, name: `sample-image-${role}` })
+        yield* converge("sample")
+        const after = yield* getSecret(`sample-image-${role}`)
+        expect(after?.data).toEqual(before?.data)
+        expect(yield* secretGrants(ir, repositoryOf(ir), access, role)).toBe(true)
+        expect((yield* mustGetImageRepository("sample")).status?.credentials?.generationTimestamp).toBe(
+          ir.status?.credentials?.generationTimestamp
+        )
+      }).pipe(Effect.provide(world())))
+
+    it.effect(`a ${role} robot deleted behind the operator's back is re-created on regenerate-token, with its permission`, () =>
+      Effect.gen(function*() {
+        const ir = yield* provisioned("sample", undefined, labels)
+        const quay = yield* QuayInMemory.QuayControl
+        yield* quay.outOfBand.deleteRobot(ir.status?.credentials?.[`${role}-robot-account`] ?? "")
+        yield* editImageRepository("sample", { spec: { credentials: { "regenerate-token": true } } })
+        yield* converge("sample")
+        expect(yield* secretGrants(yield* mustGetImageRepository("sample"), repositoryOf(ir), access, role)).toBe(true)
+        expect((yield* quaySnapshot).robots).toHaveLength(role === "push" ? 1 : 2)
+      }).pipe(Effect.provide(world())))
+  }
 })
 
 describe("verify-linking", () => {
