@@ -22,12 +22,20 @@ export const fromLabels = (ir: ImageRepository): Component | undefined => {
 }
 
 /**
- * The Component an ImageRepository is for, as decided when it was provisioned: the labels count only until a
- * repository is recorded in status, together with this decision (`status.component`). From then on the labels are
- * never read again, as the spec says: labels added (or removed, or changed) later have no effect.
+ * Whether the labels still decide: nothing is recorded yet (provisioning records the repository and the decision in
+ * one write), or the object is the original controller's, ready without a condition this operator ever wrote, and
+ * its first pass here records what the labels say (the original read them on every pass).
+ */
+const undecided = (ir: ImageRepository): boolean =>
+  ir.status?.image?.url === undefined || (ir.status.state === "ready" && ir.status.conditions === undefined)
+
+/**
+ * The Component an ImageRepository is for, as decided when it was provisioned and recorded in `status.component`.
+ * Once decided the labels are never read again, as the spec says: labels added (or removed, or changed) later have
+ * no effect.
  */
 export const componentOf = (ir: ImageRepository): Component | undefined =>
-  ir.status?.component ?? (ir.status?.image?.url === undefined ? fromLabels(ir) : undefined)
+  ir.status?.component ?? (undecided(ir) ? fromLabels(ir) : undefined)
 
 /** The repository name (inside the namespace) when spec.image.name is omitted: `<application>/<component>`. */
 export const defaultImageName = (ir: ImageRepository, component: Component | undefined): string =>

@@ -278,7 +278,11 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
   Effect.gen(function*() {
     const start: Pass = {
       specPatch: {},
-      status: StatusClaims.putBack(ir.status, damages, provisionedNames(target)),
+      status: {
+        ...StatusClaims.putBack(ir.status, damages, provisionedNames(target)),
+        // An object adopted from the original controller has its decision recorded in its first pass here.
+        ...(target.component === undefined ? {} : { component: target.component })
+      },
       succeeded: false,
       warnings: damages.map((d) => ({ reason: statusDamagedReason, message: d.message })),
       secretWritten: false

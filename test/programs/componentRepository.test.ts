@@ -311,21 +311,51 @@ describe("a component repository the original controller provisioned", () => {
     }
   })
 
-  it.effect("is adopted with no Quay call; its deletion removes both its robots and its repository", () =>
+  it.effect("is adopted with no Quay call, its labels read once; its deletion removes both robots and the repository", () =>
     Effect.gen(function*() {
+      yield* putServiceAccount(pipelineAccount)
       yield* seedOriginal
       const quay = yield* QuayInMemory.QuayControl
       yield* quay.resetCalls
       yield* converge("legacy")
       expect((yield* quay.calls).total).toBe(0)
       const ir = yield* mustGetImageRepository("legacy")
+      // The original decided from the labels on every pass: the first pass here records what they say, once.
+      expect(ir.status?.component).toEqual({ name: "comp", application: "app" })
       expect(ir.status?.credentials?.["pull-robot-account"]).toBe("test_ns_app_comp_6a54e08b62_pull")
       expect(yield* secretGrants(ir, `${namespace}/app/comp`, "pull", "pull")).toBe(true)
+      expect((yield* getSecret("legacy-image-pull"))?.metadata.labels?.["app.kubernetes.io/managed-by"]).toBe(
+        "image-repository-operator"
+      )
+      expect(yield* linksOf(pipelineAccount)).toEqual({ secrets: ["legacy-image-push"], imagePullSecrets: [] })
+      yield* editImageRepository("legacy", {
+        metadata: { labels: { "appstudio.redhat.com/component": null, "appstudio.redhat.com/application": null } }
+      })
+      yield* converge("legacy")
+      expect((yield* mustGetImageRepository("legacy")).status?.component).toEqual({ name: "comp", application: "app" })
+      expect((yield* quay.calls).total).toBe(0)
 
       yield* Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.delete(Kinds.ImageRepository, ref("legacy")))
       yield* converge("legacy")
       const snapshot = yield* quaySnapshot
       expect(snapshot.robots).toEqual([])
       expect(snapshot.repositories).toEqual([])
+      expect(yield* linksOf(pipelineAccount)).toEqual({ secrets: [], imagePullSecrets: [] })
+    }).pipe(Effect.provide(world())))
+
+  it.effect("without the labels it is adopted as general-purpose, and labels added afterwards change nothing", () =>
+    Effect.gen(function*() {
+      yield* seedOriginal
+      yield* editImageRepository("legacy", {
+        metadata: { labels: { "appstudio.redhat.com/component": null, "appstudio.redhat.com/application": null } }
+      })
+      yield* converge("legacy")
+      yield* editImageRepository("legacy", { metadata: componentLabels() })
+      yield* converge("legacy")
+      expect((yield* mustGetImageRepository("legacy")).status?.component).toBeUndefined()
+      // Its pull robot, the original's, still goes with it.
+      yield* Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.delete(Kinds.ImageRepository, ref("legacy")))
+      yield* converge("legacy")
+      expect((yield* quaySnapshot).robots).toEqual([])
     }).pipe(Effect.provide(world())))
 })
