@@ -13,10 +13,12 @@ export * as RobotName from "./domain/RobotName.ts"
 export * as ServiceAccountLinks from "./domain/ServiceAccountLinks.ts"
 
 export { cleanup } from "./programs/cleanup.ts"
+export * as CleanupDeadline from "./programs/CleanupDeadline.ts"
 export { maintain } from "./programs/maintain.ts"
 export { provision } from "./programs/provision.ts"
 export { reconcileImageRepository } from "./programs/reconcileImageRepository.ts"
 export { linkSecret, unlinkSecret, verifySecretLinks, verifySecretReferences } from "./programs/serviceAccountLinks.ts"
+export { type Orphan, reportLines, sweepOrphans, type SweepOptions, type SweepReport } from "./programs/sweepOrphans.ts"
 
 export * from "./services/Kubernetes.ts"
 export * from "./services/KubernetesError.ts"

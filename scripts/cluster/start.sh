@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts a throwaway control plane on 127.0.0.1: etcd, kube-apiserver (CRDs from config/crd installed and
-# discovered), then kube-controller-manager (GC, namespace deletion, default ServiceAccounts, root CA).
+# Starts a throwaway control plane on 127.0.0.1: etcd, kube-apiserver (CRDs from config/crd and config/crd/component
+# installed and discovered), then kube-controller-manager (GC, namespace deletion, default ServiceAccounts, root CA).
 # Usage: start.sh BIN_DIR STATE_DIR. Writes STATE_DIR/kubeconfig, STATE_DIR/env, one <component>.{pid,log} each.
 # The state directory is wiped first: every start is a fresh cluster. A non-empty directory that start.sh did not
 # make is refused. A start that fails or is interrupted stops whatever it had started.
@@ -155,8 +155,9 @@ chmod 600 "$D/kubeconfig"
 
 # ---- CRDs, before KCM: its garbage collector only learns new kinds at its 30 s discovery resync --------
 shopt -s nullglob
-for f in "$CRD_DIR"/*.yaml; do
-  # Only CRD manifests: the folder also holds a kustomization for `kubectl apply -k`.
+# Ours, and the Component CRD the legacy flow reads (its own folder: Konflux clusters bring theirs).
+for f in "$CRD_DIR"/*.yaml "$CRD_DIR"/component/*.yaml; do
+  # Only CRD manifests: the folders also hold kustomizations for `kubectl apply -k`.
   grep -q '^kind: CustomResourceDefinition' "$f" || continue
   api -X POST -H "Content-Type: application/yaml" --data-binary "@$f" \
     "$API/apis/apiextensions.k8s.io/v1/customresourcedefinitions" >/dev/null || fail "could not install CRD $f"

@@ -59,7 +59,7 @@ const waitAll = <R>(check: (name: string) => Effect.Effect<boolean, never, R>, s
 
 const program = Effect.gen(function*() {
   const sim = yield* QuaySimulator.start({ organization, token, plan: "paid", latencyMs })
-  const { kubernetes, control } = yield* KubernetesInMemory.make
+  const { kubernetes, control } = yield* KubernetesInMemory.make()
   // Built into this scope: the controller runs in forked fibers that outlive any `Effect.provide` around `run`.
   const quay = yield* Layer.build(
     QuayHttp.layer({
@@ -74,7 +74,7 @@ const program = Effect.gen(function*() {
   const get = (name: string) =>
     kubernetes.get(Kinds.ImageRepository, { namespace, name }).pipe(Effect.map(Option.getOrUndefined), Effect.orDie)
 
-  yield* Manager.run({ controllers: [Controllers.imageRepositories({ workers })] }).pipe(
+  yield* Manager.run({ controllers: [Controllers.imageRepositories({ workers }), Controllers.components({ workers })] }).pipe(
     Effect.provideService(Kubernetes, kubernetes),
     Effect.provide(quay)
   )

@@ -2,15 +2,20 @@
  * The operator's controllers, declared as controller-runtime declares them: what each reconciles, owns and
  * watches, and its reconcile program. `operator.ts`, `local.ts` and the bench run them in one manager.
  */
-import { Effect, pipe, Schema } from "effect"
+import { type Duration, Effect, pipe, Schedule, Schema } from "effect"
 import { ImageRepository as ImageRepositorySchema } from "../domain/ImageRepository.ts"
 import { refOf } from "../domain/ObjectMeta.ts"
 import { managedSecretSelector } from "../domain/Secret.ts"
 import { awaitsLink } from "../domain/ServiceAccountLinks.ts"
+import { reconcileComponent } from "../programs/reconcileComponent.ts"
 import { reconcileImageRepository } from "../programs/reconcileImageRepository.ts"
+import { reportLines, sweepOrphans } from "../programs/sweepOrphans.ts"
 import * as Controller from "../runtime/Controller.ts"
+import type { LeaderTask } from "../runtime/Manager.ts"
+import type { Kubernetes } from "../services/Kubernetes.ts"
 import * as ProgramSettings from "../services/ProgramSettings.ts"
-import { ImageRepository, Secret, ServiceAccount } from "../services/ResourceKind.ts"
+import { Quay } from "../services/Quay.ts"
+import { Component, ImageRepository, Secret, ServiceAccount } from "../services/ResourceKind.ts"
 
 export interface ControllerSettings {
   /** Objects reconciled at once, per controller. Default 2. */
@@ -46,3 +51,50 @@ export const imageRepositories = (settings: ControllerSettings = {}) => {
         .map((ir) => refOf(ir.metadata)))
   )
 }
+
+export interface OrphanSweepSettings {
+  readonly interval: Duration.Duration
+  /** Only what is marked for this namespace's objects (the operator's WATCH_NAMESPACE). */
+  readonly namespace?: string | undefined
+}
+
+/** Once per interval, counted from the end of the previous sweep. */
+const sweepSchedule = (interval: Duration.Duration) => Schedule.spaced(interval)
+
+/** One sweep, its report in the log; a sweep that fails is logged and the next one tries again. */
+const sweepOnce = (namespace: string | undefined) =>
+  Effect.gen(function*() {
+    const quay = yield* Quay
+    const report = yield* sweepOrphans({ dryRun: false, namespace })
+    const lines = reportLines(quay.organization, report)
+    const troubled = report.failures.length > 0 || report.unchecked.length > 0
+    if (troubled) yield* Effect.forEach(lines, (line) => Effect.logWarning(line), { discard: true })
+    else if (report.orphans.length > 0) yield* Effect.forEach(lines, (line) => Effect.logInfo(line), { discard: true })
+    else yield* Effect.logDebug(lines.join("; "))
+  }).pipe(Effect.catchAll((error) => Effect.logWarning(`orphan sweep failed: ${error.message}; the next one tries again`)))
+
+/**
+ * The periodic orphan sweep, a leader-only task: the first one interval after leadership is won (a replica that
+ * restarts often does not sweep every time), then every interval.
+ */
+export const orphanSweep = (settings: OrphanSweepSettings): LeaderTask<Quay | Kubernetes> => ({
+  name: "orphan-sweep",
+  run: Effect.sleep(settings.interval).pipe(
+    Effect.andThen(Effect.repeat(sweepOnce(settings.namespace), sweepSchedule(settings.interval))),
+    Effect.asVoid,
+    Effect.annotateLogs({ task: "orphan-sweep" })
+  )
+})
+
+/**
+ * Components of the legacy (deprecated) image flow: `image.redhat.com/generate` asks for a repository. Their push
+ * Secrets need no watch: nothing restores them between requests. On a cluster without the Component kind the
+ * informer stays empty until the kind is served (runtime/Informer.ts), and ImageRepositories are not held up.
+ */
+export const components = (settings: ControllerSettings = {}) =>
+  Controller.make(Component, {
+    name: "component",
+    reconcile: reconcileComponent,
+    workers: settings.workers,
+    reconcileTimeout: "5 minutes"
+  })

@@ -2,63 +2,107 @@
  * The operator: reconciles ImageRepositories against Quay until SIGTERM, then finishes the reconciles in
  * flight, releases its Lease and exits.
  *
- * Configuration (environment): see src/runtime/OperatorConfig.ts (WATCH_NAMESPACE, WORKERS, RESYNC_PERIOD,
- * PIPELINE_SERVICE_ACCOUNT, LEADER_ELECTION, LEASE_NAMESPACE, POD_NAME, ...), the Quay layer (QUAY_API_URL,
- * QUAY_ORG, QUAY_TOKEN, ...), and the apiserver connection (KUBECONFIG, else ~/.kube/config, else in-cluster), plus LOG_LEVEL (default Info)
- * LOG_FORMAT (pretty, json or logfmt; default pretty) and HEALTH_PORT (the probes' /healthz and /readyz; default
- * 8081, 0 turns them off).
+ * Configuration (environment, or kubebuilder's flags --leader-elect, --metrics-bind-address,
+ * --health-probe-bind-address): see src/runtime/OperatorConfig.ts (WATCH_NAMESPACE, WORKERS, RESYNC_PERIOD,
+ * PIPELINE_SERVICE_ACCOUNT, LEADER_ELECTION, LEASE_NAMESPACE, POD_NAME, CLEANUP_DEADLINE, ORPHAN_SWEEP_INTERVAL,
+ * ...), the Quay layer
+ * (QUAY_API_URL, QUAY_ORG, QUAY_TOKEN or the mounted quaytoken Secret, ...), the apiserver connection (KUBECONFIG,
+ * else ~/.kube/config, else in-cluster), telemetry (METRICS_PORT, OTEL_EXPORTER_OTLP_ENDPOINT), LOG_LEVEL,
+ * LOG_FORMAT and HEALTH_PORT (the probes' /healthz and /readyz; default 8081, 0 turns them off).
+ *
+ * `operator.js sweep [--dry-run]` runs the orphan sweep once instead (src/bin/sweepCommand.ts), for a Job.
  */
-import { NodeRuntime } from "@effect/platform-node"
-import { Config, ConfigError, Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
-import { failureMessage } from "../domain/FailureMessage.ts"
-import * as KubernetesLive from "../layers/KubernetesLive.ts"
+import { Clock, Config, ConfigProvider, Console, Effect, Either, Layer, Logger, Option, Schema } from "effect"
+import { ImageRepository } from "../domain/ImageRepository.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
+import * as CleanupDeadline from "../programs/CleanupDeadline.ts"
 import * as HealthServer from "../runtime/HealthServer.ts"
 import * as Manager from "../runtime/Manager.ts"
 import * as OperatorConfig from "../runtime/OperatorConfig.ts"
+import * as QuayProbe from "../runtime/QuayProbe.ts"
 import * as Telemetry from "../runtime/Telemetry.ts"
+import * as Kinds from "../services/ResourceKind.ts"
 import * as Controllers from "./controllers.ts"
+import { liveServices, logging, runEntryPoint } from "./entryPoint.ts"
+import { sweepCommand } from "./sweepCommand.ts"
 
-const main = Effect.gen(function*() {
+const operator = Effect.gen(function*() {
   // All of the operator's own settings first, so a missing one is reported before any connection is made.
   const config = yield* OperatorConfig.load
-  const logLevel = yield* Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
-  // Pretty for people at a terminal; json or logfmt for a cluster's log pipeline.
-  const logFormat = yield* Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(Config.withDefault("pretty"))
-  const logger = logFormat === "json" ? Logger.json : logFormat === "logfmt" ? Logger.logFmt : Logger.pretty
+  const { level, logger } = yield* logging
   const healthPort = yield* Config.integer("HEALTH_PORT").pipe(
     Config.withDefault(8081),
     Config.validate({ message: "HEALTH_PORT must be a port number, or 0 for none", validation: (p) => p >= 0 && p < 65536 })
   )
+  const namespace = Option.getOrUndefined(config.watchNamespace)
   const controller = Layer.scopedDiscard(
     Effect.gen(function*() {
+      // Whether the token reaches what the operator needs, said once at start-up; it waits on Quay, the probes must not.
+      yield* Effect.forkScoped(QuayHttp.selfCheck)
       const running = yield* Manager.run({
         controllers: [
-          Controllers.imageRepositories({ workers: config.workers, programSettings: config.programSettings })
+          Controllers.imageRepositories({ workers: config.workers, programSettings: config.programSettings }),
+          Controllers.components({ workers: config.workers })
         ],
-        namespace: Option.getOrUndefined(config.watchNamespace),
+        tasks: Option.match(config.orphanSweepInterval, {
+          onNone: () => [],
+          onSome: (interval) => [Controllers.orphanSweep({ interval, namespace })]
+        }),
+        namespace,
         resyncPeriod: config.resyncPeriod,
         leaderElection: Option.getOrUndefined(config.leaderElection)
       })
-      if (healthPort > 0) yield* HealthServer.serve(healthPort, running)
+      const quay = yield* QuayProbe.run()
+      if (healthPort > 0) yield* HealthServer.serve(healthPort, { ...running, trouble: quay.trouble })
+      yield* Effect.flatMap(Telemetry.Telemetry, (telemetry) => telemetry.observe(credentialAge(running)))
     })
   )
-  const live = Layer.mergeAll(KubernetesLive.layerFromEnvironment(), QuayHttp.layerConfig(QuayHttp.configFromEnvironment))
   return yield* Layer.launch(
-    controller.pipe(Layer.provide(live), Layer.provide(Telemetry.layer()), Layer.provide(logger))
+    controller.pipe(
+      Layer.provide(CleanupDeadline.layer(config.cleanupDeadline)),
+      Layer.provide(liveServices()),
+      Layer.provide(Telemetry.layerConfig(Telemetry.configFromEnvironment)),
+      Layer.provide(logger)
+    )
   ).pipe(
-    Logger.withMinimumLogLevel(logLevel)
+    Logger.withMinimumLogLevel(level)
   )
 })
 
-/** One line on stderr: what is wrong, without stack traces or configuration values. */
-const describe = (error: unknown): string => {
-  if (ConfigError.isConfigError(error)) return `configuration: ${String(error)}`
-  return failureMessage(error)
+/**
+ * Each ImageRepository's credential age, from the informer cache at scrape time: rotation policies alert on it,
+ * and a deleted object's series goes with it.
+ */
+const credentialAge = (manager: Manager.Manager) => {
+  const isImageRepository = Schema.is(ImageRepository)
+  return {
+    name: "imagerepository_credentials_age_seconds",
+    help: "Seconds since the ImageRepository's robot tokens were generated (status.credentials.generationTimestamp)",
+    observe: Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const objects = (yield* manager.cached(Kinds.ImageRepository)).filter(isImageRepository)
+      return objects.flatMap((ir) => {
+        const generated = Date.parse(ir.status?.credentials?.generationTimestamp ?? "")
+        return Number.isNaN(generated) ? [] : [{
+          labels: { namespace: ir.metadata.namespace ?? "", name: ir.metadata.name },
+          value: Math.max(0, (now - generated) / 1000)
+        }]
+      })
+    })
+  }
 }
 
-main.pipe(
-  Effect.tapError((error) => Console.error(`image-repository-operator: ${describe(error)}`)),
-  // The logger is chosen from LOG_FORMAT above; runMain's own pretty logger would log every line twice.
-  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
-)
+/** The operator with its flags (kubebuilder's names), which win over the environment. */
+const withFlags = (args: ReadonlyArray<string>) =>
+  Either.match(OperatorConfig.fromArguments(args), {
+    onLeft: (usage) => Effect.as(Console.error(`image-repository-operator: ${usage}; commands: sweep [--dry-run]`), 2),
+    onRight: (flags) =>
+      Effect.withConfigProvider(
+        operator,
+        ConfigProvider.fromMap(new Map(flags)).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
+      )
+  })
+
+/** `operator.js [flags]` runs the operator; `operator.js sweep [--dry-run]` the orphan sweep once (for a Job). */
+const args = process.argv.slice(2)
+runEntryPoint("image-repository-operator", args[0] === "sweep" ? sweepCommand(args.slice(1)) : withFlags(args))

@@ -1,13 +1,14 @@
 import { Schema } from "effect"
 import { Component } from "./ComponentRepository.ts"
 import { Condition } from "./Condition.ts"
-import { ObjectMeta } from "./ObjectMeta.ts"
+import { ObjectMeta, type OwnerKind } from "./ObjectMeta.ts"
 
 export const group = "appstudio.redhat.com"
 export const version = "v1alpha1"
 export const apiVersion = `${group}/${version}`
 export const kind = "ImageRepository"
 export const plural = "imagerepositories"
+export const ownerKind: OwnerKind = { apiVersion, kind }
 
 /** Finalizer shared with the original controller, so objects it provisioned are cleaned up by this one. */
 export const finalizer = "appstudio.openshift.io/image-repository"

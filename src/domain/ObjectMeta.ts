@@ -11,6 +11,12 @@ export const OwnerReference = Schema.Struct({
 })
 export type OwnerReference = typeof OwnerReference.Type
 
+/** The kind of an object the operator provisions for: what its owner references, Events and ownership marks name. */
+export interface OwnerKind {
+  readonly apiVersion: string
+  readonly kind: string
+}
+
 /** The part of metav1.ObjectMeta the operator reads or writes. Unknown fields are never written back: all writes are merge patches. */
 export const ObjectMeta = Schema.Struct({
   name: Schema.String,

@@ -6,15 +6,18 @@ import type { ObjectMeta } from "./ObjectMeta.ts"
  */
 export const ownershipMark = (meta: ObjectMeta): string => `(uid ${meta.uid ?? "unknown"})`
 
-export const repositoryDescription = (meta: ObjectMeta): string =>
-  `Managed by image-repository-operator for ImageRepository ${meta.namespace ?? ""}/${meta.name} ${ownershipMark(meta)}`
+/** `kind` names the owner's kind, so the sweep knows where to look the owner up (it acts on ImageRepositories only). */
+const managedFor = (kind: string) => `Managed by image-repository-operator for ${kind}`
+
+export const repositoryDescription = (meta: ObjectMeta, kind = "ImageRepository"): string =>
+  `${managedFor(kind)} ${meta.namespace ?? ""}/${meta.name} ${ownershipMark(meta)}`
 
 /** Quay refuses robot descriptions over 255 characters: the object's name is cut, never the mark. */
 export const maxRobotDescriptionLength = 255
 
-export const robotDescription = (meta: ObjectMeta): string => {
+export const robotDescription = (meta: ObjectMeta, kind = "ImageRepository"): string => {
   const mark = ` ${ownershipMark(meta)}`
-  const text = `Managed by image-repository-operator for ImageRepository ${meta.namespace ?? ""}/${meta.name}`
+  const text = `${managedFor(kind)} ${meta.namespace ?? ""}/${meta.name}`
   return `${text.slice(0, maxRobotDescriptionLength - mark.length)}${mark}`
 }
 
@@ -24,3 +27,32 @@ export const isOwnedBy = (description: string | null | undefined, meta: ObjectMe
 /** Whether the description carries any object's mark: a repository or robot this operator made, for someone. */
 export const isMarked = (description: string | null | undefined): boolean =>
   /\(uid [^)]*\)/.test(description ?? "")
+
+/** The owner a description's mark names, as the operator wrote it (a robot's object name may be cut). */
+export interface MarkedOwner {
+  readonly kind: string
+  readonly namespace: string
+  readonly name: string
+  readonly uid: string
+}
+
+/** The whole description as the operator writes it, so a stray `(uid …)` in someone's own text never counts. */
+const markedDescription = /^Managed by image-repository-operator for ([A-Za-z]+) ([a-z0-9][a-z0-9-]*)\/(\S*) \(uid ([0-9A-Za-z-]+)\)$/
+
+/**
+ * The owner a description written by this operator names; none for any other text, and none for the mark of an
+ * object that had no uid. What the orphan sweep goes by: anything without such a description is never touched.
+ */
+export const markedOwner = (description: string | null | undefined): MarkedOwner | undefined => {
+  const match = markedDescription.exec(description ?? "")
+  if (match === null) return undefined
+  const [, kind = "", namespace = "", name = "", uid = ""] = match
+  return uid === "unknown" ? undefined : { kind, namespace, name, uid }
+}
+
+/**
+ * A repository kept when its object was deleted (skip-repository-deletion): it carries no mark any more, so it is
+ * nobody's to delete, the orphan sweep's included, and says where it came from.
+ */
+export const keptRepositoryDescription = (meta: ObjectMeta): string =>
+  `Kept by image-repository-operator when ImageRepository ${meta.namespace ?? ""}/${meta.name} was deleted (skip-repository-deletion); no longer managed`

@@ -26,7 +26,10 @@ export class NonCritical extends Data.TaggedError("NonCritical")<{
 export class Transient extends Data.TaggedError("Transient")<{
   readonly reason: string
   readonly message: string
+  /** Not sooner than this (a server's Retry-After). */
   readonly retryAfter?: Duration.Duration
+  /** Not later than this, whatever the backoff has grown to (a deletion's deadline). */
+  readonly retryWithin?: Duration.Duration
 }> {}
 
 export type ReconcileError = Critical | NonCritical | Transient

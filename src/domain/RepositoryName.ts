@@ -49,6 +49,19 @@ export const resolveRepositoryName = (
   return validate(requested.startsWith(`${namespace}/`) ? requested : `${namespace}/${requested}`, requested)
 }
 
+/**
+ * The repository of a Component's legacy image flow, `<namespace>/<application>/<component>` exactly as the spec
+ * writes it (an application named like its namespace does not merge into it).
+ */
+export const componentRepositoryName = (
+  namespace: string,
+  application: string,
+  component: string
+): Either.Either<string, InvalidRepositoryName> => {
+  const name = `${namespace}/${application}/${component}`
+  return validate(name, name)
+}
+
 /** True when a spec.image.name denotes the given repository (with or without the namespace prefix). */
 export const denotes = (namespace: string, requested: string, repository: string): boolean =>
   requested === repository || `${namespace}/${requested}` === repository || requested === `/${repository}`

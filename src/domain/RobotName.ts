@@ -13,6 +13,19 @@ const sanitize = (s: string): string =>
     .replace(/[^a-z0-9]+/g, "_")
     .replace(/^_+|_+$/g, "")
 
+/** The end of a robot's name that binds it to one object and role: `_<10 hex of the uid and role>`, `_pull` after it for pull. */
+const roleSuffix = (uid: string, role: RobotRole): string => {
+  const hash = createHash("sha256").update(`${uid}/${role}`).digest("hex").slice(0, 10)
+  return role === "pull" ? `_${hash}_pull` : `_${hash}`
+}
+
+/**
+ * Whether `shortName` is one this operator derives from `uid`, for some role: the name carries the hash of that
+ * uid, so a mark that names one object on a robot named for another is told apart without a call.
+ */
+export const derivesFrom = (shortName: string, uid: string): boolean =>
+  robotRoles.some((role) => shortName.endsWith(roleSuffix(uid, role)))
+
 /**
  * The robot short name for an ImageRepository, derived only from its identity (namespace, name, uid) and role.
  * Determinism is the point: a crash between creating the robot and recording it in status re-derives the
@@ -24,8 +37,7 @@ export const robotShortName = (
   role: RobotRole,
   organization: string
 ): string => {
-  const hash = createHash("sha256").update(`${identity.uid}/${role}`).digest("hex").slice(0, 10)
-  const suffix = role === "pull" ? `_${hash}_pull` : `_${hash}`
+  const suffix = roleSuffix(identity.uid, role)
   const budget = Math.min(255, maxFullNameLength - organization.length - 1) - suffix.length
   const prefix = sanitize(`${identity.namespace}_${identity.name}`).slice(0, Math.max(budget, 1)).replace(/_+$/, "")
   return `${prefix === "" ? "r" : prefix}${suffix}`

@@ -1,6 +1,7 @@
 import { Option, type Redacted } from "effect"
 import * as DockerConfig from "./DockerConfig.ts"
-import { apiVersion, type ImageRepository, kind } from "./ImageRepository.ts"
+import { ownerKind as imageRepositoryKind } from "./ImageRepository.ts"
+import type { ObjectMeta, OwnerKind } from "./ObjectMeta.ts"
 import {
   dockerConfigJsonKey,
   dockerConfigJsonType,
@@ -16,43 +17,49 @@ export const labels = { [managedByLabel]: managedByValue, [internalLabel]: "true
 export const isLabelled = (secret: Secret): boolean =>
   Object.entries(labels).every(([key, value]) => secret.metadata.labels?.[key] === value)
 
-export const isOwnedBy = (secret: Secret, ir: ImageRepository): boolean =>
-  (secret.metadata.ownerReferences ?? []).some((ref) => ref.uid === ir.metadata.uid)
+/** What a robot Secret may belong to: an ImageRepository, or a Component of the legacy flow. */
+type Owner = { readonly metadata: ObjectMeta }
+
+export const isOwnedBy = (secret: Secret, owner: Owner): boolean =>
+  (secret.metadata.ownerReferences ?? []).some((ref) => ref.uid === owner.metadata.uid)
 
 /**
  * Left behind by an earlier ImageRepository of the same name (deleted and created again, as the spec tells users
  * to retry): garbage collection removes it in the background, so the new object may meet it first.
  */
-export const isLeftByPredecessor = (secret: Secret, ir: ImageRepository): boolean =>
+export const isLeftByPredecessor = (secret: Secret, owner: Owner, kind: OwnerKind = imageRepositoryKind): boolean =>
   (secret.metadata.ownerReferences ?? []).some(
-    (ref) => ref.apiVersion === apiVersion && ref.kind === kind && ref.name === ir.metadata.name && ref.uid !== ir.metadata.uid
+    (ref) =>
+      ref.apiVersion === kind.apiVersion && ref.kind === kind.kind && ref.name === owner.metadata.name &&
+      ref.uid !== owner.metadata.uid
   )
 
 /**
  * A robot's Secret (the push Secret, a component repository's pull Secret): a dockerconfigjson for exactly one
- * image path, owned by the ImageRepository (GC deletes it).
+ * image path, owned by its object (GC deletes it).
  */
 export const make = (
-  ir: ImageRepository,
+  owner: Owner,
   input: {
     readonly name: string
     readonly imagePath: string
     readonly username: string
     readonly token: Redacted.Redacted<string>
-  }
+  },
+  kind: OwnerKind = imageRepositoryKind
 ): Secret => ({
   apiVersion: "v1",
   kind: "Secret",
   metadata: {
     name: input.name,
-    namespace: ir.metadata.namespace ?? "",
+    namespace: owner.metadata.namespace ?? "",
     labels,
     ownerReferences: [
       {
-        apiVersion,
-        kind,
-        name: ir.metadata.name,
-        uid: ir.metadata.uid ?? "",
+        apiVersion: kind.apiVersion,
+        kind: kind.kind,
+        name: owner.metadata.name,
+        uid: owner.metadata.uid ?? "",
         controller: true,
         blockOwnerDeletion: true
       }

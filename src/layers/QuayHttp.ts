@@ -22,6 +22,7 @@ import { makeQuayClient } from "./quayHttp/client.ts"
 import { defaultRetryPolicyOptions, makeRetryPolicy, quayRetryPolicy, type RetryPolicyOptions } from "./quayHttp/retryPolicy.ts"
 import { defaultTokenRefresh } from "./quayHttp/token.ts"
 import { makeTransport } from "./quayHttp/transport.ts"
+import { failureMessage } from "../domain/FailureMessage.ts"
 
 export {
   configFromEnvironment,
@@ -60,6 +61,24 @@ export const make = (
     return makeQuayClient({ organization: resolved.organization, registryHost: resolved.registryHost, send: transport.send })
   })
 
+/**
+ * The start-up self-check of the token's reach (`Quay.verifyAccess`): one clear Error log naming the permissions
+ * the token lacks, by the names Quay's UI shows, instead of a stream of refused reconciles to puzzle over. It
+ * never fails the start: a token rotated through the mounted Secret is picked up without a restart. It waits on
+ * Quay (three requests), so the operator runs it in the background rather than before its health endpoint.
+ */
+export const selfCheck: Effect.Effect<void, never, Quay> = Effect.gen(function*() {
+  const quay = yield* Quay
+  yield* quay.verifyAccess().pipe(
+    Effect.zipRight(Effect.logInfo(`the Quay token reaches what the operator needs in organization '${quay.organization}'`)),
+    Effect.catchAll((error) =>
+      error._tag === "QuayUnauthorized"
+        ? Effect.logError(error.message)
+        : Effect.logWarning(`could not check the Quay token's permissions: ${error.message}`)
+    )
+  )
+})
+
 /** Node's HTTP client, trusting the system roots plus the extra CA bundle if one is configured. */
 const nodeHttpClient = (resolved: ResolvedQuayHttpConfig): Layer.Layer<HttpClient.HttpClient, QuayHttpConfigError> =>
   resolved.additionalCaPath === undefined
@@ -70,7 +89,7 @@ const nodeHttpClient = (resolved: ResolvedQuayHttpConfig): Layer.Layer<HttpClien
         catch: (cause) =>
           new QuayHttpConfigError({
             reason: `cannot read the additional CA bundle '${resolved.additionalCaPath}': ${
-              cause instanceof Error ? cause.message : String(cause)
+              failureMessage(cause)
             }`
           })
       }).pipe(

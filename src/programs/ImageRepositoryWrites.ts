@@ -1,9 +1,9 @@
 import { Data, Effect } from "effect"
 import type { ImageRepository, ImageRepositoryStatus } from "../domain/ImageRepository.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
-import { refOf } from "../domain/ObjectMeta.ts"
+import { type ObjectMeta, refOf } from "../domain/ObjectMeta.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
-import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
+import { ImageRepository as ImageRepositoryKind, type ResourceKind } from "../services/ResourceKind.ts"
 import type { KubernetesError } from "../services/KubernetesError.ts"
 import { fromKubernetes } from "./errors.ts"
 
@@ -13,17 +13,25 @@ export class ObjectGone extends Data.TaggedError("ObjectGone")<{}> {}
 const writeError = (error: KubernetesError) => (error._tag === "KubernetesNotFound" ? new ObjectGone() : fromKubernetes(error))
 
 /**
- * A merge patch of metadata/spec, guarded by the resourceVersion the decision was made on: if the user changed
- * the object meanwhile, the write fails with a conflict and the reconcile runs again on what they wrote.
+ * A merge patch of an object of any kind, guarded by the resourceVersion the decision was made on: if the user
+ * changed the object meanwhile, the write fails with a conflict and the reconcile runs again on what they wrote.
  */
-export const patchObject = (ir: ImageRepository, patch: { readonly [key: string]: unknown }) =>
+export const patchGuarded = <A extends { readonly metadata: ObjectMeta }, I>(
+  kind: ResourceKind<A, I>,
+  object: A,
+  patch: { readonly [key: string]: unknown }
+) =>
   Effect.flatMap(Kubernetes, (kube) => {
     const metadata = (patch["metadata"] ?? {}) as { readonly [key: string]: unknown }
-    return kube.patch(ImageRepositoryKind, refOf(ir.metadata), {
+    return kube.patch(kind, refOf(object.metadata), {
       ...patch,
-      metadata: { ...metadata, resourceVersion: ir.metadata.resourceVersion }
+      metadata: { ...metadata, resourceVersion: object.metadata.resourceVersion }
     })
   }).pipe(Effect.mapError(writeError))
+
+/** A guarded merge patch of an ImageRepository's metadata/spec (`patchGuarded`). */
+export const patchObject = (ir: ImageRepository, patch: { readonly [key: string]: unknown }) =>
+  patchGuarded(ImageRepositoryKind, ir, patch)
 
 /**
  * Writes status through the status subresource, and only what changed; an unchanged status costs no call.
@@ -46,3 +54,19 @@ export const writeStatus = (
         )
       ).pipe(Effect.mapError(writeError))
 }
+
+/** spec.credentials flags that ask for one action and are removed by the operator once it is done. */
+export const oneShotFlags = ["regenerate-token", "verify-linking"] as const
+export type OneShotFlag = typeof oneShotFlags[number]
+
+/**
+ * Removes one-shot flags from spec with no resourceVersion guard, after the guarded write that carried their
+ * removal conflicted with someone's edit. Nothing can be lost: until this write lands the flags are set, so a
+ * user setting one again writes what is already there.
+ */
+export const clearFlags = (ir: ImageRepository, flags: ReadonlyArray<OneShotFlag>) =>
+  Effect.flatMap(Kubernetes, (kube) =>
+    kube.patch(ImageRepositoryKind, refOf(ir.metadata), {
+      spec: { credentials: Object.fromEntries(flags.map((flag) => [flag, null])) }
+    })
+  ).pipe(Effect.mapError(writeError))

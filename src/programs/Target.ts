@@ -2,7 +2,7 @@ import { Either, Option } from "effect"
 import { type Component, componentOf, defaultImageName } from "../domain/ComponentRepository.ts"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
 import { imageUrl, type InvalidRepositoryName, resolveRepositoryName } from "../domain/RepositoryName.ts"
-import { robotFullName, type RobotRole } from "../domain/RobotName.ts"
+import { robotFullName, type RobotRole, robotRoles } from "../domain/RobotName.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
 import type { Quay } from "../services/Quay.ts"
 
@@ -45,6 +45,21 @@ const credentialsOf = (claims: StatusClaims.StatusClaims, registry: Registry, ro
 /** One role's credentials (the push role's by default). */
 export const credentials = (ir: ImageRepository, registry: Registry, role: RobotRole = "push"): Credentials =>
   credentialsOf(inspect(ir, registry), registry, role)
+
+/**
+ * Every robot this object may own, as deletion must know them: the push robot, and the pull robot of any role
+ * whose field status fills (the original controller gave every object one) or that a component repository has.
+ * Each by the name status records when the identity accounts for it, else the one it derives.
+ */
+export const robots = (ir: ImageRepository, registry: Registry): ReadonlyArray<StatusClaims.RobotClaim> => {
+  const claims = inspect(ir, registry)
+  return robotRoles
+    .filter((role) =>
+      role === "push" || componentOf(ir) !== undefined ||
+      ir.status?.credentials?.[StatusClaims.robotField(role)] !== undefined
+    )
+    .map((role) => claims.robots[role])
+}
 
 const targetFor = (ir: ImageRepository, registry: Registry, repository: string): Target => {
   const claims = inspect(ir, registry)

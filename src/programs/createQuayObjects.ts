@@ -7,7 +7,7 @@ import { Quay, type QuayRobot } from "../services/Quay.ts"
 import { isQuayError } from "../services/QuayError.ts"
 import { ensureRepository } from "./ensureRepository.ts"
 import { fromQuay, fromQuayWhileProvisioning } from "./errors.ts"
-import { createRobot, grantRobot } from "./robotAccount.ts"
+import { createRoleRobot, grantRobot } from "./robotAccount.ts"
 import { roles, type Target } from "./Target.ts"
 
 /** Quay refused the repository: nothing of this object is left in Quay, and the object is to fail with `error`. */
@@ -42,7 +42,7 @@ export const createQuayObjects = (
     const credentials = roles(target)
     const [repository, robots] = yield* Effect.all([
       Effect.either(ensureRepository(ir, target, visibility)),
-      Effect.forEach(credentials, (c) => Effect.either(whileProvisioning(createRobot(ir, c))), { concurrency: "unbounded" })
+      Effect.forEach(credentials, (c) => Effect.either(whileProvisioning(createRoleRobot(ir, c))), { concurrency: "unbounded" })
     ], { concurrency: "unbounded" })
     if (Either.isLeft(repository)) {
       const refusal = repository.left

@@ -1,5 +1,6 @@
 import { Effect, Option } from "effect"
-import type { ImageRepository } from "../domain/ImageRepository.ts"
+import { ownerKind as imageRepositoryKind } from "../domain/ImageRepository.ts"
+import type { ObjectMeta, OwnerKind } from "../domain/ObjectMeta.ts"
 import { isOwnedBy, repositoryDescription } from "../domain/Ownership.ts"
 import { Critical, Transient } from "../domain/ReconcileError.ts"
 import type { Visibility } from "../domain/Visibility.ts"
@@ -9,10 +10,16 @@ import { fromQuayWhileProvisioning } from "./errors.ts"
 import type { Target } from "./Target.ts"
 
 /**
- * Creates the Quay repository, marked as this object's. "Already exists" is success only when the mark says the
- * repository is this object's own (a retry after a crash); someone else's repository is never taken over.
+ * Creates the Quay repository, marked as this object's (an ImageRepository unless `kind` says otherwise).
+ * "Already exists" is success only when the mark says the repository is this object's own (a retry after a
+ * crash); someone else's repository is never taken over.
  */
-export const ensureRepository = (ir: ImageRepository, target: Target, visibility: Visibility) =>
+export const ensureRepository = (
+  ir: { readonly metadata: ObjectMeta },
+  target: Pick<Target, "repository">,
+  visibility: Visibility,
+  kind: OwnerKind = imageRepositoryKind
+) =>
   Effect.gen(function*() {
     const quay = yield* Quay
     const adoptOwn = Effect.gen(function*() {
@@ -32,7 +39,7 @@ export const ensureRepository = (ir: ImageRepository, target: Target, visibility
       if (existing.value.visibility !== visibility) yield* quay.changeVisibility(target.repository, visibility)
     })
     yield* quay
-      .createRepository({ name: target.repository, visibility, description: repositoryDescription(ir.metadata) })
+      .createRepository({ name: target.repository, visibility, description: repositoryDescription(ir.metadata, kind.kind) })
       .pipe(
         Effect.catchTag("QuayRepositoryAlreadyExists", () => adoptOwn),
         Effect.catchTag(

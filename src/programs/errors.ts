@@ -22,11 +22,14 @@ export const fromKubernetes = (error: KubernetesError): Transient =>
   new Transient({ reason: error._tag, message: error.message, ...retryAfterOf(error) })
 
 /**
- * A Quay failure during provisioning: transient ones and an unusable operator token are retried (neither is the
- * object's fault); anything else Quay refuses is critical.
+ * Whether a Quay failure may clear by itself: transient ones, and an unusable operator token (an administrator
+ * rotates it; neither is the object's fault). Anything else is a request Quay will never accept.
  */
+export const isRetryable = (error: QuayError): boolean => error.transient || error._tag === "QuayUnauthorized"
+
+/** A Quay failure during provisioning: what may clear by itself is retried; anything else Quay refuses is critical. */
 export const fromQuayWhileProvisioning = (error: QuayError): Critical | Transient =>
-  error.transient || error._tag === "QuayUnauthorized"
+  isRetryable(error)
     ? new Transient({ reason: error._tag, message: error.message, ...retryAfterOf(error) })
     : new Critical({ reason: error._tag, message: error.message })
 

@@ -8,27 +8,33 @@ import { type Critical, NonCritical, Transient } from "../domain/ReconcileError.
 import type { ServiceAccount as ServiceAccountObject } from "../domain/ServiceAccount.ts"
 import { denotes } from "../domain/RepositoryName.ts"
 import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
-import { isVisibility } from "../domain/Visibility.ts"
-import { Kubernetes } from "../services/Kubernetes.ts"
-import { now } from "../domain/Timestamp.ts"
-import { Quay } from "../services/Quay.ts"
-import { ProgramSettings } from "../services/ProgramSettings.ts"
-import type { QuayRobot } from "../services/Quay.ts"
-import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
 import type { StatusDamage } from "../domain/StatusClaims.ts"
-import { confirmTarget, type StatusDamaged } from "./ownership.ts"
-import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
+import { now } from "../domain/Timestamp.ts"
+import * as TokenRegeneration from "../domain/TokenRegeneration.ts"
+import { isVisibility } from "../domain/Visibility.ts"
+import { Kubernetes } from "../services/Kubernetes.ts"
+import { ProgramSettings } from "../services/ProgramSettings.ts"
+import { Quay, type QuayRobot } from "../services/Quay.ts"
 import { isQuayError, type QuayError } from "../services/QuayError.ts"
-import { fromKubernetes, fromQuay, RepositoryMissing } from "./errors.ts"
-import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
-import { recordWarning } from "./recordWarning.ts"
+import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
+import { fromKubernetes, fromQuay, isRoutineRetry, RepositoryMissing } from "./errors.ts"
+import { clearFlags, type OneShotFlag, oneShotFlags, patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
+import { confirmTarget, type StatusDamaged } from "./ownership.ts"
+import { recordWarning } from "./recordEvent.ts"
 import { currentRobot, regenerateRobot } from "./robotAccount.ts"
 import { linkSecret, verifySecretLinks, verifySecretReferences } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
+import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
 import { settle } from "./statusTransitions.ts"
 import { type Credentials, roles, type Target, withDerivedRobot } from "./Target.ts"
 import { writeRobotSecret } from "./writeRobotSecret.ts"
+
+/** The one-shot flags a pass removes from spec once it has acted on them. */
+const clearedFlags = (specPatch: unknown): ReadonlyArray<OneShotFlag> => {
+  const credentials = (specPatch as { spec?: { credentials?: Record<string, unknown> } }).spec?.credentials ?? {}
+  return oneShotFlags.filter((flag) => credentials[flag] === null)
+}
 
 /** What one maintenance pass decided: spec fields to write back, the next status, and what to tell the user. */
 interface Pass {
@@ -57,22 +63,31 @@ const tolerate = <R>(
     })
   )
 
-/** The name is fixed at creation: a different spec.image.name is put back. */
-const guardName = (ir: ImageRepository, target: Target, pass: Pass): Effect.Effect<Pass, NonCritical> => {
-  const requested = ir.spec?.image?.name
-  if (requested === undefined || requested === "") return Effect.succeed(patchSpec(pass, imageField("name", target.repository)))
-  if (denotes(ir.metadata.namespace ?? "", requested, target.repository)) return Effect.succeed(pass)
-  return Effect.fail(
-    new NonCritical({
+/**
+ * Confirms, at most once per pass, that the target is this object's (ownership.ts confirmTarget): before the
+ * repository is changed, and before a robot of the original controller is touched.
+ */
+type Confirmed = Effect.Effect<void, StatusDamaged | RepositoryMissing | Transient, Quay>
+
+/**
+ * The name is fixed at creation: a different spec.image.name is put back. Putting back writes the recorded
+ * repository into spec, so it is confirmed first (a rename attempt is rare; a status URL naming another object's
+ * repository must not end up in this object's spec).
+ */
+const guardName = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
+  Effect.gen(function*() {
+    const requested = ir.spec?.image?.name
+    if (requested !== undefined && requested !== "" && denotes(ir.metadata.namespace ?? "", requested, target.repository)) {
+      return pass
+    }
+    yield* confirmed
+    if (requested === undefined || requested === "") return patchSpec(pass, imageField("name", target.repository))
+    return yield* new NonCritical({
       reason: "ImageNameImmutable",
       message: `Image repository name cannot be changed after creation: spec.image.name was reverted from '${requested}' to '${target.repository}'. To use another name, delete this ImageRepository and create it again.`,
       revert: { field: "image.name", value: target.repository }
     })
-  )
-}
-
-/** Confirms, once per pass and only when the pass is about to touch Quay, that the target is this object's. */
-type Confirmed = Effect.Effect<void, StatusDamaged | RepositoryMissing | Transient, Quay>
+  })
 
 /** Visibility can change at any time; a plan that refuses private repositories reverts the field. */
 const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
@@ -113,23 +128,30 @@ const retryCritical = (e: Critical | Transient): Transient =>
   e._tag === "Critical" ? new Transient({ reason: e.reason, message: e.message }) : e
 
 /** The Quay side of a credentials operation: never critical after provisioning, always retried. */
-const afterProvisioning = <A, R>(effect: Effect.Effect<A, QuayError | RepositoryMissing | Critical, R>) =>
+const afterProvisioning = <A, R>(
+  effect: Effect.Effect<A, QuayError | RepositoryMissing | StatusDamaged | Critical, R>
+) =>
   effect.pipe(
     Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
     Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
   )
 
+const clearFlag = (flag: OneShotFlag) => ({ spec: { credentials: { [flag]: null } } })
+
 /**
  * regenerate-token: a new token for every robot (push; pull too for a component repository; at once), each Secret
- * rewritten with it, the flag removed, generationTimestamp moved.
+ * rewritten with it, the flag removed, generationTimestamp moved, and the rotation recorded in status before the
+ * flag is removed, so a removal that fails cannot rotate twice.
  */
 const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
     if (ir.spec?.credentials?.["regenerate-token"] !== true) return pass
-    yield* confirmed
+    if (TokenRegeneration.isAnswered(ir)) return patchSpec(pass, clearFlag("regenerate-token"))
+    // A robot whose name the identity derives needs no confirmation: only the original controller's does.
+    if (roles(target).some((c) => c.robot.proof === "original")) yield* confirmed
     const robots = yield* Effect.forEach(
       roles(target),
-      (c) => afterProvisioning(regenerateRobot(ir, target.repository, c)).pipe(Effect.map((robot) => [c, robot] as const)),
+      (c) => afterProvisioning(regenerateRobot(ir, target, c)).pipe(Effect.map((robot) => [c, robot] as const)),
       { concurrency: "unbounded" }
     )
     yield* Effect.forEach(
@@ -140,8 +162,12 @@ const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confir
     const at = yield* now
     yield* Effect.logInfo(`robot tokens of ${target.imageUrl} regenerated`)
     return {
-      ...patchSpec(pass, { spec: { credentials: { "regenerate-token": null } } }),
-      status: { ...pass.status, credentials: { ...pass.status.credentials, generationTimestamp: at } },
+      ...patchSpec(pass, clearFlag("regenerate-token")),
+      status: TokenRegeneration.record(
+        { ...pass.status, credentials: { ...pass.status.credentials, generationTimestamp: at } },
+        ir.metadata.generation,
+        at
+      ),
       succeeded: true,
       secretWritten: true
     }
@@ -175,10 +201,11 @@ const repairSecret = (ir: ImageRepository, target: Target, credentials: Credenti
       }
       return pass
     }
-    yield* confirmed
-    const robot: QuayRobot = yield* afterProvisioning(currentRobot(ir, target.repository, credentials))
+    if (credentials.robot.proof === "original") yield* confirmed
+    const robot: QuayRobot = yield* afterProvisioning(currentRobot(ir, target, credentials))
     yield* writeRobotSecret(ir, target.imageUrl, credentials, robot).pipe(Effect.mapError(retryCritical))
     yield* Effect.logInfo(`${credentials.role} Secret ${credentials.secretName} restored`)
+    // secretWritten stays: it marks a pass that rewrote every role's Secret, and the other roles are still checked.
     return { ...pass, succeeded: true }
   })
 
@@ -227,7 +254,7 @@ const maintainLinks = (ir: ImageRepository, target: Target, pass: Pass) =>
       )
     }
     yield* Effect.logInfo(`links of ${roles(target).map((c) => c.secretName).join(", ")} verified`)
-    return { ...patchSpec(pass, { spec: { credentials: { "verify-linking": null } } }), succeeded: true }
+    return { ...patchSpec(pass, clearFlag("verify-linking")), succeeded: true }
   })
 
 /** A finalizer someone removed from a live object is put back, so its deletion still cleans Quay up. */
@@ -262,7 +289,15 @@ const commit = (ir: ImageRepository, pass: Pass) =>
       { guarded: true }
     )
     if (MergePatch.diff({}, pass.specPatch) !== undefined) {
-      yield* patchObject(written, pass.specPatch as { readonly [key: string]: unknown })
+      const flags = clearedFlags(pass.specPatch)
+      yield* patchObject(written, pass.specPatch as { readonly [key: string]: unknown }).pipe(
+        // Someone edited the object meanwhile: the reverts are decided again on their version, but the flags
+        // this pass acted on are removed now, so a one-shot request is not answered a second time.
+        Effect.catchTag("Transient", (error) =>
+          isRoutineRetry(error) && flags.length > 0
+            ? Effect.andThen(clearFlags(written, flags), Effect.fail(error))
+            : Effect.fail(error))
+      )
     }
     yield* Effect.forEach(pass.warnings, (w) => recordWarning(ir, w.reason, w.message), { discard: true })
     return done
@@ -290,7 +325,9 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
     const confirmed = yield* Effect.cached(
       confirmTarget(ir, target).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))))
     )
-    const named = yield* tolerate(start, guardName(ir, target, keepFinalizer(ir, start)))
+    // The finalizer patch goes into the pass a reverted rename falls back to, or that revert would drop it.
+    const kept = keepFinalizer(ir, start)
+    const named = yield* tolerate(kept, guardName(ir, target, kept, confirmed))
     const visible = yield* tolerate(named, applyVisibility(ir, target, named, confirmed))
     const regenerated = yield* regenerateToken(ir, target, visible, confirmed)
     const repaired = yield* repairSecrets(ir, target, regenerated, confirmed)

@@ -1,11 +1,10 @@
 import { Data, Effect, Option } from "effect"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
 import { isMarked, isOwnedBy } from "../domain/Ownership.ts"
-import type { StatusDamage } from "../domain/StatusClaims.ts"
+import { robotField, type StatusDamage } from "../domain/StatusClaims.ts"
 import { Quay, type QuayRepository } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
 import { RepositoryMissing } from "./errors.ts"
-import { robotField } from "../domain/StatusClaims.ts"
 import { roles, type Target } from "./Target.ts"
 
 /**
@@ -30,7 +29,8 @@ export const originalRobotConfirmed = (target: Pick<Target, "repository" | "robo
 export const isOurRepository = (ir: ImageRepository, repository: QuayRepository, originalRobot: boolean): boolean =>
   isOwnedBy(repository.description, ir.metadata) || (!isMarked(repository.description) && originalRobot)
 
-const notOurs = (target: Target): StatusDamaged =>
+/** The recorded repository is not this object's: nothing is done with it, and the URL is put back. */
+export const repositoryNotOurs = (target: Target): StatusDamaged =>
   new StatusDamaged({
     damage: {
       field: "image.url",
@@ -39,9 +39,10 @@ const notOurs = (target: Target): StatusDamaged =>
   })
 
 /**
- * Confirms, before a maintenance pass touches Quay, that the recorded repository and the robots are this
- * object's: one read of the repository (its mark), and for an object of the original controller one read of its
- * grants. A converged pass never gets here, so it still costs nothing. RepositoryMissing when the repository is
+ * Confirms that the recorded repository and the robots (each role's) are this object's, before a maintenance pass changes
+ * the repository or touches a robot of the original controller: one read of the repository (its mark), and for
+ * an original robot one read of the repository's grants. A robot whose name the identity derives needs neither,
+ * so a converged pass, a rotation and a Secret repair cost no extra call. RepositoryMissing when the repository is
  * gone (provisioning creates it again under the recorded name).
  */
 export const confirmTarget = (
@@ -55,7 +56,7 @@ export const confirmTarget = (
     const repository = found.value
     const original = roles(target).filter((c) => c.robot.proof === "original")
     if (original.length === 0) {
-      if (!isOwnedBy(repository.description, ir.metadata)) return yield* notOurs(target)
+      if (!isOwnedBy(repository.description, ir.metadata)) return yield* repositoryNotOurs(target)
       return
     }
     for (const credentials of original) {
@@ -69,5 +70,5 @@ export const confirmTarget = (
         })
       }
     }
-    if (!isOurRepository(ir, repository, true)) return yield* notOurs(target)
+    if (!isOurRepository(ir, repository, true)) return yield* repositoryNotOurs(target)
   }).pipe(Effect.withSpan("confirmTarget", { attributes: { repository: target.repository } }))

@@ -4,20 +4,21 @@ import * as MergePatch from "../domain/MergePatch.ts"
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
 import { Critical } from "../domain/ReconcileError.ts"
 import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
-import { defaultVisibility, isVisibility, type Visibility } from "../domain/Visibility.ts"
+import * as StatusClaims from "../domain/StatusClaims.ts"
+import type { StatusDamage } from "../domain/StatusClaims.ts"
 import { now } from "../domain/Timestamp.ts"
+import { defaultVisibility, isVisibility, type Visibility } from "../domain/Visibility.ts"
 import { ProgramSettings } from "../services/ProgramSettings.ts"
 import { Quay } from "../services/Quay.ts"
 import { createQuayObjects, type Robots } from "./createQuayObjects.ts"
 import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
-import { writeRobotSecret } from "./writeRobotSecret.ts"
+import { recordProvisioned } from "./provisionMetrics.ts"
 import { linkSecret } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
+import { damageMessage, provisionedNames, reportDamages } from "./statusDamage.ts"
 import { markFailed, settle } from "./statusTransitions.ts"
 import * as Target from "./Target.ts"
-import * as StatusClaims from "../domain/StatusClaims.ts"
-import type { StatusDamage } from "../domain/StatusClaims.ts"
-import { damageMessage, provisionedNames, reportDamages } from "./statusDamage.ts"
+import { writeRobotSecret } from "./writeRobotSecret.ts"
 
 /**
  * Claims the object before anything exists in Quay: the finalizer (so a deletion from now on always cleans up)
@@ -106,6 +107,8 @@ const provisionRepository = (
       )
     )
     yield* Effect.logInfo(`provisioned ${target.imageUrl}`)
+    // The original's SLI: first provisioning only, not a repository re-created under a ready object.
+    if (ir.status?.state !== "ready") yield* recordProvisioned(ready)
     // The repository is usable now: a ServiceAccount that does not exist yet delays its link, not readiness.
     const settings = yield* ProgramSettings
     yield* Effect.forEach(

@@ -44,7 +44,15 @@ export const reconcileImageRepository = (
     return yield* reconcileObject(ir).pipe(
       Effect.catchTag("ObjectGone", () => Effect.succeed(done)),
       Effect.tapError((error) =>
-        isDeleting(ir) || isRoutineRetry(error) ? Effect.void : recordTransient(ir, error).pipe(Effect.ignore)
+        isDeleting(ir) || isRoutineRetry(error)
+          ? Effect.void
+          : recordTransient(ir, error).pipe(
+            Effect.catchTag("ObjectGone", () => Effect.void),
+            // The reconcile is retried anyway; the user just does not see why yet, so say so in the log.
+            Effect.catchAll((written) =>
+              Effect.logWarning(`could not write the status message '${error.message}': ${written.message}`)
+            )
+          )
       )
     )
   }).pipe(

@@ -1,12 +1,12 @@
 import { Effect } from "effect"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
+import type { RobotRole } from "../domain/RobotName.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
 import { now } from "../domain/Timestamp.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
-import { recordWarning } from "./recordWarning.ts"
+import { recordWarning } from "./recordEvent.ts"
 import { settle } from "./statusTransitions.ts"
-import type { RobotRole } from "../domain/RobotName.ts"
 import { roles, type Target } from "./Target.ts"
 
 /** The Event reason of a status field that named what is not this object's. */

@@ -1,11 +1,16 @@
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import type { ImageRepository, ImageRepositoryStatus } from "../domain/ImageRepository.ts"
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
 import type { Critical, Transient } from "../domain/ReconcileError.ts"
 import { now } from "../domain/Timestamp.ts"
 import { done } from "../services/ReconcileResult.ts"
+import { refOf } from "../domain/ObjectMeta.ts"
+import { Kubernetes } from "../services/Kubernetes.ts"
+import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
+import { fromKubernetes } from "./errors.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
-import { recordWarning } from "./recordWarning.ts"
+import { recordProvisionFailed } from "./provisionMetrics.ts"
+import { recordWarning } from "./recordEvent.ts"
 
 const withoutMessage = (status: ImageRepositoryStatus | undefined): ImageRepositoryStatus => {
   const { message: _message, ...rest } = status ?? {}
@@ -30,12 +35,15 @@ export const settle = (
 /**
  * Critical: the object is failed with the message, and left alone until it is recreated. When nothing was created
  * in Quay the recorded image is dropped, so the failed object shows no URL of a repository that does not exist.
+ * The Event goes first: a failed object is never visited again, so an Event after the status write would be lost
+ * for good if the pass were cut short (a lost Lease) in between; a status write that fails repeats it instead.
  */
 export const markFailed = (ir: ImageRepository, error: Critical, options: { readonly nothingCreated?: boolean } = {}) =>
   Effect.gen(function*() {
     const at = yield* now
     const { image: _image, ...withoutImage } = ir.status ?? {}
     const status = options.nothingCreated === true ? withoutImage : (ir.status ?? {})
+    yield* recordWarning(ir, error.reason, error.message)
     yield* writeStatus(
       ir,
       settle(ir, { ...status, state: "failed" }, error.message, {
@@ -44,20 +52,26 @@ export const markFailed = (ir: ImageRepository, error: Critical, options: { read
         message: error.message
       }, at)
     )
-    yield* recordWarning(ir, error.reason, error.message)
+    yield* recordProvisionFailed(ir)
     yield* Effect.logWarning(`failed: ${error.message}`)
     return done
   })
 
 /**
  * Transient: the message is shown while the operation is retried; state is kept (never failed). An identical
- * message is not written again, so a failing retry loop costs no status writes.
+ * message is not written again, so a failing retry loop costs no status writes. It is written on the object as
+ * it is now, not as the failed pass read it: that pass may have recorded something first (a rotation), and
+ * conditions are one list that a merge patch replaces whole.
  */
 export const recordTransient = (ir: ImageRepository, error: Transient) =>
   Effect.gen(function*() {
+    const kube = yield* Kubernetes
+    const latest = yield* kube.get(ImageRepositoryKind, refOf(ir.metadata)).pipe(Effect.mapError(fromKubernetes))
+    if (Option.isNone(latest)) return
+    const current = latest.value
     const at = yield* now
     yield* writeStatus(
-      ir,
-      settle(ir, ir.status ?? {}, error.message, { status: "False", reason: error.reason, message: error.message }, at)
+      current,
+      settle(current, current.status ?? {}, error.message, { status: "False", reason: error.reason, message: error.message }, at)
     )
   })

@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect"
-import type { ImageRepository } from "../domain/ImageRepository.ts"
+import { ownerKind as imageRepositoryKind } from "../domain/ImageRepository.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
-import { refOf } from "../domain/ObjectMeta.ts"
+import { type ObjectMeta, type OwnerKind, refOf } from "../domain/ObjectMeta.ts"
 import * as RobotSecret from "../domain/RobotSecret.ts"
 import { Critical } from "../domain/ReconcileError.ts"
 import { dockerConfigJsonType } from "../domain/Secret.ts"
@@ -15,13 +15,15 @@ import type { Credentials } from "./Target.ts"
 /**
  * Creates or updates a role's Secret (push, or a component repository's pull Secret) so it holds exactly this
  * robot's credentials for the image path; writes nothing when it already does. A Secret of that name that this
- * object does not own is left untouched.
+ * object (an ImageRepository unless `kind` says otherwise) does not own is left untouched. The one Secret writer,
+ * for ImageRepositories and for the legacy Component flow.
  */
 export const writeRobotSecret = (
-  ir: ImageRepository,
+  ir: { readonly metadata: ObjectMeta },
   imageUrl: string,
-  credentials: Credentials,
-  robot: Pick<QuayRobot, "name" | "token">
+  credentials: Pick<Credentials, "role" | "secretName">,
+  robot: Pick<QuayRobot, "name" | "token">,
+  kind: OwnerKind = imageRepositoryKind
 ) =>
   Effect.gen(function*() {
     const kube = yield* Kubernetes
@@ -30,14 +32,14 @@ export const writeRobotSecret = (
       imagePath: imageUrl,
       username: robot.name,
       token: robot.token
-    })
+    }, kind)
     const existing = yield* kube.get(Secret, refOf(desired.metadata))
     if (Option.isNone(existing)) {
       yield* kube.create(Secret, desired)
       return
     }
     const secret = existing.value
-    if (!RobotSecret.isOwnedBy(secret, ir) && RobotSecret.isLeftByPredecessor(secret, ir)) {
+    if (!RobotSecret.isOwnedBy(secret, ir) && RobotSecret.isLeftByPredecessor(secret, ir, kind)) {
       // Its owner is gone (this object has its name and another uid): replace it rather than wait for GC.
       yield* kube.delete(Secret, refOf(secret.metadata), { preconditions: { uid: secret.metadata.uid ?? "" } })
       yield* kube.create(Secret, desired)
@@ -46,7 +48,7 @@ export const writeRobotSecret = (
     if (!RobotSecret.isOwnedBy(secret, ir)) {
       return yield* new Critical({
         reason: "SecretNameTaken",
-        message: `Secret '${credentials.secretName}' already exists and is not owned by this ImageRepository`
+        message: `Secret '${credentials.secretName}' already exists and is not owned by this ${kind.kind}`
       })
     }
     if (secret.type !== dockerConfigJsonType) {

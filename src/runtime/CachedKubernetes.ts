@@ -1,6 +1,6 @@
 import { Clock, Duration, Effect, HashMap, Layer, Option, Ref, Schema } from "effect"
 import { type ObjectMeta, type ObjectRef, refKey, refOf } from "../domain/ObjectMeta.ts"
-import { Kubernetes } from "../services/Kubernetes.ts"
+import { Kubernetes, type ListOptions } from "../services/Kubernetes.ts"
 import type { ResourceKind } from "../services/ResourceKind.ts"
 import { type Informer, kindKeyOf } from "./Informer.ts"
 
@@ -14,7 +14,8 @@ export interface CachedKubernetesOptions {
 
 /**
  * Serves `get` from a synced informer's store when one watches the kind and the object's namespace, so a
- * converged object costs no API call at all; everything else goes to the apiserver.
+ * converged object costs no API call at all, and `list` of a namespace (or of all) when an unselected informer
+ * holds all of it; everything else goes to the apiserver.
  *
  * Reads may lag the apiserver by a watch event, as controller-runtime's cached client does, with one
  * exception: what this client itself wrote is read back until the informer's watch has reached that write's
@@ -47,6 +48,15 @@ export const makeObservable = (
 
     const covering = (kind: KindKey, ref: ObjectRef) =>
       (byKind.get(kindKeyOf(kind)) ?? []).filter((i) => i.namespace === undefined || i.namespace === ref.namespace)
+
+    /** A synced informer that holds every object of the kind in the namespace (all namespaces when undefined). */
+    const wholeStore = (kind: KindKey, namespace: string | undefined) =>
+      Effect.findFirst(
+        (byKind.get(kindKeyOf(kind)) ?? []).filter((i) =>
+          i.labelSelector === undefined && (i.namespace === undefined || i.namespace === namespace)
+        ),
+        (informer) => informer.synced
+      )
 
     /**
      * Whether the informer's watch has reached the write: its store then shows that write or whatever
@@ -111,6 +121,33 @@ export const makeObservable = (
           }
           if (authoritative) return Option.none<A>()
           return yield* underlying.get(kind, ref)
+        }),
+      list: <A extends AnyObject, I>(kind: ResourceKind<A, I>, options?: ListOptions) =>
+        Effect.gen(function*() {
+          yield* prune
+          const namespace = options?.namespace
+          const informer = options?.labelSelector === undefined ? yield* wholeStore(kind, namespace) : Option.none()
+          if (Option.isNone(informer)) return yield* underlying.list(kind, options)
+          const is = Schema.is(kind.schema)
+          const stored = (yield* informer.value.list).filter((o) =>
+            namespace === undefined || o.metadata.namespace === namespace
+          )
+          const keys = new Set(stored.map((o) => refKey(refOf(o.metadata))))
+          // Read-your-writes as for get: each stored object as this client last wrote it, and what it created since.
+          const items: Array<A> = []
+          for (const object of stored) {
+            const freshestObject = yield* freshest(kind, refOf(object.metadata), informer.value)
+            if (Option.isSome(freshestObject) && is(freshestObject.value)) items.push(freshestObject.value)
+          }
+          for (const entry of HashMap.values(yield* Ref.get(written))) {
+            const ref = refOf(entry.object.metadata)
+            if (kindKeyOf(entry.kind) !== kindKeyOf(kind) || keys.has(refKey(ref))) continue
+            if (namespace !== undefined && ref.namespace !== namespace) continue
+            const created = yield* freshest(kind, ref, informer.value)
+            if (Option.isSome(created) && is(created.value)) items.push(created.value)
+          }
+          const resourceVersion = Option.getOrElse(yield* informer.value.resourceVersion, () => "")
+          return { items, resourceVersion }
         }),
       create: (kind, object) => Effect.tap(underlying.create(kind, object), remember(kind)),
       replace: (kind, object, opts) => Effect.tap(underlying.replace(kind, object, opts), remember(kind)),

@@ -1,63 +1,38 @@
-import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
-import { Data, Effect, type Scope } from "effect"
+import { Effect, Option, type Scope } from "effect"
+import * as HttpEndpoint from "./HttpEndpoint.ts"
 import type { Manager } from "./Manager.ts"
 
-export class HealthServerError extends Data.TaggedError("HealthServerError")<{ readonly reason: string }> {
-  override get message(): string {
-    return `health endpoint: ${this.reason}`
-  }
+/** What the probes read: the manager's state, and optionally a dependency's trouble (Quay's, from its probe). */
+export interface Probed extends Pick<Manager, "active" | "failures"> {
+  /** Why the operator cannot do its work right now (e.g. Quay unreachable); None when it can. */
+  readonly trouble?: Effect.Effect<Option.Option<string>> | undefined
 }
 
-export interface HealthServer {
-  readonly port: number
-}
-
-/** What the probes read of the manager. */
-export type Probed = Pick<Manager, "active" | "failures">
+const text = (status: number, body: string): HttpEndpoint.Reply => ({ status, body: `${body}\n` })
 
 /**
- * The kubelet's probes: `/healthz` answers while the process does (a wedged event loop fails it) and fails once
- * the manager has given up on an informer or worker that kept dying, so the kubelet restarts the pod; `/readyz`
- * once the controller runs. A standby replica is ready too (it is ready to take over); the body says which it is.
- * Served on all interfaces of the pod, plain HTTP, and closed with the scope.
+ * The kubelet's probes. `/healthz` answers while the process does (a wedged event loop fails it) and fails once
+ * the manager has given up on an informer or worker that kept dying, so the kubelet restarts the pod. `/readyz`
+ * answers once the controller runs; a standby is ready too (ready to take over; the body says which), and Quay
+ * trouble makes it unready without failing liveness (a restart would not mend Quay). Served on all interfaces of
+ * the pod, plain HTTP, and closed with the scope.
  */
 export const serve = (
   port: number,
   manager: Probed,
   host = "0.0.0.0"
-): Effect.Effect<HealthServer, HealthServerError, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly server: ReturnType<typeof createServer>; readonly port: number }, HealthServerError>((resume) => {
-      const server = createServer((req, res) => {
-        const reply = (status: number, body: string) => {
-          res.writeHead(status, { "content-type": "text/plain; charset=utf-8" })
-          res.end(`${body}\n`)
-        }
-        if (req.method !== "GET" && req.method !== "HEAD") return reply(405, "method not allowed")
-        if (req.url === "/healthz") {
-          Effect.runPromise(manager.failures).then(
-            (failures) => (failures.length === 0 ? reply(200, "ok") : reply(500, `unhealthy: ${failures.join("; ")}`)),
-            () => reply(500, "manager state unknown")
-          )
-          return
-        }
-        if (req.url === "/readyz") {
-          Effect.runPromise(manager.active).then(
-            (active) => reply(200, active ? "ok: leading" : "ok: standing by"),
-            () => reply(503, "controller state unknown")
-          )
-          return
-        }
-        reply(404, "not found")
+): Effect.Effect<HttpEndpoint.HttpEndpoint, HttpEndpoint.HttpEndpointError, Scope.Scope> =>
+  HttpEndpoint.serve("health", port, host, (path) => {
+    if (path === "/healthz") {
+      return Effect.map(manager.failures, (failures) =>
+        failures.length === 0 ? text(200, "ok") : text(500, `unhealthy: ${failures.join("; ")}`))
+    }
+    if (path === "/readyz") {
+      return Effect.gen(function*() {
+        const trouble = manager.trouble === undefined ? Option.none() : yield* manager.trouble
+        if (Option.isSome(trouble)) return text(503, `not ready: ${trouble.value}`)
+        return text(200, (yield* manager.active) ? "ok: leading" : "ok: standing by")
       })
-      server.once("error", (error) => resume(Effect.fail(new HealthServerError({ reason: error.message }))))
-      server.listen(port, host, () => {
-        resume(Effect.succeed({ server, port: (server.address() as AddressInfo).port }))
-      })
-    }),
-    ({ server }) =>
-      Effect.async<void>((resume) => {
-        server.close(() => resume(Effect.void))
-      })
-  ).pipe(Effect.map(({ port }) => ({ port })))
+    }
+    return Effect.succeed(undefined)
+  })

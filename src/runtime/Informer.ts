@@ -71,6 +71,8 @@ export interface Informer<A extends AnyObject> {
  * reads; every change hands the affected keys to `onKey`.
  * - A watch that fails with KubernetesGone (its resourceVersion compacted away) relists; objects that
  *   vanished meanwhile are delivered like deletions.
+ * - A kind the apiserver does not serve (a list answered NotFound: no CRD) counts as synced and empty, and is
+ *   listed again with backoff until it is served.
  * - Any other failure, or a watch the apiserver simply closed (they do, every few minutes), reconnects from
  *   the last resourceVersion seen (objects and BOOKMARKs), with capped exponential backoff and jitter so a
  *   watch that keeps ending at once cannot hammer the apiserver.
@@ -132,6 +134,16 @@ export const make = <A extends AnyObject, I>(
       while (true) {
         if (needList) {
           const listed = yield* Effect.either(kubernetes.list(kind, scopeOptions))
+          if (Either.isLeft(listed) && listed.left._tag === "KubernetesNotFound") {
+            // The apiserver does not serve the kind (its CRD is not installed): an empty kind until it does, so
+            // the controllers of other kinds are not held up waiting for this cache. Asked again with backoff.
+            if (!(yield* Deferred.isDone(synced))) {
+              yield* Effect.logInfo(`${kind.kind} is not served by the apiserver: none are watched until it is`)
+              yield* Deferred.succeed(synced, undefined)
+            }
+            yield* pause
+            continue
+          }
           if (Either.isLeft(listed)) {
             yield* Effect.logWarning(`listing ${kind.kind} failed: ${listed.left.message}`)
             yield* pause

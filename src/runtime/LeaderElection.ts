@@ -1,7 +1,8 @@
 import { Clock, Data, Deferred, Duration, Effect, Exit, Fiber, Option, Random, Ref } from "effect"
 import type { ObjectRef } from "../domain/ObjectMeta.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
-import { type Lease, LeaseKind, type LeaseSpec, microTime } from "./Lease.ts"
+import { microTime } from "../domain/Timestamp.ts"
+import { type Lease, LeaseKind, type LeaseSpec } from "./Lease.ts"
 
 export interface LeaderElectionConfig {
   /** Where the Lease lives. */

@@ -32,6 +32,3 @@ export const LeaseKind = resourceKind({
   statusSubresource: false,
   schema: Lease
 })
-
-/** metav1.MicroTime as the apiserver parses it (`2006-01-02T15:04:05.000000Z07:00`): six digits, not three. */
-export const microTime = (millis: number): string => new Date(millis).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z")

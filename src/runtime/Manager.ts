@@ -13,8 +13,20 @@ import type { WorkQueue } from "./WorkQueue.ts"
 
 type AnyObject = { readonly metadata: ObjectMeta }
 
-export interface ManagerOptions<E, R> {
+/**
+ * Work that runs only while this replica leads, next to the controllers (a periodic sweep): started once the caches
+ * have synced, interrupted when the term ends, restarted with backoff if it dies. It reads the `Kubernetes` of the
+ * manager's environment, the apiserver itself, not the caches.
+ */
+export interface LeaderTask<R> {
+  readonly name: string
+  readonly run: Effect.Effect<void, unknown, R>
+}
+
+export interface ManagerOptions<E, R, T = never> {
   readonly controllers: ReadonlyArray<Controller<E, R>>
+  /** Leader-only tasks; none when absent. */
+  readonly tasks?: ReadonlyArray<LeaderTask<T>> | undefined
   /** Watch one namespace; all namespaces when absent. */
   readonly namespace?: string | undefined
   /** Every reconciled object is queued again this often, changed or not. Default 10 minutes. */
@@ -38,6 +50,8 @@ export interface Manager {
   readonly synced: Effect.Effect<boolean>
   /** The loops given up on (an informer or worker that kept dying); empty while healthy. */
   readonly failures: Effect.Effect<ReadonlyArray<string>>
+  /** The cached objects of a watched kind (all of its informers' stores), e.g. for gauges read at scrape time. */
+  readonly cached: (kind: { readonly group: string; readonly version: string; readonly plural: string }) => Effect.Effect<ReadonlyArray<AnyObject>>
 }
 
 /**
@@ -53,13 +67,14 @@ interface Subscriber {
 /**
  * Runs controllers in the scope, as controller-runtime's manager does: one informer per kind, namespace and label
  * selector, shared by every controller that watches it and started at once, so a standby replica's caches are
- * warm when it takes over; one leader election; workers only while leading, after the caches have synced. A lost
+ * warm when it takes over; one leader election; workers and leader tasks only while leading, after the caches
+ * have synced. A lost
  * Lease interrupts in-flight reconciles (another replica may lead already) and campaigns again; closing the scope
  * drains them and releases the Lease. Informer and worker loops run supervised.
  */
-export const run = <E, R>(
-  options: ManagerOptions<E, R>
-): Effect.Effect<Manager, never, Kubernetes | Exclude<R, Kubernetes> | Scope.Scope> =>
+export const run = <E, R, T = never>(
+  options: ManagerOptions<E, R, T>
+): Effect.Effect<Manager, never, Kubernetes | Exclude<R, Kubernetes> | T | Scope.Scope> =>
   Effect.gen(function*() {
     const raw = yield* Kubernetes
     const supervisor = yield* Supervisor.make(options.supervision)
@@ -139,6 +154,11 @@ export const run = <E, R>(
               supervise: supervisor.supervise
             })
           }, { discard: true })
+          yield* Effect.forEach(
+            options.tasks ?? [],
+            (task) => Effect.forkScoped(supervisor.supervise(`task ${task.name}`, task.run)),
+            { discard: true }
+          )
           yield* leading
           return yield* Effect.never
         })
@@ -157,5 +177,10 @@ export const run = <E, R>(
         )
       )
     )
-    return { active: Ref.get(active), synced, failures: supervisor.failed }
+    const cached = (kind: { readonly group: string; readonly version: string; readonly plural: string }) =>
+      Effect.map(
+        Effect.forEach(all.filter((i) => Informer.kindKeyOf(i.kind) === Informer.kindKeyOf(kind)), (i) => i.list),
+        (lists) => lists.flat()
+      )
+    return { active: Ref.get(active), synced, failures: supervisor.failed, cached }
   })

@@ -28,17 +28,48 @@ export const workqueueRetriesTotal = Metric.counter("workqueue_retries_total", {
   incremental: true
 })
 
+export const workqueueDepth = Metric.gauge("workqueue_depth", { description: "Current depth of the work queue" })
+
+export const workqueueAddsTotal = Metric.counter("workqueue_adds_total", {
+  description: "Total number of adds handled by the work queue",
+  incremental: true
+})
+
+export const workqueueQueueDurationSeconds = Metric.histogram(
+  "workqueue_queue_duration_seconds",
+  MetricBoundaries.exponential({ start: 0.001, factor: 4, count: 10 }),
+  "How long a key stays in the work queue before it is taken"
+)
+
 /** Whether this replica leads (1) or stands by (0). */
 export const leaderElectionMasterStatus = Metric.gauge("leader_election_master_status", {
   description: "Whether this replica is the leader (1) or a standby (0)"
 })
 
-/** The metrics of one controller, tagged with its name as controller-runtime tags them. */
-export const forController = (name: string) => ({
+/** One controller's metrics, tagged with its name as controller-runtime tags them. */
+export interface ControllerMetrics {
+  readonly reconcileTotal: (result: "success" | "requeue_after" | "error") => Metric.Metric.Counter<number>
+  readonly reconcileErrors: Metric.Metric.Counter<number>
+  readonly reconcileTime: Metric.Metric.Histogram<number>
+  readonly retries: Metric.Metric.Counter<number>
+  readonly queue: {
+    readonly depth: Metric.Metric.Gauge<number>
+    readonly adds: Metric.Metric.Counter<number>
+    readonly queueDuration: Metric.Metric.Histogram<number>
+  }
+  readonly leaderStatus: Metric.Metric.Gauge<number>
+}
+
+export const forController = (name: string): ControllerMetrics => ({
   reconcileTotal: (result: "success" | "requeue_after" | "error") =>
     reconcileTotal.pipe(Metric.tagged("controller", name), Metric.tagged("result", result)),
   reconcileErrors: reconcileErrorsTotal.pipe(Metric.tagged("controller", name)),
   reconcileTime: reconcileTimeSeconds.pipe(Metric.tagged("controller", name)),
   retries: workqueueRetriesTotal.pipe(Metric.tagged("name", name)),
+  queue: {
+    depth: workqueueDepth.pipe(Metric.tagged("name", name)),
+    adds: workqueueAddsTotal.pipe(Metric.tagged("name", name)),
+    queueDuration: workqueueQueueDurationSeconds.pipe(Metric.tagged("name", name))
+  },
   leaderStatus: leaderElectionMasterStatus.pipe(Metric.tagged("name", name))
 })

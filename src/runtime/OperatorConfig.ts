@@ -15,6 +15,10 @@ export interface OperatorConfig {
   readonly leaderElection: Option.Option<LeaderElectionConfig>
   /** What the programs are told (the pipeline ServiceAccount's name template). */
   readonly programSettings: ProgramSettingsOptions
+  /** How long after its deletionTimestamp a deletion keeps retrying Quay before it lets go. */
+  readonly cleanupDeadline: Duration.Duration
+  /** How often the leader sweeps Quay for orphans; absent when off. */
+  readonly orphanSweepInterval: Option.Option<Duration.Duration>
 }
 
 const positiveInteger = (name: string) =>
@@ -52,20 +56,45 @@ const accountTemplate = (name: string) =>
     })
   )
 
+/** A duration, or `off` (the default) for none. */
+const durationOrOff = (name: string) =>
+  Config.string(name).pipe(
+    Config.withDefault("off"),
+    Config.mapOrFail((text) =>
+      text.trim().toLowerCase() === "off"
+        ? Either.right(Option.none<Duration.Duration>())
+        : Either.map(
+          Either.mapLeft(parseDurationText(text), (error) => ConfigError.InvalidData([name], `${name}: ${error}, or off`)),
+          Option.some
+        )
+    ),
+    Config.validate({
+      message: `${name} must be longer than zero, or off`,
+      validation: (d) => Option.match(d, { onNone: () => true, onSome: (value) => Duration.toMillis(value) > 0 })
+    })
+  )
+
 /**
  * Reads WATCH_NAMESPACE (all namespaces when unset or empty), WORKERS (default 2), RESYNC_PERIOD (default
- * 10 minutes), LEADER_ELECTION (default true) and, for the election, LEASE_NAMESPACE (else POD_NAMESPACE,
+ * 10 minutes), LEADER_ELECTION (default false) and, for the election, LEASE_NAMESPACE (else POD_NAMESPACE,
  * required), LEASE_NAME (default image-repository-operator), POD_NAME (the identity; default the host name),
- * LEASE_DURATION / RENEW_DEADLINE / RETRY_PERIOD (default 137 s / 107 s / 26 s), and PIPELINE_SERVICE_ACCOUNT
- * (the ServiceAccount a component repository's push Secret is linked to; default `appstudio-pipeline`, or a
- * template such as `build-pipeline-{component}`).
+ * LEASE_DURATION / RENEW_DEADLINE / RETRY_PERIOD (default 137 s / 107 s / 26 s), CLEANUP_DEADLINE (default 5
+ * minutes), ORPHAN_SWEEP_INTERVAL (default off) and PIPELINE_SERVICE_ACCOUNT (the ServiceAccount a component
+ * repository's push Secret is linked to; default `appstudio-pipeline`, or a template such as
+ * `build-pipeline-{component}`).
  */
+/** WATCH_NAMESPACE: one namespace, or all when unset or empty. Also what an on-demand sweep is kept to. */
+export const watchNamespace: Config.Config<Option.Option<string>> = nonEmpty("WATCH_NAMESPACE")
+
 export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effect.gen(function*() {
   const base = yield* Config.all({
-    watchNamespace: nonEmpty("WATCH_NAMESPACE"),
+    watchNamespace,
     workers: positiveInteger("WORKERS").pipe(Config.withDefault(2)),
     resyncPeriod: positiveDuration("RESYNC_PERIOD", Duration.minutes(10)),
-    leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(true)),
+    // Off unless asked for, as kubebuilder's --leader-elect: a local `npm start` needs no Lease; the manifest turns it on.
+    leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(false)),
+    cleanupDeadline: positiveDuration("CLEANUP_DEADLINE", Duration.minutes(5)),
+    orphanSweepInterval: durationOrOff("ORPHAN_SWEEP_INTERVAL"),
     pipelineServiceAccount: accountTemplate("PIPELINE_SERVICE_ACCOUNT")
   })
   // The Lease settings are read (and required) only when the election is on.
@@ -75,6 +104,8 @@ export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effe
     workers: base.workers,
     resyncPeriod: base.resyncPeriod,
     leaderElection,
+    cleanupDeadline: base.cleanupDeadline,
+    orphanSweepInterval: base.orphanSweepInterval,
     programSettings: { pipelineServiceAccount: base.pipelineServiceAccount }
   }
 })
@@ -114,3 +145,37 @@ const leaderElectionConfig: Config.Config<LeaderElectionConfig> = Config.all({
     retryPeriod: c.retryPeriod
   }))
 )
+
+/** A command-line flag the operator takes, kubebuilder's names, and the setting it stands for. */
+const flags = {
+  "leader-elect": "LEADER_ELECTION",
+  "metrics-bind-address": "METRICS_PORT",
+  "health-probe-bind-address": "HEALTH_PORT"
+} as const
+
+/**
+ * The settings given as flags (`--leader-elect`, `--leader-elect=false`, `--metrics-bind-address=:8080`,
+ * `--health-probe-bind-address :8081`, as the original controller's manifests pass them), by the environment
+ * variable they stand for; a flag wins over the variable. An address keeps only its port (`0` turns it off).
+ */
+export const fromArguments = (args: ReadonlyArray<string>): Either.Either<ReadonlyMap<string, string>, string> => {
+  const settings = new Map<string, string>()
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? ""
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg)
+    const flag = match?.[1]
+    if (match === null || flag === undefined || !(flag in flags)) {
+      return Either.left(`unknown argument '${arg}'; flags: ${Object.keys(flags).map((f) => `--${f}`).join(", ")}`)
+    }
+    const name = flags[flag as keyof typeof flags]
+    let value = match[2]
+    if (value === undefined && name !== "LEADER_ELECTION") {
+      value = args[i + 1]
+      i++
+      if (value === undefined) return Either.left(`--${flag} needs a value`)
+    }
+    if (name === "LEADER_ELECTION") settings.set(name, value ?? "true")
+    else if (value !== undefined) settings.set(name, value.split(":").pop() ?? value)
+  }
+  return Either.right(settings)
+}

@@ -43,7 +43,9 @@ export const run = <E, R>(
   options: ReconcileLoopOptions
 ): Effect.Effect<void, never, Exclude<R, Kubernetes> | Scope.Scope> =>
   Effect.gen(function*() {
+    const metrics = Metrics.forController(controller.name)
     const queue = yield* WorkQueue.make({
+      metrics: metrics.queue,
       backoff: controller.backoff ?? defaultItemBackoff,
       ...(controller.retryBucket === undefined ? {} : { bucket: controller.retryBucket })
     })
@@ -68,7 +70,6 @@ export const run = <E, R>(
       )
     }
 
-    const metrics = Metrics.forController(controller.name)
     const process = (key: string): Effect.Effect<void, never, Exclude<R, Kubernetes>> =>
       Effect.gen(function*() {
         const ref = refOfKey(key)
@@ -88,7 +89,11 @@ export const run = <E, R>(
         yield* Metric.increment(metrics.reconcileErrors)
         yield* Metric.increment(metrics.retries)
         const failure = Cause.failureOption(exit.cause)
-        const delay = yield* queue.addRateLimited(key, Option.getOrUndefined(Option.flatMap(failure, retryAfterOf)))
+        const backoff = yield* queue.addRateLimited(key, Option.getOrUndefined(Option.flatMap(failure, retryAfterOf)))
+        // An error that must be retried by a time (a deletion's deadline) caps the backoff: the earlier add wins.
+        const within = Option.flatMap(failure, retryWithinOf)
+        const delay = Option.isSome(within) && Duration.lessThan(within.value, backoff) ? within.value : backoff
+        if (delay !== backoff) yield* queue.addAfter(key, delay)
         const message = Option.match(failure, {
           onNone: () => `died: ${failureMessage(Cause.squash(exit.cause))}`,
           onSome: (error) => `failed: ${failureMessage(error)}`
@@ -114,8 +119,15 @@ const refOfKey = (key: string): ObjectRef => {
   return slash < 0 ? { namespace: "", name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) }
 }
 
-/** A `retryAfter` Duration on the error (Transient's, from a 429's Retry-After) floors the backoff. */
-const retryAfterOf = (error: unknown): Option.Option<Duration.Duration> =>
-  typeof error === "object" && error !== null && "retryAfter" in error && Duration.isDuration(error.retryAfter)
-    ? Option.some(error.retryAfter)
-    : Option.none()
+/** A Duration field of the error, e.g. Transient's `retryAfter` or `retryWithin`. */
+const durationField = (field: string) => (error: unknown): Option.Option<Duration.Duration> => {
+  if (typeof error !== "object" || error === null || !(field in error)) return Option.none()
+  const value: unknown = (error as Record<string, unknown>)[field]
+  return Duration.isDuration(value) ? Option.some(value) : Option.none()
+}
+
+/** A `retryAfter` on the error (Transient's, from a 429's Retry-After) floors the backoff. */
+const retryAfterOf = durationField("retryAfter")
+
+/** A `retryWithin` on the error (Transient's, from a deletion's deadline) caps it. */
+const retryWithinOf = durationField("retryWithin")

@@ -1,17 +1,81 @@
-import { Context, Effect, Layer, Tracer } from "effect"
+import { NodeHttpClient } from "@effect/platform-node"
+import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
+import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
+import { Config, Context, Effect, Layer, Option, type Scope, Tracer } from "effect"
+import type { HttpEndpointError } from "./HttpEndpoint.ts"
+import * as PrometheusMetrics from "./PrometheusMetrics.ts"
 
 /**
  * Where the operator's telemetry goes. The code records spans (`Effect.withSpan` on every external call and
- * reconcile) and metrics (`Metric`) wherever it works; this layer decides who receives them. The operator provides
- * it once at the top; tests swap in `recording` and read what was recorded (e.g. to prove no token reaches a span).
+ * reconcile) and metrics (`Metric`) wherever it works; this layer decides who receives them: Prometheus scrapes
+ * `/metrics` on its own port, spans go over OTLP when an endpoint is configured. Tests swap in `recording`.
  */
 export interface TelemetryOptions {
-  /** Receives every span; Effect's own in-process tracer (no export) when absent. */
+  readonly serviceName?: string | undefined
+  /** Serve Prometheus' `/metrics` on this port (0: any free one); none when absent. */
+  readonly metricsPort?: number | undefined
+  readonly metricsHost?: string | undefined
+  /** Send spans to this OTLP/HTTP collector (`OTEL_EXPORTER_OTLP_ENDPOINT`, e.g. `http://collector:4318`). */
+  readonly otlpEndpoint?: string | undefined
+  /** Receives every span instead (tests); wins over `otlpEndpoint`. */
   readonly tracer?: Tracer.Tracer | undefined
 }
 
-export const layer = (options: TelemetryOptions = {}): Layer.Layer<never> =>
-  options.tracer === undefined ? Layer.empty : Layer.setTracer(options.tracer)
+export class Telemetry extends Context.Tag("image-repository-operator/Telemetry")<Telemetry, {
+  /** The port `/metrics` is served on, if it is. */
+  readonly metricsPort: Option.Option<number>
+  /** Adds a gauge computed at scrape time, for as long as the scope lives (nothing when metrics are off). */
+  readonly observe: (gauge: PrometheusMetrics.ObservedGauge) => Effect.Effect<void, never, Scope.Scope>
+}>() {}
+
+const defaultServiceName = "image-repository-operator"
+
+const tracing = (options: TelemetryOptions): Layer.Layer<never> => {
+  if (options.tracer !== undefined) return Layer.setTracer(options.tracer)
+  if (options.otlpEndpoint === undefined) return Layer.empty
+  return OtlpTracer.layer({
+    url: `${options.otlpEndpoint.replace(/\/+$/, "")}/v1/traces`,
+    resource: { serviceName: options.serviceName ?? defaultServiceName }
+  }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(NodeHttpClient.layer))
+}
+
+export const layer = (options: TelemetryOptions = {}): Layer.Layer<Telemetry, HttpEndpointError> => {
+  const metrics = options.metricsPort === undefined
+    ? Layer.succeed(Telemetry, { metricsPort: Option.none(), observe: () => Effect.void })
+    : Layer.scoped(
+      Telemetry,
+      Effect.map(
+        PrometheusMetrics.serve({
+          port: options.metricsPort,
+          host: options.metricsHost,
+          serviceName: options.serviceName ?? defaultServiceName
+        }),
+        (served) => ({ metricsPort: Option.some(served.port), observe: served.observe })
+      )
+    )
+  return Layer.merge(metrics, tracing(options))
+}
+
+/** `layer` with Config-wrapped options, as Effect's own packages take them. */
+export const layerConfig = (config: Config.Config.Wrap<TelemetryOptions>) =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+
+/**
+ * METRICS_PORT (default 8080; 0 turns `/metrics` off, as the original's `--metrics-bind-address=0`),
+ * OTEL_EXPORTER_OTLP_ENDPOINT (spans over OTLP/HTTP when set), OTEL_SERVICE_NAME.
+ */
+export const configFromEnvironment: Config.Config<TelemetryOptions> = Config.all({
+  metricsPort: Config.port("METRICS_PORT").pipe(
+    Config.withDefault(8080),
+    Config.map((port) => (port === 0 ? undefined : port))
+  ),
+  otlpEndpoint: Config.string("OTEL_EXPORTER_OTLP_ENDPOINT").pipe(
+    Config.map((url) => url.trim()),
+    Config.withDefault(""),
+    Config.map((url) => (url === "" ? undefined : url))
+  ),
+  serviceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault(defaultServiceName))
+})
 
 /** A span as recorded: its name and attributes once it has ended (or as far as it got). */
 export interface RecordedSpan {
@@ -27,8 +91,8 @@ export class SpanRecorder extends Context.Tag("image-repository-operator/SpanRec
 /** Past this many spans the oldest are dropped: a long test must not grow without bound. */
 const maxRecorded = 10_000
 
-/** Records every span in memory, on top of Effect's own tracer; for tests. */
-export const recording: Layer.Layer<SpanRecorder> = Layer.unwrapEffect(
+/** Records every span in memory, on top of Effect's own tracer; for tests. No metrics endpoint. */
+export const recording: Layer.Layer<SpanRecorder | Telemetry> = Layer.unwrapEffect(
   Effect.map(Effect.tracer, (base) => {
     const spans: Array<Tracer.Span> = []
     const tracer = Tracer.make({
@@ -43,6 +107,6 @@ export const recording: Layer.Layer<SpanRecorder> = Layer.unwrapEffect(
     const recorder = {
       spans: Effect.sync(() => spans.map((span): RecordedSpan => ({ name: span.name, attributes: span.attributes })))
     }
-    return Layer.merge(layer({ tracer }), Layer.succeed(SpanRecorder, recorder))
+    return Layer.merge(layer({ tracer }).pipe(Layer.orDie), Layer.succeed(SpanRecorder, recorder))
   })
 )

@@ -1,6 +1,7 @@
 import {
   Cause,
   Clock,
+  Metric,
   Duration,
   Effect,
   Fiber,
@@ -48,7 +49,15 @@ export interface WorkQueue {
   readonly delayed: Effect.Effect<number>
 }
 
+/** client-go's work-queue metrics, tagged with the queue's name. */
+export interface WorkQueueMetrics {
+  readonly depth: Metric.Metric.Gauge<number>
+  readonly adds: Metric.Metric.Counter<number>
+  readonly queueDuration: Metric.Metric.Histogram<number>
+}
+
 export interface WorkQueueOptions {
+  readonly metrics?: WorkQueueMetrics | undefined
   readonly backoff?: ItemBackoff
   /** Overall retry limit; `false` for per-key backoff only. Default 10/s, burst 100. */
   readonly bucket?: RetryBucket | false
@@ -79,14 +88,34 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue, n
     const waiting = yield* Ref.make(HashMap.empty<string, number>())
     const sleepers = yield* FiberMap.make<string>()
 
-    const add = (key: string): Effect.Effect<void> =>
+    const metrics = options.metrics
+    // When each waiting key was added: the queue latency a take reports.
+    const addedAt = yield* Ref.make(HashMap.empty<string, number>())
+    const recordDepth = metrics === undefined
+      ? Effect.void
+      : Effect.flatMap(STM.commit(TQueue.size(ready)), (size) => Metric.set(metrics.depth, size))
+
+    /** True when the key became due now (it was neither waiting nor marked for another round). */
+    const markDirty = (key: string): STM.STM<boolean> =>
       STM.gen(function*() {
         const s = yield* TRef.get(state)
-        if (s.shuttingDown || HashSet.has(s.dirty, key)) return
+        if (s.shuttingDown || HashSet.has(s.dirty, key)) return false
         yield* TRef.set(state, { ...s, dirty: HashSet.add(s.dirty, key) })
         // In flight: `done` queues it again.
         if (!HashSet.has(s.processing, key)) yield* TQueue.offer(ready, key)
-      }).pipe(STM.commit)
+        return true
+      })
+
+    const add = (key: string): Effect.Effect<void> =>
+      metrics === undefined ? Effect.asVoid(STM.commit(markDirty(key))) : Effect.gen(function*() {
+        const fresh = yield* STM.commit(markDirty(key))
+        yield* Metric.increment(metrics.adds)
+        if (fresh) {
+          const now = yield* Clock.currentTimeMillis
+          yield* Ref.update(addedAt, HashMap.set(key, now))
+        }
+        yield* recordDepth
+      })
 
     const addAfter = (key: string, delay: Duration.DurationInput): Effect.Effect<void> =>
       Effect.gen(function*() {
@@ -131,7 +160,7 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue, n
         return delay
       })
 
-    const take: Effect.Effect<Option.Option<string>> = STM.gen(function*() {
+    const takeKey: Effect.Effect<Option.Option<string>> = STM.gen(function*() {
       const s = yield* TRef.get(state)
       if (s.shuttingDown) return Option.none()
       const key = yield* TQueue.take(ready)
@@ -142,6 +171,25 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue, n
       })
       return Option.some(key)
     }).pipe(STM.commit)
+
+    const take: Effect.Effect<Option.Option<string>> = metrics === undefined ? takeKey : Effect.tap(
+      takeKey,
+      Option.match({
+        onNone: () => Effect.void,
+        onSome: (key: string) =>
+          Effect.gen(function*() {
+            const since = yield* Ref.modify(
+              addedAt,
+              (m): readonly [Option.Option<number>, HashMap.HashMap<string, number>] => [HashMap.get(m, key), HashMap.remove(m, key)]
+            )
+            if (Option.isSome(since)) {
+              const now = yield* Clock.currentTimeMillis
+              yield* Metric.update(metrics.queueDuration, (now - since.value) / 1000)
+            }
+            yield* recordDepth
+          })
+      })
+    )
 
     const done = (key: string): Effect.Effect<void> =>
       STM.gen(function*() {

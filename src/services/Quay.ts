@@ -41,6 +41,8 @@ export interface Quay {
   }) => Effect.Effect<void, QuayError>
   /** `QuayNotFound` when the repository is absent (Quay answers 200 `null`); `QuayPlanLimitExceeded` for a refused private one. */
   readonly changeVisibility: (name: string, visibility: Visibility) => Effect.Effect<void, QuayError>
+  /** Replaces the repository's description (where the ownership mark lives); `QuayNotFound` when it is absent. */
+  readonly setRepositoryDescription: (name: string, description: string) => Effect.Effect<void, QuayError>
   /** Succeeds when the repository is absent. */
   readonly deleteRepository: (name: string) => Effect.Effect<void, QuayError>
   readonly listRepositories: () => Effect.Effect<ReadonlyArray<QuayRepository>, QuayError>
@@ -62,6 +64,13 @@ export interface Quay {
   /** Succeeds when there is no such grant. */
   readonly deletePermission: (repository: string, username: string) => Effect.Effect<void, QuayError>
   readonly listPermissions: (repository: string) => Effect.Effect<ReadonlyMap<string, RepositoryRole>, QuayError>
+
+  /**
+   * Checks, without changing anything, that the operator's token reaches what the operator does (creating and
+   * administering repositories, administering the organization's robots). `QuayUnauthorized` with
+   * `missingPermissions` named as Quay's UI names them when one is missing.
+   */
+  readonly verifyAccess: () => Effect.Effect<void, QuayError>
 }
 
 export const Quay = Context.GenericTag<Quay>("image-repository-operator/Quay")

@@ -57,16 +57,18 @@ export class QuayUnauthorized extends Data.TaggedError("QuayUnauthorized")<{
   readonly detail: string
   /** Quay answered 403 `insufficient_scope`: the token's scopes (or its user's roles) do not reach the call. */
   readonly insufficientScope?: boolean
-  /** The permission the refused call needs, e.g. `Create Repositories`. */
-  readonly missingPermission?: string
+  /** The permissions the refused call (or the start-up check) needs, e.g. `Create Repositories`. */
+  readonly missingPermissions?: ReadonlyArray<string>
 }> {
   readonly transient = false
   override get message(): string {
     if (this.status === undefined) return `the operator's Quay token is unusable: ${this.detail}`
-    if (this.missingPermission !== undefined) {
-      return `Quay refused the operator's token (HTTP ${this.status}): it lacks the "${this.missingPermission}" ` +
-        `permission. Generate the organization's token with ${requiredPermissionsText}, by a user who administers ` +
-        "the organization"
+    const missing = this.missingPermissions ?? []
+    if (missing.length > 0) {
+      const names = missing.map((p) => `"${p}"`).join(" and ")
+      return `Quay refused the operator's token (HTTP ${this.status}): it lacks the ${names} ` +
+        `permission${missing.length > 1 ? "s" : ""}. Generate the organization's token with ${requiredPermissionsText}, ` +
+        "by a user who administers the organization"
     }
     return `Quay refused the operator's token (HTTP ${this.status}): ${this.detail}`
   }

@@ -1,4 +1,5 @@
 import type { Schema } from "effect"
+import * as ComponentModule from "../domain/Component.ts"
 import * as ImageRepositoryModule from "../domain/ImageRepository.ts"
 import type { ObjectMeta } from "../domain/ObjectMeta.ts"
 import { Event as EventSchema } from "../domain/Event.ts"
@@ -32,6 +33,16 @@ export const ImageRepository = resourceKind({
   schema: ImageRepositoryModule.ImageRepository
 })
 
+/** Konflux's Component (application-api): read, and annotated, by the legacy image flow. */
+export const Component = resourceKind({
+  group: ComponentModule.group,
+  version: ComponentModule.version,
+  kind: ComponentModule.kind,
+  plural: ComponentModule.plural,
+  statusSubresource: true,
+  schema: ComponentModule.Component
+})
+
 export const Secret = resourceKind({
   group: "",
   version: "v1",
@@ -51,7 +62,7 @@ export const ServiceAccount = resourceKind({
 })
 
 export const Event = resourceKind({
-  group: "",
+  group: "events.k8s.io",
   version: "v1",
   kind: "Event",
   plural: "events",

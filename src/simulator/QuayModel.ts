@@ -1,7 +1,7 @@
 import { FaultInjector, faultResponse, type FaultPlan } from "./QuayFaults.ts"
 import { matchRoute } from "./QuayRoutes.ts"
 import type { QuayRequest, QuayResponse } from "./QuayWire.ts"
-import { authorizeRegistry } from "./model/authorization.ts"
+import { grantedActions, type RegistryAction, type RegistryLogin, registryLogin } from "./model/registryAccess.ts"
 import { answer } from "./model/dispatch.ts"
 import {
   type Access,
@@ -27,10 +27,12 @@ import {
  * set-up and out-of-band changes tests make, the faults, and the request counts.
  */
 
+export { type RegistryAction, type RegistryLogin, subjectOf } from "./model/registryAccess.ts"
 export {
   type Access,
   formatRfc2822,
   generateRobotToken,
+  isScope,
   type ModelSnapshot,
   operatorScopes,
   type OrgRole,
@@ -104,6 +106,11 @@ export class QuayModel {
     if (options.token !== undefined) {
       this.state.tokens.set(options.token, { user: name, scopes: new Set(options.scopes ?? operatorScopes) })
     }
+  }
+
+  /** Another OAuth token of the operator's user, with these scopes (e.g. too few, to test refusals). */
+  addToken(token: string, scopes: ReadonlyArray<Scope>, user: string = this.adminUser): void {
+    this.state.tokens.set(token, { user, scopes: new Set(scopes) })
   }
 
   /** Revokes an OAuth token: requests that carry it are anonymous from now on. True when there was one. */
@@ -193,9 +200,19 @@ export class QuayModel {
   // ---------------------------------------------------------------------------------------------
   // Registry authentication
 
-  /** Whether registry credentials may push or pull `<ns>/<name>` (see `model/authorization.ts`). */
+  /** Who registry credentials (`docker login -u <user> -p <token>`; both empty for none) log in as. */
+  registryLogin(username: string, token: string): RegistryLogin {
+    return registryLogin(this.state, username, token)
+  }
+
+  /** The actions a registry login is granted on `<ns>/<name>` (see `model/registryAccess.ts`). */
+  grantedActions(login: RegistryLogin, repository: string, requested: ReadonlyArray<RegistryAction>): ReadonlyArray<RegistryAction> {
+    return grantedActions(this.state, login, repository, requested)
+  }
+
+  /** Whether registry credentials may push or pull `<ns>/<name>`: the same grant as `/v2/auth`'s. */
   authorize(username: string, token: string, repository: string, access: Access): boolean {
-    return authorizeRegistry(this.state, username, token, repository, access)
+    return grantedActions(this.state, registryLogin(this.state, username, token), repository, [access]).includes(access)
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ export type RouteName =
   | "changeVisibility"
   | "listPermissions"
   | "listPermissionsRedirect"
+  | "listTeamPermissions"
   | "getPermission"
   | "setPermission"
   | "deletePermission"
@@ -50,15 +51,22 @@ const rules: ReadonlyArray<Rule> = [
     methods: { GET: "listPermissions" }
   },
   {
-    // Defined with a trailing slash in Quay: without it Werkzeug answers 308 whatever the method.
+    // Defined with a trailing slash in Quay: without it Werkzeug redirects GET and HEAD (308); other methods fall
+    // through to the rules after it, so DELETE and PUT reach the repository rule (a repository named
+    // `…/permissions/user`) and POST is a 405.
     pattern: new RegExp(`^/repository/${repo}/permissions/user$`),
     template: "/repository/{repository}/permissions/user",
-    methods: {
-      GET: "listPermissionsRedirect",
-      POST: "listPermissionsRedirect",
-      PUT: "listPermissionsRedirect",
-      DELETE: "listPermissionsRedirect"
-    }
+    methods: { GET: "listPermissionsRedirect" }
+  },
+  {
+    pattern: new RegExp(`^/repository/${repo}/permissions/team/$`),
+    template: "/repository/{repository}/permissions/team/",
+    methods: { GET: "listTeamPermissions" }
+  },
+  {
+    pattern: new RegExp(`^/repository/${repo}/permissions/team$`),
+    template: "/repository/{repository}/permissions/team",
+    methods: { GET: "listPermissionsRedirect" }
   },
   {
     pattern: new RegExp(`^/repository/${repo}/permissions/user/${segment}$`),

@@ -1,19 +1,23 @@
 import { Data, Effect, Redacted, type Scope } from "effect"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { type FaultKind, isFaultKind } from "./QuayFaults.ts"
-import { type Plan, QuayModel } from "./QuayModel.ts"
-import type { QuayAnswer } from "./QuayWire.ts"
+import { controlRoute } from "./controlRoutes.ts"
+import { readBody, simJson, writeAnswer } from "./http.ts"
+import type { FaultKind } from "./QuayFaults.ts"
+import { type Plan, QuayModel, type Scope as TokenScope } from "./QuayModel.ts"
 import * as Wire from "./QuayWire.ts"
 import { RateLimiter } from "./RateLimiter.ts"
+import { proxyRegistry } from "./registryProxy.ts"
+import { issuer, makeRegistryTokenIssuer, type RegistryTokenIssuer } from "./RegistryTokens.ts"
+import { failureMessage } from "../domain/FailureMessage.ts"
 
 /**
  * A real HTTP server that answers like Quay (api/v1 behind its nginx), quirks included, on top of the same
  * `QuayModel` as the in-memory layer. Raw node:http, because Quay's answers need exact control: HTML pages
  * with JSON-looking bodies, 308s, 429/502 pages, requests that never get an answer.
  *
- * Besides Quay's API it serves test hooks under `/_sim/`: `GET /_sim/state`, `GET /_sim/auth`,
- * `POST|DELETE /_sim/faults`, `POST /_sim/plan`, `DELETE /_sim/requests`.
+ * Like Quay it also serves the registry token endpoint `/v2/auth`, and forwards the rest of `/v2/` to a real registry
+ * once one is attached (`attachRegistry`). Besides, test hooks under `/_sim/` (see `controlRoutes.ts`).
  */
 
 export interface SimulatorOptions {
@@ -22,8 +26,10 @@ export interface SimulatorOptions {
   /** Default 127.0.0.1. */
   readonly host?: string
   readonly organization: string
-  /** The operator's admin OAuth bearer token. */
+  /** The operator's admin OAuth bearer token (the scopes of a typical operator token). */
   readonly token: string | Redacted.Redacted<string>
+  /** More OAuth tokens of the same user, each with its own scopes (e.g. too few, as a misconfigured install has). */
+  readonly tokens?: ReadonlyArray<{ readonly token: string | Redacted.Redacted<string>; readonly scopes: ReadonlyArray<TokenScope> }>
   /** Default `paid`. */
   readonly plan?: Plan
   /** Added before every API answer. */
@@ -48,6 +54,18 @@ export interface RunningSimulator {
   readonly organization: string
   /** The live model behind the server, for in-process tests (faults, out-of-band changes, snapshots). */
   readonly model: QuayModel
+  /** What a registry needs to trust this simulator's `/v2/auth` tokens. */
+  readonly registryAuth: {
+    /** `url` + `/v2/auth` */
+    readonly realm: string
+    /** The audience the tokens name: the registry host. */
+    readonly service: string
+    readonly issuer: string
+    /** The JSON Web Key Set with the public signing key. */
+    readonly jwks: string
+  }
+  /** Forwards `/v2/` (but `/v2/auth`) to this registry from now on. */
+  readonly attachRegistry: (url: string) => void
 }
 
 export class SimError extends Data.TaggedError("SimError")<{ readonly reason: string }> {
@@ -56,108 +74,27 @@ export class SimError extends Data.TaggedError("SimError")<{ readonly reason: st
   }
 }
 
-/** Bodies above this are refused (Quay refuses robot bodies over 1 MiB; nothing legitimate comes close). */
-const maxBodyBytes = 2 * 1024 * 1024
-
-const writeAnswer = (res: ServerResponse, answer: QuayAnswer): void => {
-  if (res.destroyed || res.headersSent) return
-  const body = Buffer.from(answer.body, "utf8")
-  res.writeHead(answer.status, { ...answer.headers, "content-length": String(body.length) })
-  res.end(body)
-}
-
-const simJson = (res: ServerResponse, status: number, value: unknown): void => writeAnswer(res, Wire.json(status, value))
-
-const readBody = (req: IncomingMessage): Promise<string | undefined> =>
-  new Promise((resolve, reject) => {
-    const chunks: Array<Buffer> = []
-    let size = 0
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length
-      if (size > maxBodyBytes) {
-        reject(new Error("body too large"))
-        req.destroy()
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on("end", () => resolve(size === 0 ? undefined : Buffer.concat(chunks).toString("utf8")))
-    req.on("error", reject)
-  })
-
-const readJson = async (req: IncomingMessage): Promise<unknown> => {
-  const text = await readBody(req)
-  return text === undefined || text.trim() === "" ? {} : JSON.parse(text)
-}
-
-const numberField = (body: unknown, key: string): number | undefined => {
-  if (typeof body !== "object" || body === null || !(key in body)) return undefined
-  const value = (body as Record<string, unknown>)[key]
-  return typeof value === "number" ? value : Number.NaN
-}
-
-const stringField = (body: unknown, key: string): unknown =>
-  typeof body === "object" && body !== null && key in body ? (body as Record<string, unknown>)[key] : undefined
-
 /** Builds the request handler; `track` registers what must be cancelled when the server closes. */
 const makeHandler = (
   model: QuayModel,
   options: SimulatorOptions,
   limiter: RateLimiter | undefined,
-  timers: Set<NodeJS.Timeout>
+  timers: Set<NodeJS.Timeout>,
+  registry: { readonly tokens: RegistryTokenIssuer; upstream: URL | undefined }
 ) => {
   const latencyMs = Math.max(0, options.latencyMs ?? 0)
 
-  const simRoute = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const method = req.method ?? "GET"
-    const route = `${method} ${url.pathname}`
-    switch (route) {
-      case "GET /_sim/state":
-        return simJson(res, 200, {
-          ...model.snapshot(),
-          requests: model.requestCounts(),
-          faults: model.activeFaults
-        })
-      case "GET /_sim/auth": {
-        const robot = url.searchParams.get("robot") ?? url.searchParams.get("username")
-        const token = url.searchParams.get("token")
-        const repo = url.searchParams.get("repo")
-        const access = url.searchParams.get("access")
-        if (robot === null || token === null || repo === null || (access !== "push" && access !== "pull")) {
-          return simJson(res, 400, { message: "robot, token, repo (ns/name) and access (push|pull) are required" })
-        }
-        return simJson(res, 200, { allowed: model.authorize(robot, token, repo, access) })
-      }
-      case "POST /_sim/faults": {
-        const body = await readJson(req)
-        if (stringField(body, "clear") === true) {
-          model.clearFaults()
-          return simJson(res, 200, { faults: model.activeFaults })
-        }
-        const kind = stringField(body, "kind")
-        if (!isFaultKind(kind)) return simJson(res, 400, { message: "kind must be one of 5xx, 429, timeout, 503" })
-        try {
-          model.injectFaults({ kind, next: numberField(body, "next"), rate: numberField(body, "rate") })
-        } catch (error) {
-          return simJson(res, 400, { message: error instanceof Error ? error.message : String(error) })
-        }
-        return simJson(res, 200, { faults: model.activeFaults })
-      }
-      case "DELETE /_sim/faults":
-        model.clearFaults()
-        return simJson(res, 200, { faults: model.activeFaults })
-      case "POST /_sim/plan": {
-        const plan = stringField(await readJson(req), "plan")
-        if (plan !== "free" && plan !== "paid") return simJson(res, 400, { message: "plan must be free or paid" })
-        model.setPlan(plan)
-        return simJson(res, 200, { plan })
-      }
-      case "DELETE /_sim/requests":
-        model.resetRequestCounts()
-        return simJson(res, 200, { requests: model.requestCounts() })
-      default:
-        return simJson(res, 404, { message: `no simulator endpoint ${route}` })
-    }
+  const registryRoute = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (url.pathname !== "/v2/auth") return proxyRegistry(registry.upstream, req, res)
+    req.resume()
+    writeAnswer(
+      res,
+      registry.tokens.answer({
+        authorization: req.headers.authorization,
+        query: url.searchParams,
+        registryHost: req.headers.host ?? ""
+      })
+    )
   }
 
   const apiRoute = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -207,10 +144,14 @@ const makeHandler = (
       req.resume()
       return writeAnswer(res, Wire.malformedJson)
     }
-    const route = url.pathname.startsWith("/_sim/") ? simRoute : apiRoute
+    const route = url.pathname.startsWith("/_sim/")
+      ? (req: IncomingMessage, res: ServerResponse, url: URL) => controlRoute(model, req, res, url)
+      : url.pathname === "/v2" || url.pathname.startsWith("/v2/")
+      ? registryRoute
+      : apiRoute
     route(req, res, url).catch((error: unknown) => {
       if (res.headersSent || res.destroyed) return
-      const message = error instanceof SyntaxError ? "malformed JSON body" : error instanceof Error ? error.message : "error"
+      const message = error instanceof SyntaxError ? "malformed JSON body" : failureMessage(error, "error")
       simJson(res, 400, { message })
     })
   }
@@ -236,12 +177,15 @@ export const start = (options: SimulatorOptions): Effect.Effect<RunningSimulator
     const model = yield* Effect.try({
       try: () => {
         const m = new QuayModel({ organization: options.organization, token, plan: options.plan ?? "paid" })
+        for (const extra of options.tokens ?? []) {
+          m.addToken(Redacted.isRedacted(extra.token) ? Redacted.value(extra.token) : extra.token, extra.scopes)
+        }
         if (options.faultRate !== undefined && options.faultRate > 0) {
           m.injectFaults({ kind: options.faultKind ?? "5xx", rate: options.faultRate })
         }
         return m
       },
-      catch: (error) => new SimError({ reason: error instanceof Error ? error.message : String(error) })
+      catch: (error) => new SimError({ reason: failureMessage(error) })
     })
     const limiter = yield* Effect.try({
       try: () =>
@@ -251,15 +195,16 @@ export const start = (options: SimulatorOptions): Effect.Effect<RunningSimulator
             rate: options.rateLimit,
             ...(options.rateLimitBurst === undefined ? {} : { burst: options.rateLimitBurst })
           }),
-      catch: (error) => new SimError({ reason: error instanceof Error ? error.message : String(error) })
+      catch: (error) => new SimError({ reason: failureMessage(error) })
     })
     const timers = new Set<NodeJS.Timeout>()
-    const server = createServer(makeHandler(model, options, limiter, timers))
+    const registry = { tokens: makeRegistryTokenIssuer(model), upstream: undefined as URL | undefined }
+    const server = createServer(makeHandler(model, options, limiter, timers, registry))
     const address = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: () => listen(server, options.port ?? 0, host),
         catch: (error) =>
-          new SimError({ reason: `cannot listen on ${host}:${options.port ?? 0}: ${error instanceof Error ? error.message : String(error)}` })
+          new SimError({ reason: `cannot listen on ${host}:${options.port ?? 0}: ${failureMessage(error)}` })
       }),
       () =>
         Effect.async<void>((resume) => {
@@ -277,6 +222,10 @@ export const start = (options: SimulatorOptions): Effect.Effect<RunningSimulator
       port: address.port,
       registryHost: authority,
       organization: options.organization,
-      model
+      model,
+      registryAuth: { realm: `${url}/v2/auth`, service: authority, issuer, jwks: registry.tokens.jwks },
+      attachRegistry: (upstream) => {
+        registry.upstream = new URL(upstream)
+      }
     }
   })

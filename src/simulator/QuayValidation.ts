@@ -1,3 +1,5 @@
+import { pformat, pyRepr } from "./PythonText.ts"
+
 /**
  * The checks Quay applies to names and JSON bodies, with its own messages: name regexes from
  * `util/names.py`/`util/validation.py`, and jsonschema 3.2's error texts for the request schemas.
@@ -20,35 +22,24 @@ export const usernameIssue = (name: string): string | undefined => {
   return undefined
 }
 
-/** Python's repr of a JSON value, as jsonschema prints instances in its messages. */
-export const pyRepr = (value: unknown): string => {
-  if (value === null || value === undefined) return "None"
-  if (value === true) return "True"
-  if (value === false) return "False"
-  if (typeof value === "string") return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`
-  if (typeof value === "number") return String(value)
-  if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`
-  if (typeof value === "object") {
-    return `{${Object.entries(value).map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`).join(", ")}}`
-  }
-  return String(value)
-}
+type JsonType = "string" | "object" | "integer" | "null"
 
-type JsonType = "string" | "object" | "integer"
-
-interface PropertyRule {
-  readonly type: ReadonlyArray<JsonType | "null">
+interface PropertySchema {
+  readonly type: JsonType | ReadonlyArray<JsonType>
+  readonly description: string
   readonly enum?: ReadonlyArray<string | null>
   readonly maxLength?: number
 }
 
+/** A request body's JSON schema, as Quay declares it (its descriptions appear in the error text). */
 export interface BodySchema {
-  readonly name: string
-  readonly required: ReadonlyArray<string>
-  readonly properties: Readonly<Record<string, PropertyRule>>
+  readonly type: "object"
+  readonly description: string
+  readonly required?: ReadonlyArray<string>
+  readonly properties: Readonly<Record<string, PropertySchema>>
 }
 
-const typeOf = (value: unknown): JsonType | "null" | "other" => {
+const typeOf = (value: unknown): JsonType | "other" => {
   if (value === null) return "null"
   if (typeof value === "string") return "string"
   if (typeof value === "number" && Number.isInteger(value)) return "integer"
@@ -56,73 +47,108 @@ const typeOf = (value: unknown): JsonType | "null" | "other" => {
   return "other"
 }
 
-const failure = (first: string, validator: string, schemaAt: string, instanceAt: string, instance: unknown): string =>
-  `${first}\n\nFailed validating '${validator}' in schema${schemaAt}:\n    ...\n\nOn instance${instanceAt}:\n    ${pyRepr(instance)}`
+/** jsonschema 3.2's `str(ValidationError)`: the message, then the failing schema and instance, pretty-printed. */
+const failure = (
+  first: string,
+  validator: string,
+  schemaAt: string,
+  schema: unknown,
+  instanceAt: string,
+  instance: unknown
+): string => {
+  const indented = (value: unknown) =>
+    pformat(value).split("\n").map((line) => `    ${line}`).join("\n")
+  return `${first}\n\nFailed validating ${pyRepr(validator)} in schema${schemaAt}:\n${indented(schema)}\n\nOn instance${instanceAt}:\n${
+    indented(instance)
+  }`
+}
 
-/** The jsonschema ValidationError text for the first violation, or `undefined` when the body conforms. */
+/**
+ * The jsonschema ValidationError text of the violation `jsonschema.validate` reports (its best match: root errors
+ * before property errors, otherwise the schema's order), or `undefined` when the body conforms.
+ */
 export const schemaViolation = (schema: BodySchema, body: unknown): string | undefined => {
   if (typeOf(body) !== "object" || typeof body !== "object" || body === null) {
-    return failure(`${pyRepr(body)} is not of type 'object'`, "type", "", "", body)
+    return failure(`${pyRepr(body)} is not of type 'object'`, "type", "", schema, "", body)
   }
   const record = body as Readonly<Record<string, unknown>>
-  for (const key of schema.required) {
-    if (!(key in record)) return failure(`'${key}' is a required property`, "required", "", "", body)
+  for (const key of schema.required ?? []) {
+    if (!(key in record)) return failure(`${pyRepr(key)} is a required property`, "required", "", schema, "", body)
   }
   for (const [key, rule] of Object.entries(schema.properties)) {
     if (!(key in record)) continue
     const value = record[key]
     const where = `['properties'][${pyRepr(key)}]`
     const at = `[${pyRepr(key)}]`
-    const actual = typeOf(value)
-    if (!rule.type.some((t) => t === actual)) {
-      const expected = rule.type.length === 1 ? pyRepr(rule.type[0]) : pyRepr(rule.type)
-      return failure(`${pyRepr(value)} is not of type ${expected}`, "type", where, at, value)
+    const types: ReadonlyArray<JsonType> = typeof rule.type === "string" ? [rule.type] : rule.type
+    if (!types.some((t) => t === typeOf(value))) {
+      return failure(`${pyRepr(value)} is not of type ${types.map(pyRepr).join(", ")}`, "type", where, rule, at, value)
     }
     if (rule.enum !== undefined && !rule.enum.some((e) => e === value)) {
-      return failure(`${pyRepr(value)} is not one of ${pyRepr(rule.enum)}`, "enum", where, at, value)
+      return failure(`${pyRepr(value)} is not one of ${pyRepr(rule.enum)}`, "enum", where, rule, at, value)
     }
     if (rule.maxLength !== undefined && typeof value === "string" && value.length > rule.maxLength) {
-      return failure(`${pyRepr(value)} is too long`, "maxLength", where, at, value)
+      return failure(`${pyRepr(value)} is too long`, "maxLength", where, rule, at, value)
     }
   }
   return undefined
 }
 
+/** `endpoints/api/repository.py`; `repo_kind` accepts only `image` or null on the Quay the reference observed. */
 export const newRepoSchema: BodySchema = {
-  name: "NewRepo",
+  type: "object",
+  description: "Description of a new repository",
   required: ["repository", "visibility", "description"],
   properties: {
-    repository: { type: ["string"] },
-    visibility: { type: ["string"], enum: ["public", "private"] },
-    namespace: { type: ["string"] },
-    description: { type: ["string"] },
-    repo_kind: { type: ["string", "null"], enum: ["image", "application", null] }
+    repository: { type: "string", description: "Repository name" },
+    visibility: {
+      type: "string",
+      description: "Visibility which the repository will start with",
+      enum: ["public", "private"]
+    },
+    namespace: {
+      type: "string",
+      description: "Namespace in which the repository should be created. If omitted, the username of the caller is used"
+    },
+    description: { type: "string", description: "Markdown encoded description for the repository" },
+    repo_kind: { type: ["string", "null"], description: "The kind of repository", enum: ["image", null] }
   }
 }
 
 export const repoUpdateSchema: BodySchema = {
-  name: "RepoUpdate",
+  type: "object",
+  description: "Fields which can be updated in a repository.",
   required: ["description"],
-  properties: { description: { type: ["string"] } }
+  properties: { description: { type: "string", description: "Markdown encoded description for the repository" } }
 }
 
 export const changeVisibilitySchema: BodySchema = {
-  name: "ChangeVisibility",
+  type: "object",
+  description: "Change the visibility for the repository.",
   required: ["visibility"],
-  properties: { visibility: { type: ["string"], enum: ["public", "private"] } }
-}
-
-export const userPermissionSchema: BodySchema = {
-  name: "UserPermission",
-  required: ["role"],
-  properties: { role: { type: ["string"], enum: ["read", "write", "admin"] } }
-}
-
-export const createRobotSchema: BodySchema = {
-  name: "CreateRobot",
-  required: [],
   properties: {
-    description: { type: ["string"], maxLength: 255 },
-    unstructured_metadata: { type: ["object"] }
+    visibility: {
+      type: "string",
+      description: "Visibility which the repository will start with",
+      enum: ["public", "private"]
+    }
+  }
+}
+
+/** `endpoints/api/permission.py`. */
+export const userPermissionSchema: BodySchema = {
+  type: "object",
+  description: "Description of a user permission.",
+  required: ["role"],
+  properties: { role: { type: "string", description: "Role to use for the user", enum: ["read", "write", "admin"] } }
+}
+
+/** `endpoints/api/robot.py`. */
+export const createRobotSchema: BodySchema = {
+  type: "object",
+  description: "Optional data for creating a robot",
+  properties: {
+    description: { type: "string", description: "Optional text description for the robot", maxLength: 255 },
+    unstructured_metadata: { type: "object", description: "Optional unstructured metadata for the robot" }
   }
 }

@@ -51,7 +51,16 @@ export const json = (status: number, value: unknown, headers: Record<string, str
   body: `${JSON.stringify(value)}\n`
 })
 
-export const empty = (status: number): QuayAnswer => ({ _tag: "Answer", status, headers: {}, body: "" })
+/** Flask-RESTful's `"", 204`: an empty body still labelled JSON. */
+export const noContent: QuayAnswer = { _tag: "Answer", status: 204, headers: { "content-type": jsonType }, body: "" }
+
+/** Flask's automatic OPTIONS answer: 200, the allowed methods, an empty text/html body. */
+export const options = (allowed: ReadonlyArray<string>): QuayAnswer => ({
+  _tag: "Answer",
+  status: 200,
+  headers: { "content-type": htmlType, allow: allowed.join(", ") },
+  body: ""
+})
 
 export const html = (status: number, body: string, headers: Record<string, string> = {}): QuayAnswer => ({
   _tag: "Answer",
@@ -88,9 +97,8 @@ export const unauthorized = (host: string, authenticated: boolean): QuayAnswer =
 /** Shapes 2 and 3: a data-model exception (always 400) or a Flask-RESTful abort. */
 export const message = (status: number, text: string): QuayAnswer => json(status, { message: text })
 
-/** Shape 4: `util.http.abort`, JSON text served as text/html. */
-export const errorAbort = (status: number, text: string): QuayAnswer =>
-  html(status, `${JSON.stringify({ error: text })}\n`)
+/** Shape 4: `util.http.abort`, JSON text served as text/html, without a trailing newline. */
+export const errorAbort = (status: number, text: string): QuayAnswer => html(status, JSON.stringify({ error: text }))
 
 export const csrfRejected: QuayAnswer = errorAbort(403, "CSRF token was invalid or missing.")
 
@@ -102,11 +110,6 @@ export const unsupportedMediaType: QuayAnswer = message(
 export const malformedJson: QuayAnswer = message(
   400,
   "The browser (or proxy) sent a request that this server could not understand."
-)
-
-export const routeNotFound: QuayAnswer = message(
-  404,
-  "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again."
 )
 
 export const methodNotAllowed = (allowed: ReadonlyArray<string>): QuayAnswer =>
@@ -163,6 +166,23 @@ export const badGateway: QuayAnswer = html(
 <body>
 <h1>502 Bad Gateway</h1>
 <p>We're sorry, but Quay is currently unavailable. Please try again in a few moments.</p>
+</body>
+</html>
+`
+)
+
+/** Quay's web UI, which answers (with 404) every path no API or registry route takes. */
+export const webUiNotFound: QuayAnswer = html(
+  404,
+  `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Quay</title>
+</head>
+<body>
+<div id="root"></div>
+<noscript>You need to enable JavaScript to run this app.</noscript>
 </body>
 </html>
 `

@@ -9,20 +9,20 @@ import { measure } from "../support/roundTrips.ts"
 import { eventually, getJson, kubectl } from "./e2e/kubectl.ts"
 import { type RecordingProxy, startRecordingProxy } from "./e2e/RecordingProxy.ts"
 import {
+  applyServiceAccount,
   applyYaml,
   credentialsIn,
-  get,
+  getImageRepository as get,
   imageRepository,
-  linksOf,
   mergePatch,
   organization,
   ready,
   type Rig,
   type SecretJson,
-  serviceAccount,
+  serviceAccountLinks,
   startRig,
   stopRig
-} from "./e2e/rig.ts"
+} from "./e2e/Rig.ts"
 
 const example = "imagerepository-for-component-sample"
 
@@ -138,12 +138,12 @@ describe("component image repositories against a real apiserver and the Quay sim
     await applyYaml(componentYaml(ns, "linked", "linked-component"))
     const ir = await ready(ns, "linked")
     expect(ir.status?.message).toBeUndefined()
-    expect(await linksOf(ns, "appstudio-pipeline")).toBeUndefined()
+    expect(await getJson("serviceaccount", ns, "appstudio-pipeline")).toBeUndefined()
     // The account appears: the operator's ServiceAccount watch wakes the object, which links its push Secret.
-    await applyYaml(serviceAccount(ns, "appstudio-pipeline"))
+    await applyServiceAccount(ns, "appstudio-pipeline")
     const links = await eventually("the push Secret linked", async () => {
-      const found = await linksOf(ns, "appstudio-pipeline")
-      return found?.secrets.includes("linked-image-push") === true ? found : undefined
+      const found = await serviceAccountLinks(ns, "appstudio-pipeline")
+      return found.secrets.includes("linked-image-push") ? found : undefined
     })
     expect(links.pulls).toEqual([])
     expect(links.secrets).not.toContain("linked-image-pull")
@@ -165,7 +165,7 @@ describe("component image repositories against a real apiserver and the Quay sim
     expect(after.status?.credentials).toEqual(before.status?.credentials)
     expect(after.status?.image).toEqual(before.status?.image)
     expect(await getJson("secret", ns, "plain-image-pull")).toBeUndefined()
-    expect((await linksOf(ns, "appstudio-pipeline"))?.secrets ?? []).not.toContain("plain-image-push")
+    expect((await serviceAccountLinks(ns, "appstudio-pipeline")).secrets).not.toContain("plain-image-push")
   })
 
   it("deletion removes both robots and the repository; the controller-manager collects both Secrets", async () => {

@@ -5,26 +5,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { eventually, getJson, kubectl } from "./e2e/kubectl.ts"
 import {
+  applyServiceAccount,
   applyYaml,
-  credentialsIn,
-  get,
+  componentLabels,
+  getImageRepository as get,
   imageRepository,
   launch,
-  linksOf,
   mergePatch,
   organization,
+  pushAllowed,
   ready,
   type Rig,
-  serviceAccount,
+  serviceAccountLinks,
   startRig,
   stopRig
-} from "./e2e/rig.ts"
-
-/** The credentials in a push Secret, and whether the registry accepts them for push to `repository`. */
-const pushAllowed = async (rig: Rig, namespace: string, secretName: string, imagePath: string, repository: string) => {
-  const { secret, auth, username, robotToken } = await credentialsIn(namespace, secretName, imagePath)
-  return { secret, auth, allowed: rig.sim.model.authorize(username, robotToken, `${organization}/${repository}`, "push") }
-}
+} from "./e2e/Rig.ts"
 
 describe("the operator against a real apiserver and the Quay simulator", () => {
   let rig: Rig
@@ -111,15 +106,11 @@ describe("the operator against a real apiserver and the Quay simulator", () => {
 
   it("verify-linking repairs the component repository's pipeline ServiceAccount", async () => {
     const ns = rig.namespace
-    await applyYaml(serviceAccount(ns, "appstudio-pipeline"))
-    await applyYaml(
-      imageRepository(ns, "comp-ir").replace(
-        `namespace: ${ns}`,
-        `namespace: ${ns}\n  labels:\n    appstudio.redhat.com/component: comp\n    appstudio.redhat.com/application: app`
-      )
-    )
+    await applyServiceAccount(ns, "appstudio-pipeline")
+    await applyYaml(imageRepository(ns, "comp-ir", "", componentLabels("comp", "app")))
     await ready(ns, "comp-ir")
-    expect((await linksOf(ns, "appstudio-pipeline"))?.secrets).toContain("comp-ir-image-push")
+    const links = () => serviceAccountLinks(ns, "appstudio-pipeline")
+    expect((await links()).secrets).toContain("comp-ir-image-push")
     await kubectl([
       "patch", "serviceaccount", "appstudio-pipeline", "-n", ns, "--type", "merge", "-p",
       JSON.stringify({
@@ -129,7 +120,7 @@ describe("the operator against a real apiserver and the Quay simulator", () => {
     ])
     await mergePatch(ns, "comp-ir", { spec: { credentials: { "verify-linking": true } } })
     await ready(ns, "comp-ir", (ir) => ir.spec?.credentials?.["verify-linking"] === undefined)
-    expect(await linksOf(ns, "appstudio-pipeline")).toEqual({ secrets: ["comp-ir-image-push", "other"], pulls: [] })
+    expect(await links()).toEqual({ secrets: ["comp-ir-image-push", "other"], pulls: [] })
   })
 
   it("deletion removes the robot and the repository; the controller-manager collects the Secret", async () => {
@@ -185,7 +176,7 @@ describe("a restart in the middle of provisioning", () => {
         rig.sim.model.snapshot().repositories.some((r) => r.name === `${ns}/crash`) ? true : undefined
       )
       await rig.operator.stop("SIGKILL")
-      rig.operator = launch("restart-2", rig.sim, rig.namespace)
+      rig.operator = launch("restart-2", rig)
       const ir = await ready(ns, "crash")
       const snapshot = rig.sim.model.snapshot()
       expect(snapshot.repositories.filter((r) => r.name === `${ns}/crash`)).toHaveLength(1)

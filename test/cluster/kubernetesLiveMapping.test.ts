@@ -1,7 +1,7 @@
 /** The pure parts of the live layer: REST paths and the HTTP status → error mapping (the rest is exercised live). */
 import { assert, describe, it } from "@effect/vitest"
 import { KubeConfig } from "@kubernetes/client-node"
-import { Effect, Exit, Layer, Stream } from "effect"
+import { ConfigProvider, Effect, Exit, Layer, Stream } from "effect"
 import * as KubernetesLive from "../../src/layers/KubernetesLive.ts"
 import { fromStatus } from "../../src/layers/kubernetesLive/apiErrors.ts"
 import { collectionPath, objectPath } from "../../src/layers/kubernetesLive/paths.ts"
@@ -48,7 +48,7 @@ describe("KubernetesLive paths and errors", () => {
   it.effect("a kubeconfig that cannot be read is a KubeConfigError naming the file", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(
-        Effect.provide(Effect.asVoid(Kubernetes), KubernetesLive.layerFromFile("no-such-dir/kubeconfig").pipe(Layer.fresh))
+        Effect.provide(Effect.asVoid(Kubernetes), KubernetesLive.layer({ kubeconfig: "no-such-dir/kubeconfig" }).pipe(Layer.fresh))
       )
       assert.isTrue(Exit.isFailure(exit))
       const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
@@ -81,7 +81,11 @@ describe("KubernetesLive kubeconfig errors", () => {
         ""
       ].join("\n")
       yield* Effect.promise(() => fs.writeFile(file, content))
-      for (const load of [KubernetesLive.loadFile(file), withKubeconfigEnv(file, KubernetesLive.loadFromEnvironment)]) {
+      const fromEnvironment = Effect.withConfigProvider(
+        Layer.build(KubernetesLive.layerConfig(KubernetesLive.configFromEnvironment)),
+        ConfigProvider.fromMap(new Map([["KUBECONFIG", file]]))
+      )
+      for (const load of [Layer.build(KubernetesLive.layer({ kubeconfig: file })), fromEnvironment]) {
         const exit = yield* Effect.exit(load)
         const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
         assert.strictEqual(error?._tag, "KubeConfigError")
@@ -92,22 +96,6 @@ describe("KubernetesLive kubeconfig errors", () => {
       }
     }))
 })
-
-/** Runs `effect` with KUBECONFIG pointing at `file`, restoring it after. */
-const withKubeconfigEnv = <A, E>(file: string, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => {
-      const before = process.env["KUBECONFIG"]
-      process.env["KUBECONFIG"] = file
-      return before
-    }),
-    () => effect,
-    (before) =>
-      Effect.sync(() => {
-        if (before === undefined) delete process.env["KUBECONFIG"]
-        else process.env["KUBECONFIG"] = before
-      })
-  )
 
 describe("KubernetesLive watch of objects that no longer decode", () => {
   /** An apiserver stand-in on 127.0.0.1 whose watch sends `lines`, then ends. */
@@ -138,7 +126,7 @@ describe("KubernetesLive watch of objects that no longer decode", () => {
         contexts: [{ name: "fake", cluster: "fake", user: "fake" }],
         currentContext: "fake"
       })
-      return yield* KubernetesLive.make(kc)
+      return yield* KubernetesLive.make({ kubeconfig: kc })
     })
 
   const repository = (name: string, resourceVersion: string, spec: unknown) => ({

@@ -12,7 +12,7 @@ import { resourceKind } from "../../src/services/ResourceKind.ts"
 export const kubeconfigPath = (): string => inject("kubeconfig")
 
 /** The live layer on the test cluster; a kubeconfig that does not load is a broken setup, so it dies. */
-export const liveLayer = (): Layer.Layer<Kubernetes> => KubernetesLive.layerFromFile(kubeconfigPath()).pipe(Layer.orDie)
+export const liveLayer = (): Layer.Layer<Kubernetes> => KubernetesLive.layer({ kubeconfig: kubeconfigPath() }).pipe(Layer.orDie)
 
 /** Namespaces are cluster-scoped: an object without metadata.namespace is addressed at /api/v1/namespaces. */
 export const Namespace = resourceKind({

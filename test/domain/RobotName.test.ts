@@ -1,6 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck } from "effect"
-import { isOriginalRobotName, robotFullName, robotShortName, robotShortNamePattern } from "../../src/domain/RobotName.ts"
+import {
+  derivesFrom,
+  isOriginalRobotName,
+  robotFullName,
+  robotShortName,
+  robotShortNamePattern
+} from "../../src/domain/RobotName.ts"
 
 const identity = { namespace: "test-ns", name: "imagerepository-sample", uid: "0e0f30b6-d77e-406f-bfdf-5802db1447a4" }
 
@@ -63,5 +69,14 @@ describe("isOriginalRobotName: the names the original controller gave robots of 
 
   it("the operator's own names have the same shape: an object's derived robot passes for its default repository", () => {
     expect(isOriginalRobotName(robotShortName(identity, "push", "my-org"), "test-ns/imagerepository-sample", "push")).toBe(true)
+  })
+})
+
+describe("derivesFrom", () => {
+  it("tells a robot named for this uid, in either role, from one named for another object", () => {
+    expect(derivesFrom(robotShortName(identity, "push", "my-org"), identity.uid)).toBe(true)
+    expect(derivesFrom(robotShortName(identity, "pull", "my-org"), identity.uid)).toBe(true)
+    expect(derivesFrom(robotShortName({ ...identity, uid: "other" }, "push", "my-org"), identity.uid)).toBe(false)
+    expect(derivesFrom("test_ns_imagerepository_sample_0123456789", identity.uid)).toBe(false)
   })
 })

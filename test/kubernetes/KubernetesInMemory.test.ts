@@ -35,7 +35,7 @@ const ownedBy = (owner: { readonly metadata: ObjectMeta }, kind = "ImageReposito
 const setup = Effect.all({ k8s: Kubernetes, control: KubernetesControl })
 
 const withStore = <A, E>(self: Effect.Effect<A, E, Kubernetes | KubernetesControl>) =>
-  Effect.provide(self, KubernetesInMemory.layer)
+  Effect.provide(self, KubernetesInMemory.layer())
 
 /** Lets forked fibers run up to their next suspension. */
 const settle = Effect.repeatN(Effect.yieldNow(), 20)
@@ -446,7 +446,7 @@ describe("KubernetesInMemory", () => {
 
     it.effect("a resourceVersion older than the history is Gone", () =>
       Effect.gen(function*() {
-        const { kubernetes: k8s } = yield* KubernetesInMemory.makeWith({ historyLimit: 3 })
+        const { kubernetes: k8s } = yield* KubernetesInMemory.make({ historyLimit: 3 })
         for (const name of ["a", "b", "c", "d", "e"]) yield* k8s.create(Secret, secret(name))
         const gone = yield* Effect.exit(Stream.runCollect(k8s.watch(Secret, { resourceVersion: "1" })))
         assert.strictEqual(errorTag(gone), "KubernetesGone")

@@ -15,7 +15,7 @@
  * Run against a cluster like this (the suite passes against kube-apiserver 1.35 + kube-controller-manager):
  *
  *   kubernetesContract("Kubernetes contract: live", () => ({
- *     layer: KubernetesLive.layerFromFile(kubeconfigPath()).pipe(Layer.orDie),
+ *     layer: KubernetesLive.layer({ kubeconfig: kubeconfigPath() }).pipe(Layer.orDie),
  *     freshNamespace // creates a Namespace object, e.g. test/cluster/support.ts
  *   }))
  */

@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { Quay } from "../../src/services/Quay.ts"
+import type { QuayError } from "../../src/services/QuayError.ts"
 
 type Call = (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>
 
@@ -40,3 +41,27 @@ export const withQuay = (
 ) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.flatMap(Quay, (quay) => Effect.provideService(effect, Quay, wrapQuay(quay, around)))
+
+/**
+ * A `Quay` whose `operations` (all when absent) fail with `error` while `failing` says so, the rest passing through:
+ * a revoked token, or a request Quay will never accept, without touching the in-memory Quay behind it.
+ */
+export const refuseQuay = (
+  quay: Quay,
+  error: QuayError,
+  options: { readonly operations?: ReadonlyArray<string>; readonly failing?: () => boolean } = {}
+): Quay => {
+  const refused: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(quay)) {
+    const applies = typeof value === "function" && (options.operations === undefined || options.operations.includes(key))
+    refused[key] = !applies
+      ? value
+      : (...args: ReadonlyArray<unknown>) =>
+        Effect.suspend(() =>
+          (options.failing ?? (() => true))()
+            ? Effect.fail(error)
+            : (value as (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, QuayError>)(...args)
+        )
+  }
+  return refused as unknown as Quay
+}

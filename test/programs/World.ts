@@ -1,4 +1,6 @@
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
+import type { PatchOptions } from "../../src/services/Kubernetes.ts"
+import { type KubernetesError, KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
 import type { ImageRepository } from "../../src/domain/ImageRepository.ts"
 import type { ObjectRef } from "../../src/domain/ObjectMeta.ts"
 import * as RobotSecret from "../../src/domain/RobotSecret.ts"
@@ -20,7 +22,7 @@ export const namespace = "test-ns"
 export const world = (plan: "free" | "paid" = "paid", settings?: ProgramSettingsOptions) =>
   Layer.mergeAll(
     QuayInMemory.layer({ organization, plan }),
-    KubernetesInMemory.layer,
+    KubernetesInMemory.layer(),
     settings === undefined ? Layer.empty : ProgramSettings.layer(settings).pipe(Layer.orDie)
   )
 
@@ -75,6 +77,19 @@ export const applyImageRepository = (name: string, spec?: Record<string, unknown
 /** A user's merge patch of the object (main resource). */
 export const editImageRepository = (name: string, patch: unknown) =>
   Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.patch(Kinds.ImageRepository, ref(name), patch))
+
+/**
+ * An object whose status records `url` in the given state, as the original controller left objects that shared a
+ * repository: no finalizer, never reconciled by the test that puts it.
+ */
+export const putRecordingObject = (name: string, url: string | undefined, state: "ready" | "failed" = "ready") =>
+  Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
+    k.put(Kinds.ImageRepository, {
+      apiVersion: "appstudio.redhat.com/v1alpha1",
+      kind: "ImageRepository",
+      metadata: { name, namespace },
+      status: { state, image: { url, visibility: "public" } }
+    }))
 
 export const deleteImageRepository = (name: string) =>
   Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.delete(Kinds.ImageRepository, ref(name)))
@@ -151,9 +166,58 @@ export const secretToken = (name: string) =>
 
 export const quaySnapshot = Effect.flatMap(QuayInMemory.QuayControl, (q) => q.snapshot)
 
+/** How many times each Event about an object was seen: its series count (1 when it has none). */
+export const eventCountsAbout = (name: string) =>
+  Effect.flatMap(Kubernetes, (k) => k.list(Kinds.Event, { namespace })).pipe(
+    Effect.map((list) => list.items.filter((e) => e.regarding.name === name).map((e) => [e.reason, e.series?.count ?? 1] as const))
+  )
+
 /** The Events recorded about an object: what `kubectl describe` would list. */
 export const eventsAbout = (name: string) =>
   Effect.flatMap(Kubernetes, (k) => k.list(Kinds.Event, { namespace })).pipe(
-    Effect.map((list) => list.items.filter((e) => e.involvedObject.name === name)),
-    Effect.map((events) => events.map((e) => ({ type: e.type, reason: e.reason, message: e.message })))
+    Effect.map((list) => list.items.filter((e) => e.regarding.name === name)),
+    Effect.map((events) => events.map((e) => ({ type: e.type, reason: e.reason, message: e.note ?? "" })))
   )
+
+/** Which writes `reconcileThrough` intercepts: the first patch for which this holds. */
+export type PatchMatch = (
+  kind: { readonly kind: string },
+  patch: unknown,
+  options: PatchOptions | undefined
+) => boolean
+
+export const statusWrite: PatchMatch = (_kind, _patch, options) => options?.subresource === "status"
+
+/** A spec (or metadata) write of an ImageRepository; `containing` narrows it to patches with that text. */
+export const specWrite = (containing = ""): PatchMatch => (kind, patch, options) =>
+  kind.kind === "ImageRepository" && options?.subresource === undefined && JSON.stringify(patch).includes(containing)
+
+export const unavailable: Effect.Effect<never, KubernetesError> = Effect.fail(
+  new KubernetesUnavailable({ status: 503, detail: "injected" })
+)
+
+/**
+ * One reconcile in which `meanwhile` runs just before the first patch that `which` matches: a failure there
+ * fails that write (an apiserver hiccup); anything else is someone's edit racing it, after which the write goes on.
+ */
+export const reconcileThrough = (
+  name: string,
+  which: PatchMatch,
+  meanwhile: Effect.Effect<unknown, KubernetesError, KubernetesInMemory.KubernetesControl>
+) =>
+  Effect.gen(function*() {
+    const kubernetes = yield* Kubernetes
+    const control = yield* KubernetesInMemory.KubernetesControl
+    let done = false
+    const intercepted: Kubernetes = {
+      ...kubernetes,
+      patch: (kind, target, patch, options) =>
+        !done && which(kind, patch, options)
+          ? Effect.suspend(() => {
+            done = true
+            return Effect.provideService(meanwhile, KubernetesInMemory.KubernetesControl, control)
+          }).pipe(Effect.andThen(kubernetes.patch(kind, target, patch, options)))
+          : kubernetes.patch(kind, target, patch, options)
+    }
+    return yield* reconcileImageRepository(ref(name)).pipe(Effect.provideService(Kubernetes, intercepted), Effect.either)
+  })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { isMarked, isOwnedBy } from "../../src/domain/Ownership.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
@@ -13,6 +14,7 @@ import {
   getImageRepository,
   getSecret,
   linksOf,
+  mustGetImageRepository,
   namespace,
   pipelineAccount,
   putServiceAccount,
@@ -40,12 +42,17 @@ describe("deletion", () => {
         annotations: { "image-controller.appstudio.redhat.com/skip-repository-deletion": "true" }
       })
       yield* converge("sample")
+      const ir = yield* mustGetImageRepository("sample")
       yield* deleteImageRepository("sample")
       yield* converge("sample")
       expect(yield* getImageRepository("sample")).toBeUndefined()
       const quay = yield* quaySnapshot
       expect(quay.repositories.map((r) => r.name)).toEqual([`${namespace}/sample`])
       expect(quay.robots).toEqual([])
+      // Kept without its mark: nobody's to delete, the orphan sweep's included.
+      const kept = quay.repositories[0]?.description
+      expect(isOwnedBy(kept, ir.metadata)).toBe(false)
+      expect(isMarked(kept)).toBe(false)
     }).pipe(Effect.provide(world())))
 
   it.effect("an object refused for bad input is deleted without any Quay call", () =>

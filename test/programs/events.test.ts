@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { applyImageRepository, converge, editImageRepository, eventsAbout, world } from "./World.ts"
+import { applyImageRepository, converge, editImageRepository, eventCountsAbout, eventsAbout, world } from "./World.ts"
 
 describe("Warning Events: what a user must act on shows in kubectl describe", () => {
   it.effect("a failed creation records one Warning with the reason and message of the status", () =>
@@ -25,11 +25,22 @@ describe("Warning Events: what a user must act on shows in kubectl describe", ()
       yield* editImageRepository("r", { spec: { image: { name: "renamed", visibility: "private" } } })
       yield* converge("r")
       yield* converge("r")
-      // Listed by name, and names end in a random suffix: compare in a fixed order.
+      // Listed by name, and names end in a hash: compare in a fixed order.
       const events = (yield* eventsAbout("r")).toSorted((a, b) => a.reason.localeCompare(b.reason))
       expect(events.map((e) => [e.type, e.reason])).toEqual([
         ["Warning", "ImageNameImmutable"],
         ["Warning", "PrivateRepositoriesLimit"]
       ])
     }).pipe(Effect.provide(world("free"))))
+
+  it.effect("the same occurrence again counts up one Event's series, as client-go's recorder aggregates", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("again")
+      yield* converge("again")
+      for (let i = 0; i < 3; i++) {
+        yield* editImageRepository("again", { spec: { image: { name: "renamed" } } })
+        yield* converge("again")
+      }
+      expect(yield* eventCountsAbout("again")).toEqual([["ImageNameImmutable", 3]])
+    }).pipe(Effect.provide(world())))
 })

@@ -3,6 +3,7 @@ import { Effect, Redacted, TestClock } from "effect"
 import type { ImageRepository } from "../../src/domain/ImageRepository.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
+import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
 import { verifySecretLinks, verifySecretReferences } from "../../src/programs/serviceAccountLinks.ts"
 import { Quay } from "../../src/services/Quay.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
@@ -10,6 +11,7 @@ import {
   applyImageRepository,
   componentLabels,
   converge,
+  deleteImageRepository,
   editImageRepository,
   getSecret,
   linksOf,
@@ -118,6 +120,21 @@ describe("image name", () => {
       expect(ir.status?.message).toContain("Image repository name cannot be changed after creation")
       expect(ir.status?.image?.url).toBe("quay.io/my-org/test-ns/sample")
       expect((yield* quaySnapshot).repositories.map((r) => r.name)).toEqual([`${namespace}/sample`])
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a finalizer removed together with a rename is put back in the same pass that reverts the name", () =>
+    Effect.gen(function*() {
+      yield* provisioned("sample")
+      // One user edit: the finalizer gone and the name changed.
+      yield* editImageRepository("sample", { metadata: { finalizers: null }, spec: { image: { name: "renamed" } } })
+      yield* reconcileImageRepository({ namespace, name: "sample" })
+      const ir = yield* mustGetImageRepository("sample")
+      expect(ir.spec?.image?.name).toBe(`${namespace}/sample`)
+      expect(ir.metadata.finalizers).toContain("appstudio.openshift.io/image-repository")
+      // A deletion right after that pass still cleans Quay up.
+      yield* deleteImageRepository("sample")
+      yield* converge("sample")
+      expect(yield* quaySnapshot).toMatchObject({ repositories: [], robots: [] })
     }).pipe(Effect.provide(world())))
 
   it.effect("the same name written with or without the namespace prefix is no change", () =>

@@ -1,11 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Schema } from "effect"
-import { type ImageRepository, ImageRepository as ImageRepositorySchema } from "../../src/domain/ImageRepository.ts"
+import {
+  type ImageRepository,
+  ImageRepository as ImageRepositorySchema,
+  skipRepositoryDeletionAnnotation
+} from "../../src/domain/ImageRepository.ts"
 import * as RobotSecret from "../../src/domain/RobotSecret.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
+import { sweepOrphans } from "../../src/programs/sweepOrphans.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
+import { Quay } from "../../src/services/Quay.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 import {
   applyImageRepository,
@@ -20,6 +26,15 @@ import {
   ref,
   world
 } from "./World.ts"
+import {
+  addForeignObjects,
+  deleteEverything,
+  DeletionFaults,
+  foreign,
+  guardDeletions,
+  nothingOfOursLeft
+} from "./DeletionScenario.ts"
+import { injectWorldFault, worldFaults } from "./WorldFaults.ts"
 
 /**
  * Random sequences of what users do, interleaved with Quay and apiserver faults and partial reconciles; then
@@ -29,7 +44,6 @@ import {
 const Name = Schema.Literal("a", "b", "c")
 const Visibility = Schema.Literal("public", "private")
 const RequestedName = Schema.Literal("default", "custom", "test-ns/prefixed", "/other-ns/escape", "Upper", "a/../b")
-const Count = Schema.Int.pipe(Schema.between(1, 3))
 const Role = Schema.Literal("push", "pull")
 
 const Action = Schema.Union(
@@ -51,9 +65,8 @@ const Action = Schema.Union(
   Schema.TaggedStruct("EditLabels", { name: Name, to: Schema.Literal("component", "other-component", "none") }),
   Schema.TaggedStruct("CreateAccount", {}),
   Schema.TaggedStruct("Delete", { name: Name }),
-  Schema.TaggedStruct("SetPlan", { plan: Schema.Literal("free", "paid") }),
-  Schema.TaggedStruct("QuayFaults", { kind: Schema.Literal("5xx", "429", "timeout"), next: Count }),
-  Schema.TaggedStruct("KubernetesFaults", { next: Count, lostResponse: Schema.Boolean }),
+  Schema.TaggedStruct("SkipRepositoryDeletion", { name: Name }),
+  ...worldFaults,
   Schema.TaggedStruct("Reconcile", { name: Name })
 )
 type Action = typeof Action.Type
@@ -62,7 +75,8 @@ const Scenario = Schema.Struct({
   plan: Schema.Literal("free", "paid"),
   /** Whether the pipeline ServiceAccount exists from the start, or only once a CreateAccount comes (if ever). */
   accountFromStart: Schema.Boolean,
-  actions: Schema.Array(Action).pipe(Schema.minItems(1), Schema.maxItems(14))
+  actions: Schema.Array(Action).pipe(Schema.minItems(1), Schema.maxItems(14)),
+  deletion: DeletionFaults
 })
 type Scenario = typeof Scenario.Type
 
@@ -105,7 +119,6 @@ const relabel = (name: string, to: "component" | "other-component" | "none") =>
 const perform = (action: Action, created: Created) =>
   Effect.gen(function*() {
     const kube = yield* KubernetesInMemory.KubernetesControl
-    const quay = yield* QuayInMemory.QuayControl
     const present = "name" in action ? yield* exists(action.name) : false
     switch (action._tag) {
       case "Create": {
@@ -156,15 +169,13 @@ const perform = (action: Action, created: Created) =>
       case "Delete":
         if (present) yield* kube.delete(Kinds.ImageRepository, ref(action.name))
         return
+      case "SkipRepositoryDeletion":
+        if (present) yield* editImageRepository(action.name, { metadata: { annotations: { [skipRepositoryDeletionAnnotation]: "true" } } })
+        return
       case "SetPlan":
-        yield* quay.setPlan(action.plan)
-        return
       case "QuayFaults":
-        yield* quay.injectFaults({ kind: action.kind, next: action.next })
-        return
       case "KubernetesFaults":
-        yield* kube.failNext(action.next, { verbs: ["get", "list", "create", "patch", "delete"], afterApply: action.lostResponse })
-        return
+        return yield* injectWorldFault(action)
       case "Reconcile":
         // A reconcile while faults may be pending: failures are the work queue's to retry.
         yield* Effect.ignore(reconcileImageRepository(ref(action.name)))
@@ -189,8 +200,8 @@ const checkInvariants = (created: Created) =>
     // Names never leave their namespace.
     for (const repository of quayRepositories) expect(repository.startsWith(`${namespace}/`)).toBe(true)
 
-    const accountedRepositories = new Set<string>()
-    const accountedRobots = new Set<string>()
+    const accountedRepositories = new Set<string>(foreign.repositories)
+    const accountedRobots = new Set<string>(foreign.robots)
     for (const ir of objects) {
       if (ir.status?.state === "failed") {
         // A failed object accounts for what it may have created before failing; its deletion removes that.
@@ -264,22 +275,33 @@ export const runScenario = (scenario: Scenario) =>
     const quay = yield* QuayInMemory.QuayControl
     const created: Created = new Map()
     if (scenario.accountFromStart) yield* putServiceAccount(pipelineAccount)
-    for (const action of scenario.actions) yield* perform(action, created)
-    yield* quay.clearFaults
-    yield* kube.clearFaults
-    for (const name of names) yield* converge(name)
-    yield* checkInvariants(created)
-    // A converged world costs nothing: one more pass over every object makes no Quay call and no write.
-    const before = yield* cost
-    for (const name of names) yield* reconcileImageRepository(ref(name))
-    expect(yield* cost).toEqual(before)
+    yield* addForeignObjects
+    const { guarded, unmarkedDeletions } = guardDeletions(quay, yield* Quay)
+    yield* Effect.gen(function*() {
+      for (const action of scenario.actions) yield* perform(action, created)
+      yield* quay.clearFaults
+      yield* kube.clearFaults
+      for (const name of names) yield* converge(name)
+      yield* checkInvariants(created)
+      // A converged world costs nothing: one more pass over every object makes no Quay call and no write.
+      const before = yield* cost
+      for (const name of names) yield* reconcileImageRepository(ref(name))
+      expect(yield* cost).toEqual(before)
+
+      yield* deleteEverything(names, exists, scenario.deletion, guarded)
+      yield* quay.clearFaults
+      for (const name of names) yield* converge(name)
+      yield* sweepOrphans({ dryRun: false })
+    }).pipe(Effect.provideService(Quay, guarded))
+    yield* nothingOfOursLeft(unmarkedDeletions)
   }).pipe(Effect.provide(world(scenario.plan)))
 
 export const propertyRuns = 300
 
 describe("the reconciler under random user actions and faults", () => {
   it.effect.prop("reaches a world where every invariant holds", { scenario: Scenario }, ({ scenario }) => runScenario(scenario), {
-    timeout: 120_000,
+    // A hang guard, sized for a loaded 2-core machine: it bounds, never times.
+    timeout: 300_000,
     fastCheck: { numRuns: propertyRuns }
   })
 })

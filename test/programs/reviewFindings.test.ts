@@ -5,8 +5,6 @@ import { maxRobotDescriptionLength, robotDescription } from "../../src/domain/Ow
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
-import { Kubernetes } from "../../src/services/Kubernetes.ts"
-import { KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 import {
   applyImageRepository,
@@ -18,27 +16,16 @@ import {
   namespace,
   quaySnapshot,
   ref,
+  reconcileThrough,
   secretGrants,
+  specWrite,
+  statusWrite,
+  unavailable,
   world
 } from "./World.ts"
 
 /** One reconcile with the first status write failing, as an apiserver hiccup would. */
-const reconcileWithStatusWriteFailing = (name: string) =>
-  Effect.gen(function*() {
-    const kubernetes = yield* Kubernetes
-    let failed = false
-    const flaky: Kubernetes = {
-      ...kubernetes,
-      patch: (kind, target, patch, options) =>
-        options?.subresource === "status" && !failed
-          ? Effect.suspend(() => {
-            failed = true
-            return Effect.fail(new KubernetesUnavailable({ status: 503, detail: "injected" }))
-          })
-          : kubernetes.patch(kind, target, patch, options)
-    }
-    return yield* reconcileImageRepository(ref(name)).pipe(Effect.provideService(Kubernetes, flaky), Effect.either)
-  })
+const reconcileWithStatusWriteFailing = (name: string) => reconcileThrough(name, statusWrite, unavailable)
 
 describe("a rename while provisioning is unfinished", () => {
   for (const renamed of ["second", "BAD"]) {
@@ -120,16 +107,7 @@ describe("writes that fail after Quay acted", () => {
       yield* converge("v")
       yield* editImageRepository("v", { spec: { image: { visibility: "private" }, credentials: { "verify-linking": true } } })
       // Status first, then the spec (flag removal): the spec write fails, the recorded visibility stays.
-      const kubernetes = yield* Kubernetes
-      let specWrites = 0
-      const flaky: Kubernetes = {
-        ...kubernetes,
-        patch: (kind, target, patch, options) =>
-          kind.kind === "ImageRepository" && options?.subresource === undefined && specWrites++ === 0
-            ? Effect.fail(new KubernetesUnavailable({ status: 503, detail: "injected" }))
-            : kubernetes.patch(kind, target, patch, options)
-      }
-      yield* Effect.either(reconcileImageRepository(ref("v")).pipe(Effect.provideService(Kubernetes, flaky)))
+      yield* reconcileThrough("v", specWrite(), unavailable)
       expect((yield* mustGetImageRepository("v")).status?.image?.visibility).toBe("private")
       // The user changes their mind before the next pass: Quay must follow.
       yield* editImageRepository("v", { spec: { image: { visibility: "public" } } })

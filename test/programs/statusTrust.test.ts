@@ -71,7 +71,7 @@ const deleteAt = (ref: ObjectRef) =>
 
 const eventsAt = (ref: ObjectRef) =>
   Effect.flatMap(Kubernetes, (k) => k.list(Kinds.Event, { namespace: ref.namespace })).pipe(
-    Effect.map((list) => list.items.filter((e) => e.involvedObject.name === ref.name).map((e) => [e.type, e.reason, e.message]))
+    Effect.map((list) => list.items.filter((e) => e.regarding.name === ref.name).map((e) => [e.type, e.reason, e.note]))
   )
 
 const robotOf = (ir: ImageRepository) => ir.status?.credentials?.["push-robot-account"] ?? ""
@@ -89,6 +89,19 @@ const victimState = (ref: ObjectRef, robot: string, repository: string) =>
       secret: (yield* secretAt(at(ref.namespace, `${ref.name}-image-push`)))?.data
     }
   })
+
+/** A provisioned victim in another namespace and a provisioned attacker, with what the victim had before. */
+const victimAndAttacker = Effect.gen(function*() {
+  const victim = yield* provisionAt(at(victimNamespace, "v"))
+  const attacker = at(namespace, "a")
+  yield* provisionAt(attacker)
+  const victimNow = victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))
+  return { victim, attacker, before: yield* victimNow, victimNow }
+})
+
+/** A user's edit of the spec. */
+const editSpec = (ref: ObjectRef, spec: Record<string, unknown>) =>
+  Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.patch(Kinds.ImageRepository, ref, { spec }))
 
 /** Converges `ref` with every Quay call written down. */
 const convergeSpied = (ref: ObjectRef) =>
@@ -108,10 +121,7 @@ const expectDamageReported = (ref: ObjectRef, field: string) =>
 describe("a status that names another namespace's robot", () => {
   it.effect("the issue's attack: the Secret is not filled with that robot's token, and deletion leaves the robot", () =>
     Effect.gen(function*() {
-      const victim = yield* provisionAt(at(victimNamespace, "v"))
-      const attacker = at(namespace, "a")
-      yield* provisionAt(attacker)
-      const before = yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))
+      const { victim, attacker, before, victimNow } = yield* victimAndAttacker
       yield* tamperStatus(attacker, { credentials: { "push-robot-account": robotOf(victim) } })
       yield* removeSecret(at(namespace, "a-image-push"))
 
@@ -129,7 +139,7 @@ describe("a status that names another namespace's robot", () => {
       yield* deleteAt(attacker)
       const deletion = yield* convergeSpied(attacker)
       expect(callsNaming(deletion, robotOf(victim))).toEqual([])
-      expect(yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))).toEqual(before)
+      expect(yield* victimNow).toEqual(before)
       expect(
         yield* secretGrantsAt(at(victimNamespace, "v-image-push"), victim.status?.image?.url ?? "", repositoryOf(victim))
       ).toBe(true)
@@ -137,17 +147,12 @@ describe("a status that names another namespace's robot", () => {
 
   it.effect("regenerate-token does not rotate that robot's token", () =>
     Effect.gen(function*() {
-      const victim = yield* provisionAt(at(victimNamespace, "v"))
-      const attacker = at(namespace, "a")
-      yield* provisionAt(attacker)
-      const before = yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))
+      const { victim, attacker, before, victimNow } = yield* victimAndAttacker
       yield* tamperStatus(attacker, { credentials: { "push-robot-account": robotOf(victim) } })
-      yield* Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
-        k.patch(Kinds.ImageRepository, attacker, { spec: { credentials: { "regenerate-token": true } } })
-      )
+      yield* editSpec(attacker, { credentials: { "regenerate-token": true } })
       const calls = yield* convergeSpied(attacker)
       expect(callsNaming(calls, robotOf(victim))).toEqual([])
-      expect(yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))).toEqual(before)
+      expect(yield* victimNow).toEqual(before)
       const a = yield* getAt(attacker)
       expect(yield* secretGrantsAt(at(namespace, "a-image-push"), a.status?.image?.url ?? "", repositoryOf(victim))).toBe(false)
       expect(a.spec?.credentials?.["regenerate-token"]).toBeUndefined()
@@ -156,10 +161,7 @@ describe("a status that names another namespace's robot", () => {
 
   it.effect("as its pull robot: reported, and deletion leaves the robot", () =>
     Effect.gen(function*() {
-      const victim = yield* provisionAt(at(victimNamespace, "v"))
-      const attacker = at(namespace, "a")
-      yield* provisionAt(attacker)
-      const before = yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))
+      const { victim, attacker, before, victimNow } = yield* victimAndAttacker
       yield* tamperStatus(attacker, { credentials: { "pull-robot-account": robotOf(victim) } })
       yield* convergeSpied(attacker)
       expect((yield* getAt(attacker)).status?.message).toContain("pull-robot-account")
@@ -168,7 +170,7 @@ describe("a status that names another namespace's robot", () => {
       yield* deleteAt(attacker)
       const deletion = yield* convergeSpied(attacker)
       expect(callsNaming(deletion, robotOf(victim))).toEqual([])
-      expect(yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))).toEqual(before)
+      expect(yield* victimNow).toEqual(before)
     }).pipe(Effect.provide(world())))
 
   it.effect("whose name looks like the original controller's for this object (sanitized names collide across namespaces)", () =>
@@ -221,17 +223,12 @@ describe("a robot that carries this object's derived name but not its mark", () 
 describe("a status whose image URL names a repository that is not this object's", () => {
   it.effect("in another namespace: reported, the other repository untouched, this object's own repository kept", () =>
     Effect.gen(function*() {
-      const victim = yield* provisionAt(at(victimNamespace, "v"))
-      const attacker = at(namespace, "a")
-      yield* provisionAt(attacker)
-      const before = yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))
+      const { victim, attacker, before, victimNow } = yield* victimAndAttacker
       yield* tamperStatus(attacker, { image: { url: victim.status?.image?.url, visibility: "public" } })
-      yield* Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
-        k.patch(Kinds.ImageRepository, attacker, { spec: { image: { visibility: "private" } } })
-      )
+      yield* editSpec(attacker, { image: { visibility: "private" } })
       const calls = yield* convergeSpied(attacker)
       expect(callsNaming(calls, repositoryOf(victim))).toEqual([])
-      expect(yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))).toEqual(before)
+      expect(yield* victimNow).toEqual(before)
       const a = yield* getAt(attacker)
       expect(a.status?.image?.url).toBe(`quay.io/${organization}/${namespace}/a`)
       expect(a.status?.message).toContain("image.url")
@@ -241,7 +238,7 @@ describe("a status whose image URL names a repository that is not this object's"
       yield* deleteAt(attacker)
       const deletion = yield* convergeSpied(attacker)
       expect(callsNaming(deletion, repositoryOf(victim))).toEqual([])
-      expect(yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))).toEqual(before)
+      expect(yield* victimNow).toEqual(before)
     }).pipe(Effect.provide(world())))
 
   it.effect("of another object in the same namespace: neither its visibility changed nor the repository deleted", () =>
@@ -251,9 +248,7 @@ describe("a status whose image URL names a repository that is not this object's"
       yield* provisionAt(attacker)
       const before = yield* victimState(at(namespace, "b"), robotOf(other), repositoryOf(other))
       yield* tamperStatus(attacker, { image: { url: other.status?.image?.url } })
-      yield* Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
-        k.patch(Kinds.ImageRepository, attacker, { spec: { image: { visibility: "private" } } })
-      )
+      yield* editSpec(attacker, { image: { visibility: "private" } })
       yield* convergeSpied(attacker)
       expect(yield* victimState(at(namespace, "b"), robotOf(other), repositoryOf(other))).toEqual(before)
       expect((yield* getAt(attacker)).status?.image?.url).toBe(`quay.io/${organization}/${namespace}/a`)
@@ -266,18 +261,50 @@ describe("a status whose image URL names a repository that is not this object's"
     }).pipe(Effect.provide(world())))
 })
 
+describe("a status URL naming another object's repository, and nothing else changed", () => {
+  it.effect("is not written into this object's spec.image.name: the name guard confirms before it puts a name back", () =>
+    Effect.gen(function*() {
+      const other = yield* provisionAt(at(namespace, "b"))
+      const attacker = at(namespace, "a")
+      yield* provisionAt(attacker)
+      yield* tamperStatus(attacker, { image: { url: other.status?.image?.url } })
+      yield* convergeAt(attacker)
+      const a = yield* getAt(attacker)
+      expect(a.spec?.image?.name).toBe(`${namespace}/a`)
+      expect(a.status?.image?.url).toBe(`quay.io/${organization}/${namespace}/a`)
+      expect(a.status?.state).toBe("ready")
+      yield* expectDamageReported(attacker, "image.url")
+    }).pipe(Effect.provide(world())))
+})
+
+describe("a robot re-created while status names another object's repository", () => {
+  it.effect("gets no grant on it: the read that tells a missing repository apart also shows whose it is", () =>
+    Effect.gen(function*() {
+      const other = yield* provisionAt(at(namespace, "b"))
+      const attacker = at(namespace, "a")
+      const a = yield* provisionAt(attacker)
+      const before = yield* victimState(at(namespace, "b"), robotOf(other), repositoryOf(other))
+      const quay = yield* QuayInMemory.QuayControl
+      yield* quay.outOfBand.deleteRobot(robotOf(a))
+      yield* tamperStatus(attacker, { image: { url: other.status?.image?.url } })
+      yield* editSpec(attacker, { credentials: { "regenerate-token": true } })
+      const calls = yield* convergeSpied(attacker)
+      expect(calls.filter((call) => call.startsWith("setPermission") && call.includes(repositoryOf(other)))).toEqual([])
+      expect(yield* victimState(at(namespace, "b"), robotOf(other), repositoryOf(other))).toEqual(before)
+      const healed = yield* getAt(attacker)
+      expect(healed.status?.image?.url).toBe(`quay.io/${organization}/${namespace}/a`)
+      expect(yield* secretGrantsAt(at(namespace, "a-image-push"), healed.status?.image?.url ?? "", `${namespace}/a`)).toBe(true)
+      yield* expectDamageReported(attacker, "image.url")
+    }).pipe(Effect.provide(world())))
+})
+
 describe("a status whose image URL climbs out of the namespace with '..'", () => {
   it.effect("is reported and never reaches Quay (over HTTP the path would be normalised into the other namespace)", () =>
     Effect.gen(function*() {
-      const victim = yield* provisionAt(at(victimNamespace, "v"))
-      const attacker = at(namespace, "a")
-      yield* provisionAt(attacker)
-      const before = yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))
+      const { attacker, before, victimNow } = yield* victimAndAttacker
       const climbing = `quay.io/${organization}/${namespace}/../${victimNamespace}/v`
       yield* tamperStatus(attacker, { image: { url: climbing } })
-      yield* Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
-        k.patch(Kinds.ImageRepository, attacker, { spec: { image: { visibility: "private" } } })
-      )
+      yield* editSpec(attacker, { image: { visibility: "private" } })
       const calls = yield* convergeSpied(attacker)
       expect(calls.filter((call) => call.includes(".."))).toEqual([])
       yield* expectDamageReported(attacker, "image.url")
@@ -285,7 +312,7 @@ describe("a status whose image URL climbs out of the namespace with '..'", () =>
       yield* deleteAt(attacker)
       const deletion = yield* convergeSpied(attacker)
       expect(deletion.filter((call) => call.includes(".."))).toEqual([])
-      expect(yield* victimState(at(victimNamespace, "v"), robotOf(victim), repositoryOf(victim))).toEqual(before)
+      expect(yield* victimNow).toEqual(before)
     }).pipe(Effect.provide(world())))
 })
 
@@ -311,9 +338,7 @@ describe("a status that names another object's Secret", () => {
       yield* provisionAt(attacker, undefined, component("comp-a"))
       const otherSecret = (yield* secretAt(at(namespace, "b-image-push")))?.data
       yield* tamperStatus(attacker, { credentials: { "push-secret": "b-image-push" } })
-      yield* Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
-        k.patch(Kinds.ImageRepository, attacker, { spec: { credentials: { "verify-linking": true, "regenerate-token": true } } })
-      )
+      yield* editSpec(attacker, { credentials: { "verify-linking": true, "regenerate-token": true } })
       yield* convergeSpied(attacker)
       expect(yield* linked("build-pipeline-comp-a")).toEqual(["a-image-push"])
       expect(yield* linked("build-pipeline-comp-b")).toEqual(["b-image-push"])

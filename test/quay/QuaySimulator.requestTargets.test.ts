@@ -20,7 +20,8 @@ describe("QuaySimulator request targets", () => {
       const sim = yield* QuaySimulator.start({ organization: "org", token: "t" })
       for (const target of ["//", "//:99999/x", "/api/v1//repository", "/%zz"]) {
         const status = yield* rawGet(sim.port, target)
-        expect(status >= 400 && status < 500).toBe(true)
+        // A redirect (an API path without its slash) or a client error, never a crash.
+        expect(status >= 300 && status < 500).toBe(true)
       }
       expect(yield* rawGet(sim.port, "/_sim/state")).toBe(200)
     }))

@@ -372,7 +372,7 @@ const normalize = (text: string): string =>
   text
     .replace(/[A-Z0-9]{64}/g, "<token>")
     .replace(/\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} -0000/g, "<date>")
-    .replace(/"status_token":"[0-9a-f]*"/g, '"status_token":"<badge>"')
+    .replace(/"status_token":"[0-9a-f-]*"/g, '"status_token":"<badge>"')
 
 describe("QuaySimulator is the model over HTTP", () => {
   it.live("any request sequence gets the same answers over HTTP as from the model directly", () =>
@@ -453,7 +453,20 @@ const withTimeout = <A>(promise: Promise<A>, ms: number, what: string): Promise<
 describe("quay-sim CLI", () => {
   it.live("prints 'listening on <url>' when ready, serves Quay, and exits on SIGTERM", () =>
     Effect.gen(function*() {
-      const child = runCli(["--port", "0", "--org", org, "--token", token, "--plan", "free", "--latency-ms", "1"])
+      const child = runCli([
+        "--port",
+        "0",
+        "--org",
+        org,
+        "--token",
+        token,
+        "--plan",
+        "free",
+        "--latency-ms",
+        "1",
+        "--scoped-token",
+        "narrow-token=repo:read,user:read"
+      ])
       yield* Effect.addFinalizer(() => Effect.sync(child.kill))
       // Generous bounds: they only catch a hang, and a loaded 2-core CI machine starts Node slowly.
       const line = yield* Effect.promise(() => withTimeout(child.firstLine, 45_000, "listening line"))
@@ -465,6 +478,9 @@ describe("quay-sim CLI", () => {
         body: { namespace: org, repository: "ns/x", visibility: "private", description: "" }
       })
       assert.strictEqual(refused.status, 402)
+      // The scoped token acts as the same user, capped by its scopes: robots need org:admin.
+      const narrow = yield* http(`${url}/api/v1/organization/${org}/robots`, { auth: "narrow-token" })
+      assert.deepStrictEqual([narrow.status, (narrow.json as { error_type?: string }).error_type], [403, "insufficient_scope"])
       child.kill()
       const exit = yield* Effect.promise(() => withTimeout(child.exit, 20_000, "exit after SIGTERM"))
       assert.isTrue(exit.code === 0 || exit.signal === "SIGTERM", JSON.stringify(exit))
@@ -478,6 +494,7 @@ describe("quay-sim CLI", () => {
           [["--port", "99999", "--org", org, "--token", "t"], /--port must be/],
           [["--port", "0", "--org", org, "--token", "t", "--plan", "gold"], /--plan must be free or paid/],
           [["--port", "0", "--org", org, "--token", "t", "--fault-rate", "2"], /--fault-rate must be/],
+          [["--port", "0", "--org", org, "--token", "t", "--scoped-token", "x=repo:all"], /--scoped-token must be .*unknown: repo:all/],
           [["--bogus"], /Unknown option '--bogus'/]
         ] as const
       ) {

@@ -117,6 +117,19 @@ export const quayContract = (
           assert.strictEqual(yield* visibilityOf(quay, "tenant/secret"), "private")
         }))
 
+      test("a repository's description can be replaced; an absent repository's is QuayNotFound", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.createRepository({ name: "tenant/app", visibility: "private", description: "first" })
+          yield* quay.setRepositoryDescription("tenant/app", "second")
+          assert.deepStrictEqual(
+            Option.map(yield* quay.getRepository("tenant/app"), (r) => [r.visibility, r.description]),
+            Option.some(["private", "second"])
+          )
+          const error = yield* failure(quay.setRepositoryDescription("tenant/missing", "text"))
+          assert.strictEqual(error._tag, "QuayNotFound")
+          assert.isTrue(Option.isNone(yield* quay.getRepository("tenant/missing")))
+        }))
+
       test("deleting an absent repository succeeds", ({ quay }) =>
         Effect.gen(function*() {
           yield* quay.deleteRepository("tenant/never-existed")
@@ -273,6 +286,15 @@ export const quayContract = (
           assert.isFalse(yield* authorize(puller.name, puller.token, "tenant/app", "push"))
           // Someone else's credentials are not the robot's.
           assert.isFalse(yield* authorize(pusher.name, puller.token, "tenant/app", "push"))
+        }))
+    })
+
+    describe("the token's reach", () => {
+      test("verifyAccess passes for the operator's token and leaves nothing behind", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.verifyAccess()
+          assert.deepStrictEqual(yield* quay.listRepositories(), [])
+          assert.deepStrictEqual(yield* quay.listRobots(), [])
         }))
     })
   })

@@ -44,7 +44,7 @@ describe("CachedKubernetes", () => {
       // So does a kind nobody informs on.
       assert.isTrue(Option.isNone(yield* cached.get(ServiceAccount, ref("ns", "default"))))
       assert.strictEqual(yield* getCalls, 2)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("passes through outside the informer's namespace and before it has synced", () =>
     Effect.gen(function*() {
@@ -63,7 +63,7 @@ describe("CachedKubernetes", () => {
       const early = yield* CachedKubernetes.make(yield* Kubernetes, [unsynced])
       assert.isTrue(Option.isSome(yield* early.get(ImageRepository, ref("other", "b"))))
       assert.strictEqual(yield* getCalls, 2)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("the layer replaces Kubernetes for what it provides to", () =>
     Effect.gen(function*() {
@@ -77,7 +77,43 @@ describe("CachedKubernetes", () => {
       )
       assert.isTrue(Option.isSome(found))
       assert.strictEqual(yield* getCalls, 0)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
+
+  it.scoped("serves lists of a namespace an unselected informer holds, with its own unseen writes; others pass through", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const real = yield* Kubernetes
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* control.put(ImageRepository, imageRepository("other", "b"))
+      yield* control.put(Secret, managedSecret("ns", "a-pull", undefined))
+      // A frozen watch: the store stays at the list, so what is read back can only be this client's own write.
+      const frozen: Kubernetes = { ...real, watch: () => Stream.never }
+      const repositories = yield* Informer.make({ kind: ImageRepository, onChange: ignore }).pipe(
+        Effect.provideService(Kubernetes, frozen)
+      )
+      const secrets = yield* Informer.make({
+        kind: Secret,
+        labelSelector: `${managedByLabel}=${managedByValue}`,
+        onChange: ignore
+      })
+      yield* repositories.awaitSynced
+      yield* secrets.awaitSynced
+      const cached = yield* CachedKubernetes.make(real, [repositories, secrets])
+      yield* cached.patch(ImageRepository, ref("ns", "a"), { status: { state: "ready" } }, { subresource: "status" })
+      yield* cached.create(ImageRepository, yield* Schema.decodeUnknown(ImageRepository.schema)(imageRepository("ns", "c")))
+      const lists = Effect.map(control.calls, (c) => c.byVerb.list)
+      const before = yield* lists
+
+      const listed = yield* cached.list(ImageRepository, { namespace: "ns" })
+      assert.deepStrictEqual(listed.items.map((o) => [o.metadata.name, o.status?.state]), [["a", "ready"], ["c", undefined]])
+      assert.strictEqual((yield* cached.list(ImageRepository)).items.length, 3)
+      assert.strictEqual(yield* lists, before, "served from the store")
+
+      // A label-selected store does not hold every Secret, and a selector asks for what the store may not hold.
+      yield* cached.list(Secret, { namespace: "ns" })
+      yield* cached.list(ImageRepository, { namespace: "ns", labelSelector: "x=y" })
+      assert.strictEqual(yield* lists, before + 2)
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("reads back its own writes until the informer catches up", () =>
     Effect.gen(function*() {
@@ -104,7 +140,7 @@ describe("CachedKubernetes", () => {
       // A bound on how long a write shadows the store, should its event never come.
       yield* TestClock.adjust("61 seconds")
       assert.isUndefined(Option.getOrThrow(yield* cached.get(ImageRepository, ref("ns", "a"))).status?.state)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("prefers the store again once it has seen the write or something newer", () =>
     Effect.gen(function*() {
@@ -121,7 +157,7 @@ describe("CachedKubernetes", () => {
       )
       const read = Option.getOrThrow(yield* cached.get(ImageRepository, ref("ns", "a")))
       assert.strictEqual(read.status?.state, "failed")
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("serves a deletion the informer has seen, not its own earlier write", () =>
     Effect.gen(function*() {
@@ -154,7 +190,7 @@ describe("CachedKubernetes", () => {
       yield* seenBy(repositories)
       assert.isTrue(Option.isNone(yield* cached.get(Secret, ref("ns", "a-pull"))))
       assert.isTrue(Option.isNone(yield* cached.get(ImageRepository, ref("ns", "a"))))
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("keeps no written object once the informer has seen it or the window has passed", () =>
     Effect.gen(function*() {
@@ -192,5 +228,5 @@ describe("CachedKubernetes", () => {
       yield* TestClock.adjust("61 seconds")
       yield* behind.kubernetes.get(ImageRepository, ref("ns", "other"))
       assert.strictEqual(yield* behind.shadowed, 0)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 })

@@ -50,7 +50,7 @@ describe("Controller", () => {
       yield* control.put(Secret, managedSecret("ns", "foreign", "existing", false))
       yield* settle
       assert.strictEqual(yield* recorder.count("ns/existing"), 1)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("reads watched kinds from the cache: a converged object costs no API call", () =>
     Effect.gen(function*() {
@@ -70,7 +70,7 @@ describe("Controller", () => {
       const calls = yield* control.calls
       assert.strictEqual(calls.byVerb.get, 0)
       assert.strictEqual(calls.writes, 0)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("retries a failing reconcile with growing backoff, and resets it after a success", () =>
     Effect.gen(function*() {
@@ -105,7 +105,7 @@ describe("Controller", () => {
       yield* eventually(countIs(recorder.count("ns/a"), 5))
       yield* TestClock.adjust("1 second")
       yield* eventually(countIs(recorder.count("ns/a"), 6))
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("waits at least the retryAfter an error carries", () =>
     Effect.gen(function*() {
@@ -127,7 +127,30 @@ describe("Controller", () => {
       assert.strictEqual(yield* recorder.count("ns/a"), 1)
       yield* TestClock.adjust("1 second")
       yield* eventually(countIs(recorder.count("ns/a"), 2))
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
+
+  it.scoped("comes back by the retryWithin an error carries, however far the backoff has grown", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const recorder = yield* makeRecorder
+      yield* runController({
+        backoff: { base: "1 minute", cap: "1 hour" },
+        reconcile: (ref) =>
+          Effect.gen(function*() {
+            yield* recorder.record(ref)
+            const n = yield* recorder.count(refKey(ref))
+            // Fails twice with a deadline 90 s ahead of the first failure; the backoff alone would wait 1 and 2 minutes.
+            if (n === 1) return yield* new Transient({ reason: "QuayUnavailable", message: "502", retryWithin: Duration.seconds(90) })
+            if (n === 2) return yield* new Transient({ reason: "QuayUnavailable", message: "502", retryWithin: Duration.seconds(30) })
+            return done
+          })
+      })
+      yield* control.put(ImageRepository, imageRepository("ns", "a"))
+      yield* eventually(countIs(recorder.count("ns/a"), 1))
+      yield* advanceUntil(countIs(recorder.count("ns/a"), 3), "10 seconds", 30)
+      // The first retry at the backoff (1 minute, sooner than 90 s); the second at its cap (30 s, sooner than 2 minutes).
+      assert.deepStrictEqual(yield* recorder.timesOf("ns/a"), [0, 60_000, 90_000])
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("honours requeueAfter", () =>
     Effect.gen(function*() {
@@ -146,7 +169,7 @@ describe("Controller", () => {
       yield* TestClock.adjust("1 minute")
       yield* eventually(countIs(recorder.count("ns/a"), 3))
       assert.deepStrictEqual(yield* recorder.timesOf("ns/a"), [0, 60_000, 120_000])
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.effect("shutdown lets the in-flight reconcile finish and starts no other", () =>
     Effect.gen(function*() {
@@ -175,7 +198,7 @@ describe("Controller", () => {
       yield* Deferred.succeed(release, undefined)
       yield* closing.await
       assert.deepStrictEqual(yield* Ref.get(finished), ["ns/a"])
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.effect("with leader election, shutdown lets the in-flight reconcile finish before releasing the Lease", () =>
     Effect.gen(function*() {
@@ -217,7 +240,7 @@ describe("Controller", () => {
       }
       yield* closing.await
       assert.deepStrictEqual(yield* Ref.get(events), ["reconcile start", "reconcile end", "released lease"])
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("keeps its Lease renewed while a drain outlasts the Lease duration, so no standby overlaps it", () =>
     Effect.gen(function*() {
@@ -248,7 +271,7 @@ describe("Controller", () => {
       yield* eventually(Effect.map(Ref.get(events), (e) => e.includes("b reconciles")))
       const log = yield* Ref.get(events)
       assert.deepStrictEqual(log.slice(0, 2), ["a start", "a end"])
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("steps down within the renew deadline when the apiserver hangs, interrupting reconciles undrained", () =>
     Effect.gen(function*() {
@@ -291,7 +314,7 @@ describe("Controller", () => {
       // Within the renew deadline of the last renewal, so before the Lease can expire for another replica.
       assert.isAtMost(stoppedAfter, 10_000)
       assert.isFalse(yield* controller.active)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("reconciles only while leading; a standby takes over when the leader shuts down", () =>
     Effect.gen(function*() {
@@ -320,7 +343,7 @@ describe("Controller", () => {
       // Released, not expired: b leads within its retry period and reconciles everything.
       assert.isTrue(yield* b.active)
       yield* eventually(countIs(recorder.count("b/a"), 1))
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("logs a failure's message only, never the error object or what it holds", () =>
     Effect.gen(function*() {
@@ -344,7 +367,7 @@ describe("Controller", () => {
       const all = (yield* Ref.get(lines)).join("\n")
       assert.include(all, "reconcile of ns/a failed: robot token rejected; retrying in")
       assert.notInclude(all, "s3cr3t")
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("fails a reconcile that outlasts its timeout, and retries it", () =>
     Effect.gen(function*() {
@@ -368,7 +391,7 @@ describe("Controller", () => {
       yield* TestClock.adjust("1 second")
       yield* eventually(countIs(recorder.count("ns/a"), 2))
       assert.deepStrictEqual(yield* recorder.timesOf("ns/a"), [0, 11_000])
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("stops when its Lease is taken and campaigns again", () =>
     Effect.gen(function*() {
@@ -395,7 +418,7 @@ describe("Controller", () => {
       yield* advanceUntil(controller.active, "2 seconds", 20)
       assert.isTrue(yield* controller.active)
       yield* eventually(countIs(recorder.count("ns/during"), 1))
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("counts reconciles by result in controller-runtime's metrics", () =>
     Effect.gen(function*() {
@@ -423,5 +446,5 @@ describe("Controller", () => {
       yield* eventually(Effect.map(count("success"), (n) => n === before.success + 1))
       const gauge = Metrics.leaderElectionMasterStatus.pipe(Metric.tagged("name", "imagerepository"))
       assert.strictEqual((yield* Metric.value(gauge)).value, 1)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 })

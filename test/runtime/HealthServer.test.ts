@@ -30,7 +30,7 @@ describe("HealthServer", () => {
     Effect.gen(function*() {
       const first = yield* HealthServer.serve(0, healthy, "127.0.0.1")
       const second = yield* Effect.either(HealthServer.serve(first.port, healthy, "127.0.0.1"))
-      expect(second._tag === "Left" ? second.left._tag : "no error").toBe("HealthServerError")
+      expect(second._tag === "Left" ? second.left._tag : "no error").toBe("HttpEndpointError")
     }).pipe(Effect.scoped))
 
   it.live("/healthz fails once the manager has given up on a loop, and says which; /readyz is unaffected", () =>

@@ -4,8 +4,8 @@ import { managedByLabel, managedByValue } from "../../src/domain/Secret.ts"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as Informer from "../../src/runtime/Informer.ts"
 import { Kubernetes, type WatchOptions } from "../../src/services/Kubernetes.ts"
-import { KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
-import { ImageRepository, Secret } from "../../src/services/ResourceKind.ts"
+import { KubernetesNotFound, KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
+import { Component, ImageRepository, Secret } from "../../src/services/ResourceKind.ts"
 import { eventually, imageRepository, makeKeyLog, managedSecret, settle } from "./support.ts"
 
 const ref = (namespace: string, name: string) => ({ namespace, name })
@@ -24,7 +24,7 @@ describe("Informer", () => {
       assert.strictEqual(Option.getOrThrow(a).metadata.name, "a")
       assert.isTrue(Option.isNone(yield* informer.get(ref("ns1", "b"))))
       assert.strictEqual((yield* informer.list).length, 2)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("watches only its namespace when told", () =>
     Effect.gen(function*() {
@@ -38,7 +38,7 @@ describe("Informer", () => {
       yield* control.put(ImageRepository, imageRepository("ns1", "d"))
       yield* eventually(log.has("ns1/d"))
       assert.deepStrictEqual(yield* log.keys, ["ns1/a", "ns1/d"])
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("enqueues creations, updates and deletions as they are watched", () =>
     Effect.gen(function*() {
@@ -65,11 +65,11 @@ describe("Informer", () => {
       assert.isTrue(Option.isNone(yield* informer.get(ref("ns", "a"))))
       // The store tracks the watch's position.
       assert.deepStrictEqual(yield* informer.resourceVersion, Option.some(yield* control.resourceVersion))
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("relists when its resourceVersion is Gone, and delivers objects that vanished meanwhile", () =>
     Effect.gen(function*() {
-      const { control, kubernetes } = yield* InMemory.makeWith({ historyLimit: 1 })
+      const { control, kubernetes } = yield* InMemory.make({ historyLimit: 1 })
       yield* control.put(ImageRepository, imageRepository("ns", "stays"))
       yield* control.put(ImageRepository, imageRepository("ns", "goes"))
       const log = yield* makeKeyLog
@@ -128,7 +128,7 @@ describe("Informer", () => {
       const from = yield* Ref.get(watchedFrom)
       assert.deepStrictEqual(from.slice(0, 2), [listedAt, afterA])
       assert.strictEqual((yield* control.calls).byVerb.list, 1)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("a watch the apiserver ends normally resumes where it left off, without relisting", () =>
     Effect.gen(function*() {
@@ -148,7 +148,7 @@ describe("Informer", () => {
       assert.strictEqual(calls.byVerb.watch, 2)
       // Not re-delivered: the second watch started after ns/a.
       assert.deepStrictEqual(yield* log.keys, ["ns/a", "ns/b"])
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("reopens a watch that stays silent past the idle timeout", () =>
     Effect.gen(function*() {
@@ -168,7 +168,7 @@ describe("Informer", () => {
       assert.strictEqual((yield* control.calls).byVerb.list, 1)
       yield* control.put(ImageRepository, imageRepository("ns", "a"))
       yield* eventually(log.has("ns/a"))
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("resumes from a BOOKMARK's resourceVersion", () =>
     Effect.gen(function*() {
@@ -203,7 +203,7 @@ describe("Informer", () => {
       assert.deepStrictEqual<ReadonlyArray<string | undefined>>(yield* Ref.get(bookmarks), [resumed])
       assert.notStrictEqual(listed, resumed)
       assert.strictEqual((yield* control.calls).byVerb.list, 1)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("maps label-selected Secrets to their owner's key", () =>
     Effect.gen(function*() {
@@ -227,7 +227,7 @@ describe("Informer", () => {
       yield* control.delete(Secret, ref("ns", "repo1-pull"))
       yield* eventually(log.has("ns/repo1"))
       assert.deepStrictEqual(yield* log.keys, ["ns/repo3", "ns/repo1"])
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("re-enqueues every stored key each resync period", () =>
     Effect.gen(function*() {
@@ -244,7 +244,7 @@ describe("Informer", () => {
       yield* TestClock.adjust("1 minute")
       yield* eventually(Effect.map(log.keys, (k) => k.length === 2))
       assert.deepStrictEqual([...yield* log.keys].sort(), ["ns/a", "ns/b"])
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("retries a failing list with backoff until it succeeds", () =>
     Effect.gen(function*() {
@@ -264,5 +264,40 @@ describe("Informer", () => {
       yield* informer.awaitSynced
       assert.deepStrictEqual(yield* log.keys, ["ns/a"])
       assert.strictEqual((yield* control.calls).byVerb.list, 4)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
+
+  it.scoped("a kind the apiserver does not serve (no CRD) is synced and empty, and watched once it is served", () =>
+    Effect.gen(function*() {
+      const real = yield* Kubernetes
+      const control = yield* InMemory.KubernetesControl
+      const served = yield* Ref.make(false)
+      // A list of a kind without its CRD is answered 404, as kube-apiserver answers it.
+      const noCrdYet: Kubernetes = {
+        ...real,
+        list: (kind, options) =>
+          Effect.flatMap(Ref.get(served), (yes) =>
+            yes || kind.kind !== "Component"
+              ? real.list(kind, options)
+              : Effect.fail(new KubernetesNotFound({ kind: kind.kind, name: "" })))
+      }
+      const log = yield* makeKeyLog
+      const informer = yield* Informer.make({ kind: Component, onChange: Informer.keysTo(log.onKey) }).pipe(
+        Effect.provideService(Kubernetes, noCrdYet)
+      )
+      yield* informer.awaitSynced
+      assert.deepStrictEqual(yield* informer.list, [])
+      // The CRD is installed and a Component made: the next list (after the backoff) finds it, and watches go on.
+      yield* Ref.set(served, true)
+      yield* control.put(Component, {
+        apiVersion: "appstudio.redhat.com/v1alpha1",
+        kind: "Component",
+        metadata: { namespace: "ns", name: "billing" },
+        spec: { application: "app", componentName: "billing" }
+      })
+      yield* TestClock.adjust("2 seconds")
+      yield* eventually(log.has("ns/billing"))
+      yield* control.put(Component, { metadata: { namespace: "ns", name: "later" } })
+      yield* eventually(log.has("ns/later"))
+      assert.strictEqual((yield* informer.list).length, 2)
+    }).pipe(Effect.provide(InMemory.layer())))
 })

@@ -82,7 +82,7 @@ describe("LeaderElection", () => {
       assert.notStrictEqual(renewed.renewTime, first.renewTime)
       assert.strictEqual(renewed.acquireTime, first.acquireTime)
       assert.strictEqual(renewed.leaseTransitions, 0)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("of two candidates exactly one leads, and the other keeps waiting", () =>
     Effect.gen(function*() {
@@ -98,7 +98,7 @@ describe("LeaderElection", () => {
       const spec = yield* leaseSpec
       assert.strictEqual(spec.holderIdentity, leaders[0])
       assert.strictEqual(spec.leaseTransitions, 0)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("steps down past the renew deadline; a standby takes over once the Lease expires", () =>
     Effect.gen(function*() {
@@ -128,7 +128,7 @@ describe("LeaderElection", () => {
       const spec = yield* leaseSpec
       assert.strictEqual(spec.holderIdentity, "b")
       assert.strictEqual(spec.leaseTransitions, 1)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("fails with LeadershipLost when another candidate holds the Lease", () =>
     Effect.gen(function*() {
@@ -145,7 +145,7 @@ describe("LeaderElection", () => {
       assert.deepStrictEqual(yield* Ref.get(running), [])
       // It does not release what it no longer holds.
       assert.strictEqual((yield* leaseSpec).holderIdentity, "intruder")
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("releases the Lease on shutdown so a standby takes over without waiting for expiry", () =>
     Effect.gen(function*() {
@@ -161,7 +161,7 @@ describe("LeaderElection", () => {
       yield* advance("5 seconds")
       assert.deepStrictEqual(yield* Ref.get(running), ["b"])
       assert.strictEqual((yield* leaseSpec).holderIdentity, "b")
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("tells the work its leadership is lost before interrupting it", () =>
     Effect.gen(function*() {
@@ -185,7 +185,7 @@ describe("LeaderElection", () => {
       const exit = yield* Fiber.await(leader)
       assert.isTrue(Exit.isFailure(exit))
       assert.strictEqual(yield* Ref.get(lostSeenOnInterrupt), true)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.effect("a Lease it may not take (403, no namespace) is a Warning naming the reason, not a silent wait", () =>
     Effect.gen(function*() {
@@ -214,5 +214,5 @@ describe("LeaderElection", () => {
       assert.include(warnings[0]?.message ?? "", "cannot acquire lease operators/image-repository-operator")
       assert.include(warnings[0]?.message ?? "", "forbidden")
       yield* Fiber.interrupt(fiber)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 })

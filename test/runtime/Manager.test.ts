@@ -1,15 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, pipe, Ref, Schedule, TestClock } from "effect"
+import { Effect, Option, pipe, Ref, Schedule, TestClock } from "effect"
 import { type ObjectRef, refKey, refOf } from "../../src/domain/ObjectMeta.ts"
 import { managedSecretSelector } from "../../src/domain/Secret.ts"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as Controller from "../../src/runtime/Controller.ts"
 import type { LeaderElectionConfig } from "../../src/runtime/LeaderElection.ts"
-import { LeaseKind, microTime } from "../../src/runtime/Lease.ts"
+import { microTime } from "../../src/domain/Timestamp.ts"
+import { LeaseKind } from "../../src/runtime/Lease.ts"
 import * as Manager from "../../src/runtime/Manager.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import { done } from "../../src/services/ReconcileResult.ts"
-import { ImageRepository, Secret, ServiceAccount } from "../../src/services/ResourceKind.ts"
+import { KubernetesNotFound } from "../../src/services/KubernetesError.ts"
+import { Component, ImageRepository, Secret, ServiceAccount } from "../../src/services/ResourceKind.ts"
 import { advanceUntil, eventually, imageRepository, managedSecret, settle } from "./support.ts"
 
 /** Records the keys each controller reconciles. */
@@ -67,7 +69,30 @@ describe("Manager", () => {
       assert.strictEqual(yield* lists("Secret"), 1, "the Secrets are listed once for both controllers")
       assert.strictEqual(yield* lists("ImageRepository"), 1)
       assert.strictEqual(yield* lists("ServiceAccount"), 1)
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
+
+  it.scoped("a controller whose kind the cluster does not serve holds up no other controller", () =>
+    Effect.gen(function*() {
+      const real = yield* Kubernetes
+      const control = yield* InMemory.KubernetesControl
+      const log = yield* makeLog
+      // A cluster without Konflux: no Component CRD, so its list is answered 404.
+      const withoutComponents: Kubernetes = {
+        ...real,
+        list: (kind, options) =>
+          kind.kind === "Component" ? Effect.fail(new KubernetesNotFound({ kind: kind.kind, name: "" })) : real.list(kind, options)
+      }
+      yield* control.put(ImageRepository, imageRepository("ns", "repo"))
+      const manager = yield* Manager.run({
+        controllers: [
+          Controller.make(ImageRepository, { name: "imagerepository", reconcile: log.reconcile("repos") }),
+          Controller.make(Component, { name: "component", reconcile: log.reconcile("components") })
+        ]
+      }).pipe(Effect.provideService(Kubernetes, withoutComponents))
+      yield* eventually(log.has("repos ns/repo"))
+      assert.isTrue(yield* manager.synced)
+      assert.deepStrictEqual(yield* manager.failures, [])
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("a watch's mapping reads the controller's own objects from its cache, in the watched object's namespace", () =>
     Effect.gen(function*() {
@@ -98,7 +123,7 @@ describe("Manager", () => {
       assert.strictEqual(yield* log.count, 4, "only the object that wants the account, in its namespace")
       assert.strictEqual(yield* log.occurrences("repos ns/wants"), 2)
       assert.strictEqual(yield* lists("ImageRepository"), 1, "the mapping read the cache, not the apiserver")
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("a standby's caches are filled before it leads: taking over costs no list", () =>
     Effect.gen(function*() {
@@ -131,7 +156,49 @@ describe("Manager", () => {
       assert.isTrue(yield* manager.active)
       yield* eventually(Effect.zipWith(log.has("repos ns/a"), log.has("repos ns/b"), (a, b) => a && b))
       assert.strictEqual(yield* lists("ImageRepository"), listed, "no relist when leadership is won")
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
+
+  it.scoped("runs leader tasks only while leading: not on a standby, from the takeover, stopped when the Lease is lost", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const now = yield* TestClock.currentTimeMillis
+      const lease = { namespace: "operators", name: "image-repository-operator" }
+      yield* control.put(LeaseKind, {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: lease,
+        spec: { holderIdentity: "leader", leaseDurationSeconds: 15, renewTime: microTime(now), acquireTime: microTime(now) }
+      })
+      const ticks = yield* Ref.make(0)
+      // A periodic task, as the orphan sweep is: a tick every second while it runs.
+      const task = { name: "ticker", run: Effect.forever(Ref.update(ticks, (n) => n + 1).pipe(Effect.andThen(Effect.sleep("1 second")))) }
+      const manager = yield* Manager.run({
+        controllers: [Controller.make(ImageRepository, { name: "imagerepository", reconcile: () => Effect.succeed(done) })],
+        tasks: [task],
+        leaderElection: election
+      })
+      yield* eventually(manager.synced)
+      yield* TestClock.adjust("5 seconds")
+      yield* settle
+      assert.strictEqual(yield* Ref.get(ticks), 0, "a standby runs no task")
+
+      yield* advanceUntil(manager.active, "2 seconds", 30)
+      yield* eventually(Effect.map(Ref.get(ticks), (n) => n > 0))
+      yield* TestClock.adjust("3 seconds")
+      yield* settle
+      assert.isAtLeast(yield* Ref.get(ticks), 3)
+
+      // Another replica takes the Lease: the term ends and the task with it.
+      const kubernetes = yield* Kubernetes
+      const current = Option.getOrThrow(yield* kubernetes.get(LeaseKind, lease))
+      yield* kubernetes.replace(LeaseKind, { ...current, spec: { ...current.spec, holderIdentity: "other" } })
+      yield* TestClock.adjust("2 seconds")
+      yield* eventually(Effect.map(manager.active, (active) => !active))
+      const stopped = yield* Ref.get(ticks)
+      yield* TestClock.adjust("5 seconds")
+      yield* settle
+      assert.strictEqual(yield* Ref.get(ticks), stopped, "no tick after the term")
+    }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("an informer loop that dies is restarted; one that keeps dying makes the manager unhealthy", () =>
     Effect.gen(function*() {
@@ -173,5 +240,5 @@ describe("Manager", () => {
       assert.include(failures[0] ?? "", "informer Secret")
       assert.include(failures[0] ?? "", "decoder exploded")
       assert.isFalse(yield* doomed.active, "no worker starts on a cache that never synced")
-    }).pipe(Effect.provide(InMemory.layer)))
+    }).pipe(Effect.provide(InMemory.layer())))
 })

@@ -9,7 +9,9 @@ const loadWith = (env: Record<string, string>) =>
 describe("OperatorConfig", () => {
   it.effect("defaults: all namespaces, 2 workers, 10 minute resync, leader election with OpenShift timings", () =>
     Effect.gen(function*() {
-      const config = Either.getOrThrow(yield* loadWith({ POD_NAMESPACE: "operators", POD_NAME: "op-0" }))
+      const config = Either.getOrThrow(
+        yield* loadWith({ LEADER_ELECTION: "true", POD_NAMESPACE: "operators", POD_NAME: "op-0" })
+      )
       assert.isTrue(Option.isNone(config.watchNamespace))
       assert.strictEqual(config.workers, 2)
       assert.strictEqual(Duration.toMinutes(config.resyncPeriod), 10)
@@ -19,7 +21,29 @@ describe("OperatorConfig", () => {
       assert.strictEqual(Duration.toSeconds(election.leaseDuration), 137)
       assert.strictEqual(Duration.toSeconds(election.renewDeadline), 107)
       assert.strictEqual(Duration.toSeconds(election.retryPeriod), 26)
+      assert.strictEqual(Duration.toMinutes(config.cleanupDeadline), 5)
+      assert.isTrue(Option.isNone(config.orphanSweepInterval), "the sweep is off unless asked for")
     }))
+
+  it.effect("leader election is off unless asked for, so a local run needs no Lease namespace", () =>
+    Effect.gen(function*() {
+      const config = Either.getOrThrow(yield* loadWith({}))
+      assert.isTrue(Option.isNone(config.leaderElection))
+    }))
+
+  it("takes kubebuilder's flags: --leader-elect, --metrics-bind-address, --health-probe-bind-address", () => {
+    const settings = (args: ReadonlyArray<string>) => Either.map(OperatorConfig.fromArguments(args), (m) => Object.fromEntries(m))
+    assert.deepStrictEqual(settings(["--leader-elect"]), Either.right({ LEADER_ELECTION: "true" }))
+    assert.deepStrictEqual(settings(["--leader-elect=false"]), Either.right({ LEADER_ELECTION: "false" }))
+    assert.deepStrictEqual(
+      settings(["--metrics-bind-address=:8080", "--health-probe-bind-address", "0.0.0.0:8081"]),
+      Either.right({ METRICS_PORT: "8080", HEALTH_PORT: "8081" })
+    )
+    assert.deepStrictEqual(settings(["--metrics-bind-address=0"]), Either.right({ METRICS_PORT: "0" }))
+    const unknown = OperatorConfig.fromArguments(["--zap-devel"])
+    assert.isTrue(Either.isLeft(unknown) && unknown.left.includes("--leader-elect"))
+    assert.isTrue(Either.isLeft(OperatorConfig.fromArguments(["--health-probe-bind-address"])))
+  })
 
   it.effect("reads every setting", () =>
     Effect.gen(function*() {
@@ -27,15 +51,20 @@ describe("OperatorConfig", () => {
         yield* loadWith({
           WATCH_NAMESPACE: "team-a",
           WORKERS: "8",
+          LEADER_ELECTION: "true",
           RESYNC_PERIOD: "30 seconds",
           LEASE_NAMESPACE: "leases",
           LEASE_NAME: "iro",
           POD_NAME: "op-1",
           LEASE_DURATION: "3m",
           RENEW_DEADLINE: "2 minutes",
-          RETRY_PERIOD: "1m30s"
+          RETRY_PERIOD: "1m30s",
+          CLEANUP_DEADLINE: "90s",
+          ORPHAN_SWEEP_INTERVAL: "1h"
         })
       )
+      assert.strictEqual(Duration.toSeconds(config.cleanupDeadline), 90)
+      assert.deepStrictEqual(Option.map(config.orphanSweepInterval, Duration.toMinutes), Option.some(60))
       assert.deepStrictEqual(config.watchNamespace, Option.some("team-a"))
       assert.strictEqual(config.workers, 8)
       assert.strictEqual(Duration.toSeconds(config.resyncPeriod), 30)
@@ -72,11 +101,17 @@ describe("OperatorConfig", () => {
 
   it.effect("refuses a missing Lease namespace, bad numbers and inconsistent timings", () =>
     Effect.gen(function*() {
-      const missing = yield* loadWith({})
+      const missing = yield* loadWith({ LEADER_ELECTION: "true" })
       assert.isTrue(Either.isLeft(missing) && String(missing.left).includes("LEASE_NAMESPACE"))
       const workers = yield* loadWith({ LEADER_ELECTION: "false", WORKERS: "0" })
       assert.isTrue(Either.isLeft(workers) && String(workers.left).includes("WORKERS"))
-      const timings = yield* loadWith({ POD_NAMESPACE: "x", RENEW_DEADLINE: "200 seconds" })
+      const sweep = yield* loadWith({ LEADER_ELECTION: "false", ORPHAN_SWEEP_INTERVAL: "sometimes" })
+      assert.isTrue(Either.isLeft(sweep) && String(sweep.left).includes("ORPHAN_SWEEP_INTERVAL"))
+      const zero = yield* loadWith({ LEADER_ELECTION: "false", ORPHAN_SWEEP_INTERVAL: "0s" })
+      assert.isTrue(Either.isLeft(zero) && String(zero.left).includes("or off"))
+      const off = yield* loadWith({ LEADER_ELECTION: "false", ORPHAN_SWEEP_INTERVAL: "Off" })
+      assert.isTrue(Either.isRight(off) && Option.isNone(off.right.orphanSweepInterval))
+      const timings = yield* loadWith({ LEADER_ELECTION: "true", POD_NAMESPACE: "x", RENEW_DEADLINE: "200 seconds" })
       assert.isTrue(Either.isLeft(timings) && String(timings.left).includes("RENEW_DEADLINE < LEASE_DURATION"))
     }))
 

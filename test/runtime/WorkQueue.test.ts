@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Option, Ref, Scope, TestClock } from "effect"
+import { Deferred, Duration, Effect, Exit, Metric, Option, Ref, Scope, TestClock } from "effect"
 import { itemDelay } from "../../src/runtime/Backoff.ts"
+import * as Metrics from "../../src/runtime/Metrics.ts"
 import * as WorkQueue from "../../src/runtime/WorkQueue.ts"
 
 const takeSome = (queue: WorkQueue.WorkQueue) =>
@@ -208,4 +209,21 @@ describe("WorkQueue", () => {
     assert.strictEqual(Duration.toMillis(itemDelay(backoff, 18)), 1_000_000)
     assert.strictEqual(Duration.toMillis(itemDelay(backoff, 5000)), 1_000_000)
   })
+
+  it.scoped("reports client-go's queue metrics: adds, depth, and how long a key waited", () =>
+    Effect.gen(function*() {
+      const metrics = Metrics.forController("metrics-test").queue
+      const queue = yield* WorkQueue.make({ metrics })
+      yield* queue.add("ns/a")
+      yield* queue.add("ns/a")
+      yield* queue.add("ns/b")
+      assert.strictEqual((yield* Metric.value(metrics.adds)).count, 3, "every add counts, deduplicated or not")
+      assert.strictEqual((yield* Metric.value(metrics.depth)).value, 2)
+      yield* TestClock.adjust("250 millis")
+      yield* queue.take
+      assert.strictEqual((yield* Metric.value(metrics.depth)).value, 1)
+      const waited = yield* Metric.value(metrics.queueDuration)
+      assert.strictEqual(waited.count, 1)
+      assert.strictEqual(waited.sum, 0.25)
+    }))
 })

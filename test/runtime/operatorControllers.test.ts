@@ -12,7 +12,7 @@ import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import { ImageRepository, ServiceAccount } from "../../src/services/ResourceKind.ts"
 import { eventually, settle } from "./support.ts"
 
-const world = Layer.mergeAll(InMemory.layer, QuayInMemory.layer({ organization: "my-org" }))
+const world = Layer.mergeAll(InMemory.layer(), QuayInMemory.layer({ organization: "my-org" }))
 
 const componentRepository = (name: string, component: string) => ({
   apiVersion: "appstudio.redhat.com/v1alpha1",

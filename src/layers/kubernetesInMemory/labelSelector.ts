@@ -2,6 +2,8 @@
  * Label selectors as the apiserver parses them (`k8s.io/apimachinery/pkg/labels`): equality (`k=v`, `k==v`,
  * `k!=v`), existence (`k`, `!k`) and set-based (`k in (a,b)`, `k notin (a,b)`) requirements, ANDed by commas.
  */
+import { failureMessage } from "../../domain/FailureMessage.ts"
+
 export type Requirement =
   | { readonly op: "in"; readonly key: string; readonly values: ReadonlyArray<string> }
   | { readonly op: "notin"; readonly key: string; readonly values: ReadonlyArray<string> }
@@ -71,7 +73,7 @@ export const parse = (selector: string | undefined): { readonly selector: LabelS
   try {
     return { selector: splitTopLevel(selector).map(parseRequirement) }
   } catch (e) {
-    return { error: `unable to parse requirement: ${e instanceof Error ? e.message : String(e)}` }
+    return { error: `unable to parse requirement: ${failureMessage(e)}` }
   }
 }
 

@@ -3,10 +3,10 @@
  * validation and the core Secret rules), answered as 422 Invalid. CRD OpenAPI validation is deliberately
  * absent: the programs must cope with whatever a user manages to store.
  */
-import type { KindInfo, RawObject } from "./store.ts"
+import type { ObjectRef } from "../../domain/ObjectMeta.ts"
+import { isRecord, type KindInfo, type RawObject } from "./rawObject.ts"
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
-
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const qualifiedNamePart = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
@@ -89,6 +89,19 @@ const secretProblems = (object: RawObject): Array<string> => {
     }
   }
   return problems
+}
+
+/** Why an object cannot be created under this name and namespace, or undefined when it can. */
+export const nameProblem = (ref: ObjectRef): string | undefined => {
+  if (ref.name === "") return "metadata.name: Required value: name or generateName is required"
+  if (ref.name.length > 253 || !dns1123Subdomain.test(ref.name)) {
+    return `metadata.name: Invalid value: "${ref.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`
+  }
+  if (ref.namespace === "") return "metadata.namespace: Required value"
+  if (ref.namespace.length > 63 || !dns1123Label.test(ref.namespace)) {
+    return `metadata.namespace: Invalid value: "${ref.namespace}": a lowercase RFC 1123 label`
+  }
+  return undefined
 }
 
 /** Why the object cannot be stored, or undefined when it can. */

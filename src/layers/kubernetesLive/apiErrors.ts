@@ -15,6 +15,18 @@ export interface Subject {
   readonly name: string
 }
 
+/** Where a call is aimed: an object, or a collection (no name), in a namespace or across all. */
+export interface Target {
+  readonly namespace?: string | undefined
+  readonly name?: string | undefined
+}
+
+export const subjectOf = (kind: { readonly kind: string }, target: Target): Subject => ({
+  kind: kind.kind,
+  ...(target.namespace === undefined || target.namespace === "" ? {} : { namespace: target.namespace }),
+  name: target.name ?? ""
+})
+
 /** The message of a metav1.Status body, or a short excerpt of whatever the apiserver sent instead. */
 export const statusMessage = (body: unknown, fallback: string): string => {
   if (typeof body === "object" && body !== null && "message" in body && typeof body.message === "string") {

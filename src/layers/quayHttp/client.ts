@@ -9,7 +9,9 @@ import {
   QuayRobotAlreadyExists,
   QuayUnavailable
 } from "../../services/QuayError.ts"
+import { verifyAccess } from "./accessCheck.ts"
 import { paths } from "./paths.ts"
+import { namePermission, type QuayOperation } from "./permissions.ts"
 import { decode, isJsonNull, type QuayReply, says, unexpected } from "./reply.ts"
 import type { QuayMethod, QuayRequest } from "./request.ts"
 import { PermissionMap, RepositoryBody, RepositoryPage, RobotBody, RobotList } from "./wire.ts"
@@ -20,7 +22,7 @@ import { PermissionMap, RepositoryBody, RepositoryPage, RobotBody, RobotList } f
  * duplicates, 200 `null`, maps instead of lists) turned into the contract's semantics.
  */
 
-export type QuayOperation = Exclude<keyof Quay, "organization" | "registryHost">
+export type { QuayOperation }
 
 export interface QuayClientOptions {
   readonly organization: string
@@ -92,6 +94,7 @@ export const makeQuayClient = (options: QuayClientOptions): Quay => {
   ): Effect.Effect<A, QuayError> =>
     onCall(operation).pipe(
       Effect.zipRight(f((extras) => options.send({ method, path, ...extras }))),
+      Effect.mapError(namePermission(operation)),
       Effect.withSpan(`Quay.${operation}`, {
         kind: "client",
         attributes: { "http.request.method": method, "quay.path": path, "quay.organization": org }
@@ -156,6 +159,17 @@ export const makeQuayClient = (options: QuayClientOptions): Quay => {
         }
         if (reply.status === 200) return Effect.void
         if (reply.status === 402) return Effect.fail(new QuayPlanLimitExceeded({ repository: name }))
+        if (reply.status === 404) return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
+        return Effect.fail(unexpected(reply, repositoryResource(name)))
+      }
+    )
+
+  const setRepositoryDescription = (name: string, description: string) =>
+    single(
+      "setRepositoryDescription",
+      { names: [name], method: "PUT", path: paths.repository(org, name), body: { description } },
+      (reply): Effect.Effect<void, QuayError> => {
+        if (reply.status === 200) return Effect.void
         if (reply.status === 404) return Effect.fail(new QuayNotFound({ resource: repositoryResource(name) }))
         return Effect.fail(unexpected(reply, repositoryResource(name)))
       }
@@ -303,6 +317,7 @@ export const makeQuayClient = (options: QuayClientOptions): Quay => {
     getRepository,
     createRepository,
     changeVisibility,
+    setRepositoryDescription,
     deleteRepository,
     listRepositories,
     getRobot,
@@ -312,6 +327,11 @@ export const makeQuayClient = (options: QuayClientOptions): Quay => {
     listRobots,
     setPermission,
     deletePermission,
-    listPermissions
+    listPermissions,
+    verifyAccess: () =>
+      onCall("verifyAccess").pipe(
+        Effect.zipRight(verifyAccess(org, options.send)),
+        Effect.withSpan("Quay.verifyAccess", { kind: "client", attributes: { "quay.organization": org } })
+      )
   })
 }

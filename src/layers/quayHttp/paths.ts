@@ -23,3 +23,20 @@ export const paths = {
   regenerateRobot: (organization: string, shortName: string) =>
     `/organization/${segment(organization)}/robots/${segment(shortName)}/regenerate`
 } as const
+
+/**
+ * The endpoint a path addresses, as a template without names (`/repository/{repository}/changevisibility`): the
+ * `endpoint` label of the request metrics, so their series do not grow with the number of repositories.
+ */
+export const endpointOf = (path: string): string => {
+  const robots = /^\/organization\/[^/]+\/robots(\/[^/]+(\/regenerate)?)?\/?$/.exec(path)
+  if (robots !== null) {
+    return `/organization/{organization}/robots${robots[1] === undefined ? "" : `/{robot}${robots[2] ?? ""}`}`
+  }
+  if (/^\/repository\/?$/.test(path)) return "/repository"
+  if (!path.startsWith("/repository/")) return "other"
+  if (/\/permissions\/user\/?$/.test(path)) return "/repository/{repository}/permissions/user/"
+  if (/\/permissions\/user\/[^/]+$/.test(path)) return "/repository/{repository}/permissions/user/{username}"
+  if (path.endsWith("/changevisibility")) return "/repository/{repository}/changevisibility"
+  return "/repository/{repository}"
+}

@@ -64,6 +64,14 @@ export const summarize = (body: string, secrets: ReadonlyArray<string>): string 
   return Either.isRight(parseJson(body)) ? `JSON body without an error message (${bytes} bytes)` : `non-JSON body (${bytes} bytes)`
 }
 
+/** The `error_type` of an ApiException body (e.g. `insufficient_scope`), if the body is one. */
+const errorType = (body: string): string | undefined => {
+  const json = parseJson(body)
+  if (Either.isLeft(json) || !isRecord(json.right)) return undefined
+  const value = json.right["error_type"]
+  return typeof value === "string" ? value : undefined
+}
+
 /** True when Quay's error text contains `text` (the way Quay's dedicated 400s are told apart). */
 export const says = (reply: QuayReply, text: string): boolean => errorMessage(reply.body)?.includes(text) === true
 
@@ -73,7 +81,11 @@ export const says = (reply: QuayReply, text: string): boolean => errorMessage(re
  */
 export const commonFailure = (reply: QuayReply): QuayError | undefined => {
   if (reply.status === 401 || reply.status === 403) {
-    return new QuayUnauthorized({ status: reply.status, detail: reply.summary })
+    return new QuayUnauthorized({
+      status: reply.status,
+      detail: reply.summary,
+      ...(reply.status === 403 && errorType(reply.body) === "insufficient_scope" ? { insufficientScope: true } : {})
+    })
   }
   if (reply.status === 429) {
     return reply.retryAfterSeconds === undefined

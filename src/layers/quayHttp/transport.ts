@@ -1,7 +1,9 @@
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Clock, Duration, Effect, RateLimiter, Redacted, Schedule, type Scope, Stream } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Option, RateLimiter, Redacted, Schedule, type Scope, Stream } from "effect"
 import { type QuayError, QuayUnavailable } from "../../services/QuayError.ts"
 import type { ResolvedQuayHttpConfig } from "./config.ts"
+import * as QuayMetrics from "./metrics.ts"
+import { endpointOf } from "./paths.ts"
 import { commonFailure, type QuayReply, summarize } from "./reply.ts"
 import type { QuayRequest } from "./request.ts"
 import { type AttemptFailure, connectionNeverMade, mayRetry } from "./retryPolicy.ts"
@@ -93,6 +95,25 @@ export const makeTransport = (
       return request.body === undefined ? base : HttpClientRequest.bodyUnsafeJson(base, request.body)
     }
 
+    /** Counts the attempt and its time on the wire (not the wait for the rate limiter) by endpoint and status. */
+    const measured = (request: QuayRequest, sending: Effect.Effect<QuayReply, AttemptFailure>) =>
+      Effect.gen(function*() {
+        const started = yield* Clock.currentTimeMillis
+        const exit = yield* Effect.exit(sending)
+        if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return yield* exit
+        const status = Exit.match(exit, {
+          onSuccess: (reply) => String(reply.status),
+          onFailure: (cause) =>
+            Option.match(Cause.failureOption(cause), {
+              onNone: () => "error",
+              onSome: ({ error }) => error._tag === "QuayRateLimited" ? "429" : "status" in error && error.status !== undefined ? String(error.status) : "error"
+            })
+        })
+        const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+        yield* QuayMetrics.record(endpointOf(request.path), request.method, status, seconds)
+        return yield* exit
+      })
+
     const attempt = (request: QuayRequest): Effect.Effect<QuayReply, AttemptFailure> =>
       Effect.gen(function*() {
         const token = yield* Effect.mapError(currentToken, (error): AttemptFailure => ({ error, requestSent: false }))
@@ -129,6 +150,7 @@ export const makeTransport = (
           duration: config.timeout,
           onTimeout: () => sent(new QuayUnavailable({ detail: `no complete answer within ${timeoutText}` }))
         }),
+        (sending) => measured(request, sending),
         limiter,
         inFlight.withPermits(1),
         Effect.tapError(({ error, requestSent }) =>

@@ -1,11 +1,11 @@
 import * as Wire from "../QuayWire.ts"
 import type { QuayAnswer } from "../QuayWire.ts"
 import type { RequestContext } from "./request.ts"
-import { type Access, atLeast, type Caller, maxRole, minRole, type OrgRole, type QuayState, type Role } from "./state.ts"
+import { type Caller, maxRole, minRole, type OrgRole, type QuayState, type Role } from "./state.ts"
 
 /**
  * Who may do what (Quay's `auth/permissions.py`): the roles a user holds in an organization and on a repository,
- * capped by the OAuth token's scopes (quay-api §2), and what registry credentials may push or pull.
+ * capped by the OAuth token's scopes (quay-api §2).
  */
 
 const orgRoleRank: Record<OrgRole, number> = { member: 1, creator: 2, admin: 3 }
@@ -46,31 +46,3 @@ export const repoRole = (state: QuayState, caller: Caller | undefined, namespace
 /** `Unauthorized`: 401 without an authenticated user, 403 with one. */
 export const refuse = (c: RequestContext): QuayAnswer => Wire.unauthorized(c.host, c.caller !== undefined)
 
-const timingSafeEqual = (a: string, b: string): boolean => {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
-  return diff === 0
-}
-
-/**
- * Whether registry credentials (`docker login -u <user> -p <token>`) may push or pull `<ns>/<name>`.
- * Robots with write/admin may push and pull, read may pull; anyone (even anonymous, empty credentials)
- * may pull a public repository. Wrong credentials are refused outright, as a registry login would be.
- */
-export const authorizeRegistry = (
-  state: QuayState,
-  username: string,
-  token: string,
-  repository: string,
-  access: Access
-): boolean => {
-  if (!repository.includes("/")) return false
-  const repo = state.repositories.get(repository)
-  if (repo === undefined) return false
-  if (username === "" && token === "") return access === "pull" && repo.visibility === "public"
-  const robot = state.robots.get(username)
-  if (robot === undefined || !timingSafeEqual(robot.token, token)) return false
-  const role = repo.grants.get(username)
-  return access === "pull" ? repo.visibility === "public" || atLeast(role, "read") : atLeast(role, "write")
-}

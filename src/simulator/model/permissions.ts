@@ -3,16 +3,13 @@ import { userPermissionSchema } from "../QuayValidation.ts"
 import * as Wire from "../QuayWire.ts"
 import type { QuayAnswer } from "../QuayWire.ts"
 import { refuse, repoRole } from "./authorization.ts"
-import { field, type RequestContext, requiredBody } from "./request.ts"
+import { field, type RequestContext, requiredBody, slashRedirect } from "./request.ts"
 import { atLeast, avatar, type QuayState, type Role } from "./state.ts"
 
 /** Repository permission endpoints for users and robots (Quay's `endpoints/api/permission.py`). */
 
-export const redirectToSlash = (state: QuayState, c: RequestContext): QuayAnswer => {
-  const query = c.query.toString()
-  const location = `http://${c.request.host ?? state.hostname}${c.request.path}/${query === "" ? "" : `?${query}`}`
-  return Wire.permanentRedirect(location)
-}
+export const redirectToSlash = (state: QuayState, c: RequestContext): QuayAnswer =>
+  slashRedirect(c.request, state.hostname)
 
 const permissionView = (state: QuayState, namespace: string, username: string, role: Role): Record<string, unknown> => {
   const isRobot = username.includes("+")
@@ -35,6 +32,13 @@ export const listPermissions = (state: QuayState, c: RequestContext): QuayAnswer
     [...(repo?.grants ?? [])].map(([username, role]) => [username, permissionView(state, namespace, username, role)])
   )
   return Wire.json(200, { permissions })
+}
+
+/** Teams are not modelled: no repository has a team permission. */
+export const listTeamPermissions = (state: QuayState, c: RequestContext): QuayAnswer => {
+  const { namespace, name } = splitRepository(c.params[0] ?? "")
+  if (!atLeast(repoRole(state, c.caller, namespace, name), "admin")) return refuse(c)
+  return Wire.json(200, { permissions: {} })
 }
 
 export const getPermission = (state: QuayState, c: RequestContext): QuayAnswer => {
@@ -78,5 +82,5 @@ export const deletePermission = (state: QuayState, c: RequestContext): QuayAnswe
     return Wire.invalidRequest(c.host, "User does not have permission for repo.")
   }
   repo.grants.delete(username)
-  return Wire.empty(204)
+  return Wire.noContent
 }

@@ -42,6 +42,8 @@ export const listRepositories = (state: QuayState, c: RequestContext): QuayAnswe
   if (namespace === null && !starred && !includePublic) {
     return Wire.invalidRequest(c.host, "namespace, starred or public are required for this API call")
   }
+  // Without a valid token Quay lists nothing unless public repositories were asked for.
+  if (c.caller === undefined && !includePublic) return Wire.json(200, { repositories: [] })
   const startId = decodePageToken(c.query.get("next_page"))
   const visible = [...state.repositories.values()]
     .filter((r) => (namespace === null ? true : r.namespace === namespace))
@@ -136,7 +138,7 @@ export const deleteRepository = (state: QuayState, c: RequestContext): QuayAnswe
   if (!atLeast(repoRole(state, c.caller, namespace, name), "admin")) return refuse(c)
   // Marked for deletion: the name is free at once, and an absent repository is also a 204.
   state.repositories.delete(`${namespace}/${name}`)
-  return Wire.empty(204)
+  return Wire.noContent
 }
 
 export const changeVisibility = (state: QuayState, c: RequestContext): QuayAnswer => {

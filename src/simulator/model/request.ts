@@ -58,3 +58,9 @@ export const optionalBody = (request: QuayRequest, host: string, schema: BodySch
 
 export const field = (body: unknown, key: string): unknown =>
   typeof body === "object" && body !== null && key in body ? (body as Record<string, unknown>)[key] : undefined
+
+/** Werkzeug's 308 to the same URL with a trailing slash, built from the request's own host. */
+export const slashRedirect = (request: QuayRequest, fallbackHost: string): QuayAnswer => {
+  const query = request.query?.toString() ?? ""
+  return Wire.permanentRedirect(`http://${request.host ?? fallbackHost}${request.path}/${query === "" ? "" : `?${query}`}`)
+}

@@ -62,8 +62,9 @@ export const createRobot = (state: QuayState, c: RequestContext): QuayAnswer => 
     return Wire.invalidRequest(c.host, `The name for the robot '${shortName}' is invalid: ${issue}`)
   }
   const full = `${org}+${shortName}`
-  // The full name lives in a 255-character column: longer ones fail in the database.
-  if (full.length > 255) return Wire.message(400, `Robot name '${full}' is too long`)
+  // The full name lives in a varchar(255) column: PostgreSQL (quay.io's database) refuses longer ones, and the
+  // data-model error reaches the client as it is.
+  if (full.length > 255) return Wire.message(400, "value too long for type character varying(255)\n")
   if (state.robots.has(full)) return Wire.invalidRequest(c.host, `Existing robot with name: ${full}`)
   const descriptionField = field(body.value, "description")
   const metadata = field(body.value, "unstructured_metadata")
@@ -85,7 +86,7 @@ export const deleteRobot = (state: QuayState, c: RequestContext): QuayAnswer => 
   const full = `${org}+${shortName}`
   if (!state.robots.has(full)) return Wire.message(400, "Could not find robot with specified username")
   dropRobot(state, full)
-  return Wire.empty(204)
+  return Wire.noContent
 }
 
 export const regenerateRobot = (state: QuayState, c: RequestContext): QuayAnswer => {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto"
+import { createHash, randomBytes, randomUUID } from "node:crypto"
 
 /**
  * The state of ONE Quay server (organizations, users, OAuth tokens, repositories with their grants, robots) and
@@ -10,6 +10,18 @@ export type Role = "read" | "write" | "admin"
 export type OrgRole = "member" | "creator" | "admin"
 export type Scope = "repo:read" | "repo:write" | "repo:admin" | "repo:create" | "user:read" | "user:admin" | "org:admin"
 export type Access = "push" | "pull"
+
+export const scopes: ReadonlyArray<Scope> = [
+  "repo:read",
+  "repo:write",
+  "repo:admin",
+  "repo:create",
+  "user:read",
+  "user:admin",
+  "org:admin"
+]
+
+export const isScope = (u: unknown): u is Scope => scopes.some((scope) => scope === u)
 
 /** The scopes of a typical operator token (quay-api §2). */
 export const operatorScopes: ReadonlyArray<Scope> = ["org:admin", "repo:admin", "repo:create", "user:read"]
@@ -160,7 +172,7 @@ export const insertRepository = (
     description: input.description,
     kind: input.kind,
     state: "NORMAL",
-    statusToken: randomBytes(16).toString("hex"),
+    statusToken: randomUUID(),
     grants: new Map([[input.owner, "admin"]])
   }
   state.repositories.set(`${input.namespace}/${input.name}`, repo)

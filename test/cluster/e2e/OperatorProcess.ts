@@ -1,4 +1,7 @@
-/** The operator as a real child process (`src/bin/operator.ts` on this Node), its output kept in a log file. */
+/**
+ * The operator as a real child process (`src/bin/operator.ts` on this Node, or another entry such as the built
+ * `dist/bin/operator.js`), its output kept in a log file.
+ */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -11,12 +14,19 @@ export interface OperatorProcess {
   readonly stop: (signal?: "SIGTERM" | "SIGKILL") => Promise<number | null>
 }
 
-export const startOperator = (name: string, env: Record<string, string>): OperatorProcess => {
+export interface StartOptions {
+  /** The script to run, relative to the project; default `src/bin/operator.ts`. */
+  readonly entry?: string
+  readonly args?: ReadonlyArray<string>
+}
+
+export const startOperator = (name: string, env: Record<string, string>, options: StartOptions = {}): OperatorProcess => {
   const logDir = Path.join(projectRoot, ".local", "e2e")
   Fs.mkdirSync(logDir, { recursive: true })
   const logFile = Path.join(logDir, `${name}.log`)
   const out = Fs.openSync(logFile, "w")
-  const child: ChildProcess = spawn(process.execPath, [Path.join(projectRoot, "src", "bin", "operator.ts")], {
+  const entry = Path.join(projectRoot, options.entry ?? Path.join("src", "bin", "operator.ts"))
+  const child: ChildProcess = spawn(process.execPath, [entry, ...(options.args ?? [])], {
     cwd: projectRoot,
     env: { PATH: process.env["PATH"] ?? "", ...env },
     stdio: ["ignore", out, out]

@@ -1,0 +1,43 @@
+/** Between a kind's decoded objects and the encoded JSON the in-memory apiserver stores. */
+import { Effect, Either, Schema } from "effect"
+import type { ObjectMeta } from "../../domain/ObjectMeta.ts"
+import { type KubernetesError, KubernetesInvalid } from "../../services/KubernetesError.ts"
+import type { ResourceKind } from "../../services/ResourceKind.ts"
+import { parseFailurePaths } from "../parseFailurePaths.ts"
+import { isRecord, metaOf, type RawObject } from "./rawObject.ts"
+
+type Object = { readonly metadata: ObjectMeta }
+
+export const decode = <A extends Object, I>(kind: ResourceKind<A, I>) =>
+(object: RawObject): Effect.Effect<A, KubernetesError> =>
+  Schema.decodeUnknown(kind.schema)(object).pipe(
+    Effect.mapError((e) =>
+      new KubernetesInvalid({
+        kind: kind.kind,
+        name: String(metaOf(object)["name"] ?? ""),
+        detail: `stored object does not decode: ${parseFailurePaths(e)}`
+      })
+    )
+  )
+
+export const encode = <A extends Object, I>(kind: ResourceKind<A, I>, object: A): Effect.Effect<RawObject, KubernetesError> =>
+  Schema.encode(kind.schema)(object).pipe(
+    Effect.mapError((e) =>
+      new KubernetesInvalid({ kind: kind.kind, name: object.metadata.name, detail: `does not encode: ${parseFailurePaths(e)}` })
+    ),
+    Effect.flatMap((encoded) =>
+      isRecord(encoded)
+        ? Effect.succeed(encoded)
+        : Effect.fail(new KubernetesInvalid({ kind: kind.kind, name: object.metadata.name, detail: "not an object" }))
+    )
+  )
+
+/** The patched object must still be one of its kind, as the apiserver's schema demands. */
+export const admitAs = <A extends Object, I>(kind: ResourceKind<A, I>) => {
+  const check = Schema.decodeUnknownEither(kind.schema)
+  return (object: RawObject): string | undefined =>
+    Either.match(check(object), {
+      onLeft: (e) => `the patched object is malformed: ${parseFailurePaths(e)}`,
+      onRight: () => undefined
+    })
+}

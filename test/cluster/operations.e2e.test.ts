@@ -1,0 +1,152 @@
+/**
+ * The operator as a platform team runs it: the built JavaScript on plain `node`, the quaytoken Secret as mounted
+ * files (rotated without a restart), kubebuilder's flags, the probes, Prometheus' /metrics with the original's and
+ * controller-runtime's metric names, and the Events `kubectl describe` shows.
+ */
+import { execFile } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { Effect, Exit, Redacted, Scope } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { projectRoot } from "../../src/cluster/ControlPlane.ts"
+import { operatorScopes } from "../../src/simulator/model/state.ts"
+import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
+import { applyYaml, getImageRepository, imageRepository, mergePatch, newNamespace, organization, ready } from "./e2e/Rig.ts"
+import { eventually, kubectl } from "./e2e/kubectl.ts"
+import { type OperatorProcess, startOperator } from "./e2e/OperatorProcess.ts"
+import { kubeconfigPath } from "./support.ts"
+
+const build = () =>
+  new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, [Path.join(projectRoot, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
+      cwd: projectRoot
+    }, (error, stdout) => (error === null ? resolve() : reject(new Error(`npm run build failed: ${stdout}`)))))
+
+/** A free port on loopback, for the operator's own listeners. */
+const freePort = async (): Promise<number> => {
+  const { createServer } = await import("node:net")
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+const get = async (port: number, path: string) => {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`)
+  return { status: response.status, body: await response.text() }
+}
+
+/** The value of the first series of `metric` whose labels include every given one. */
+const sample = (scrape: string, metric: string, labels: Record<string, string> = {}): number | undefined => {
+  for (const line of scrape.split("\n")) {
+    if (!line.startsWith(`${metric}{`) && !line.startsWith(`${metric} `)) continue
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(" ") + 1))
+  }
+  return undefined
+}
+
+describe("the operator as deployed: built JavaScript, mounted token, metrics, probes, Events", () => {
+  const scope = Effect.runSync(Scope.make())
+  const firstToken = randomBytes(16).toString("hex")
+  const tokenDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "quaytoken-"))
+  let sim: QuaySimulator.RunningSimulator
+  let namespace: string
+  let operator: OperatorProcess
+  let metricsPort: number
+  let healthPort: number
+
+  beforeAll(async () => {
+    await build()
+    sim = await Effect.runPromise(
+      QuaySimulator.start({ organization, token: Redacted.make(firstToken), plan: "paid" }).pipe(Scope.extend(scope))
+    )
+    // The spec's quaytoken Secret, as the kubelet mounts it.
+    Fs.writeFileSync(Path.join(tokenDir, "organization"), organization)
+    Fs.writeFileSync(Path.join(tokenDir, "quaytoken"), firstToken)
+    Fs.writeFileSync(Path.join(tokenDir, "quayapiurl"), sim.apiUrl)
+    namespace = await newNamespace()
+    metricsPort = await freePort()
+    healthPort = await freePort()
+    operator = startOperator("operations", {
+      KUBECONFIG: kubeconfigPath(),
+      WATCH_NAMESPACE: namespace,
+      QUAY_SECRET_MOUNT_POINT: tokenDir,
+      LOG_FORMAT: "json"
+    }, {
+      entry: Path.join("dist", "bin", "operator.js"),
+      args: [`--metrics-bind-address=:${metricsPort}`, `--health-probe-bind-address=:${healthPort}`]
+    })
+  }, 240_000)
+
+  afterAll(async () => {
+    await kubectl(["delete", "imagerepositories", "--all", "-n", namespace, "--wait=true", "--timeout=60s"])
+    await operator.stop("SIGTERM")
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    await kubectl(["delete", "namespace", namespace, "--wait=false"])
+    Fs.rmSync(tokenDir, { recursive: true, force: true })
+  })
+
+  it("provisions from the mounted token and serves the probes and /metrics with sensible values", async () => {
+    await applyYaml(imageRepository(namespace, "observed"))
+    await ready(namespace, "observed")
+    expect(await get(healthPort, "/healthz")).toEqual({ status: 200, body: "ok\n" })
+    expect((await get(healthPort, "/readyz")).status).toBe(200)
+
+    const scrape = await eventually("the provisioning in /metrics", async () => {
+      const { body } = await get(metricsPort, "/metrics")
+      return (sample(body, "redhat_appstudio_imagecontroller_image_repository_provision_time_count") ?? 0) >= 1 ? body : undefined
+    })
+    // The original's names.
+    expect(sample(scrape, "redhat_appstudio_imagecontroller_global_quay_app_available")).toBe(1)
+    expect(sample(scrape, "redhat_appstudio_imagecontroller_image_repository_provision_time_bucket", { le: "300" })).toBeGreaterThanOrEqual(1)
+    // controller-runtime's and client-go's.
+    expect(sample(scrape, "controller_runtime_reconcile_total", { controller: "imagerepository", result: "success" })).toBeGreaterThanOrEqual(1)
+    expect(sample(scrape, "controller_runtime_reconcile_time_seconds_count", { controller: "imagerepository" })).toBeGreaterThanOrEqual(1)
+    expect(sample(scrape, "workqueue_adds_total", { name: "imagerepository" })).toBeGreaterThanOrEqual(1)
+    expect(sample(scrape, "workqueue_depth", { name: "imagerepository" })).toBeGreaterThanOrEqual(0)
+    expect(sample(scrape, "leader_election_master_status", { name: "imagerepository" })).toBe(1)
+    // Quay requests by endpoint, method and status, with their latency.
+    expect(sample(scrape, "quay_api_requests_total", { endpoint: "/repository", method: "POST", status: "201" })).toBe(1)
+    // The start-up self-check's scope probe is a POST /repository Quay refuses (400): two timed, one created.
+    expect(sample(scrape, "quay_api_requests_total", { endpoint: "/repository", method: "POST", status: "400" })).toBe(1)
+    expect(sample(scrape, "quay_api_request_duration_seconds_count", { endpoint: "/repository", method: "POST" })).toBe(2)
+    // Each object's credential age, from the cache.
+    const age = sample(scrape, "imagerepository_credentials_age_seconds", { namespace, name: "observed" })
+    expect(age).toBeGreaterThanOrEqual(0)
+    expect(age).toBeLessThan(600)
+    // No token in what Prometheus reads.
+    expect(scrape).not.toContain(firstToken)
+  }, 120_000)
+
+  it("records Events on events.k8s.io, aggregated per occurrence", async () => {
+    await mergePatch(namespace, "observed", { spec: { image: { name: "renamed" } } })
+    const events = await eventually("the ImageNameImmutable Event", async () => {
+      const list = JSON.parse(await kubectl(["get", "events.events.k8s.io", "-n", namespace, "-o", "json"])) as {
+        readonly items: ReadonlyArray<{ readonly reason: string; readonly type: string; readonly regarding: { readonly name: string } }>
+      }
+      const found = list.items.filter((e) => e.regarding.name === "observed" && e.reason === "ImageNameImmutable")
+      return found.length > 0 ? found : undefined
+    })
+    expect(events.map((e) => e.type)).toEqual(["Warning"])
+  }, 60_000)
+
+  it("uses a rotated token file for the next Quay requests, without a restart", async () => {
+    const secondToken = randomBytes(16).toString("hex")
+    sim.model.addToken(secondToken, operatorScopes)
+    Fs.writeFileSync(Path.join(tokenDir, "quaytoken"), secondToken)
+    sim.model.revokeToken(firstToken)
+    // Only the new token opens Quay now: a new object gets ready only if the operator has picked it up.
+    await applyYaml(imageRepository(namespace, "after-rotation"))
+    await eventually("ready with the rotated token", async () => {
+      const ir = await getImageRepository(namespace, "after-rotation")
+      return ir?.status?.state === "ready" ? ir : undefined
+    }, 110_000)
+    expect(operator.log()).not.toContain(secondToken)
+  }, 150_000)
+})
