@@ -4,7 +4,8 @@
  *
  * Configuration (environment, or kubebuilder's flags --leader-elect, --metrics-bind-address,
  * --health-probe-bind-address): see src/runtime/OperatorConfig.ts (WATCH_NAMESPACE, WORKERS, RESYNC_PERIOD,
- * LEADER_ELECTION, LEASE_NAMESPACE, POD_NAME, CLEANUP_DEADLINE, ORPHAN_SWEEP_INTERVAL, ...), the Quay layer
+ * PIPELINE_SERVICE_ACCOUNT, LEADER_ELECTION, LEASE_NAMESPACE, POD_NAME, CLEANUP_DEADLINE, ORPHAN_SWEEP_INTERVAL,
+ * ...), the Quay layer
  * (QUAY_API_URL, QUAY_ORG, QUAY_TOKEN or the mounted quaytoken Secret, ...), the apiserver connection (KUBECONFIG,
  * else ~/.kube/config, else in-cluster), telemetry (METRICS_PORT, OTEL_EXPORTER_OTLP_ENDPOINT), LOG_LEVEL,
  * LOG_FORMAT and HEALTH_PORT (the probes' /healthz and /readyz; default 8081, 0 turns them off).
@@ -40,7 +41,7 @@ const operator = Effect.gen(function*() {
       yield* Effect.forkScoped(QuayHttp.selfCheck)
       const running = yield* Manager.run({
         controllers: [
-          Controllers.imageRepositories({ workers: config.workers }),
+          Controllers.imageRepositories({ workers: config.workers, programSettings: config.programSettings }),
           Controllers.components({ workers: config.workers })
         ],
         tasks: Option.match(config.orphanSweepInterval, {

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { Component } from "./ComponentRepository.ts"
 import { Condition } from "./Condition.ts"
 import { ObjectMeta, type OwnerKind } from "./ObjectMeta.ts"
 
@@ -14,10 +15,6 @@ export const finalizer = "appstudio.openshift.io/image-repository"
 
 /** Annotation that keeps the Quay repository when the object is deleted (robots are still removed). */
 export const skipRepositoryDeletionAnnotation = "image-controller.appstudio.redhat.com/skip-repository-deletion"
-
-/** Labels that make an ImageRepository a Component's one. */
-export const componentLabel = "appstudio.redhat.com/component"
-export const applicationLabel = "appstudio.redhat.com/application"
 
 /**
  * spec.image.visibility is a free string here on purpose: a value outside public|private must reach the
@@ -59,6 +56,8 @@ export const ImageRepositoryStatus = Schema.Struct({
   image: Schema.optional(ImageStatus),
   credentials: Schema.optional(CredentialsStatus),
   conditions: Schema.optional(Schema.Array(Condition)),
+  /** A component repository's Component, recorded at provisioning: the labels are never read again after it. */
+  component: Schema.optional(Component),
   observedGeneration: Schema.optional(Schema.Number)
 })
 export type ImageRepositoryStatus = typeof ImageRepositoryStatus.Type
@@ -77,6 +76,3 @@ export const isDeleting = (ir: ImageRepository): boolean => ir.metadata.deletion
 export const hasFinalizer = (ir: ImageRepository): boolean => (ir.metadata.finalizers ?? []).includes(finalizer)
 
 export const isFailed = (ir: ImageRepository): boolean => ir.status?.state === "failed"
-
-/** The Component an ImageRepository belongs to, when it carries the component label. */
-export const componentOf = (ir: ImageRepository): string | undefined => ir.metadata.labels?.[componentLabel]

@@ -31,15 +31,16 @@ const validate = (name: string, requested: string): Either.Either<string, Invali
 
 /**
  * The Quay repository name (inside the organization) for an ImageRepository: always under `<namespace>/`.
+ * Without a requested name it is `<namespace>/<defaultName>` (the object's name, or `<application>/<component>`).
  * A requested name without the prefix gets it; an absolute name (leading `/`) must name this namespace,
  * so no object can reach another namespace's repositories.
  */
 export const resolveRepositoryName = (
   namespace: string,
-  objectName: string,
+  defaultName: string,
   requested: string | undefined
 ): Either.Either<string, InvalidRepositoryName> => {
-  if (requested === undefined || requested === "") return validate(`${namespace}/${objectName}`, `${namespace}/${objectName}`)
+  if (requested === undefined || requested === "") return validate(`${namespace}/${defaultName}`, `${namespace}/${defaultName}`)
   if (requested.startsWith("/")) {
     return requested.startsWith(`/${namespace}/`)
       ? validate(requested.slice(1), requested)

@@ -4,6 +4,7 @@ import { Transient } from "../domain/ReconcileError.ts"
 import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
 import type { StatusDamage } from "../domain/StatusClaims.ts"
 import { fromMillis, toMillis } from "../domain/Timestamp.ts"
+import { ProgramSettings } from "../services/ProgramSettings.ts"
 import { Quay } from "../services/Quay.ts"
 import { done } from "../services/ReconcileResult.ts"
 import { CleanupDeadline } from "./CleanupDeadline.ts"
@@ -50,8 +51,9 @@ const mayHaveQuayObjects = (ir: ImageRepository): boolean =>
   ir.status?.image?.url !== undefined || ir.status?.state === "ready"
 
 /**
- * Deletion that always finishes: the object's robots and repository leave Quay (see deleteQuayObjects), the push
- * Secret is unlinked from service accounts, the finalizer is removed and garbage collection takes the Secret.
+ * Deletion that always finishes: the object's robots and repository leave Quay (see deleteQuayObjects), its
+ * Secrets are unlinked from service accounts (the pipeline one as configured), the finalizer is removed and
+ * garbage collection takes the Secrets.
  * Quay failures that may clear are retried until the deadline (`CleanupDeadline` after the deletionTimestamp);
  * any other refusal, or the deadline passing, releases the finalizer anyway, with a Warning Event naming what was
  * left in Quay for the orphan sweep, so no namespace stays Terminating because Quay is down or the token revoked.
@@ -69,10 +71,12 @@ export const cleanup = (ir: ImageRepository, damages: ReadonlyArray<StatusDamage
     const leftovers = mayHaveQuayObjects(ir) ? yield* deleteQuayObjects(ir, { final }) : []
     const retryable = leftovers.find((l) => isRetryable(l.error))
     if (!final && retryable !== undefined) return yield* retryUntil(retryable, leftovers, deadline, now)
-    const { secretName } = Target.credentials(ir, quay)
+    const settings = yield* ProgramSettings
+    // Every role's Secret: push, and pull for a component repository (or the original controller's pull robot).
+    const secrets = Target.robots(ir, quay).map((robot) => Target.credentials(ir, quay, robot.role).secretName)
     yield* Effect.forEach(
-      pushSecretTargets(ir),
-      (serviceAccount) => unlinkSecret(ir.metadata.namespace ?? "", serviceAccount, secretName),
+      pushSecretTargets(ir, settings.pipelineServiceAccount).flatMap((sa) => secrets.map((secret) => [sa, secret] as const)),
+      ([serviceAccount, secret]) => unlinkSecret(ir.metadata.namespace ?? "", serviceAccount, secret),
       { discard: true }
     )
     yield* patchObject(ir, { metadata: { finalizers: (ir.metadata.finalizers ?? []).filter((f) => f !== finalizer) } })

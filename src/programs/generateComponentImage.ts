@@ -12,7 +12,7 @@ import { answer, claim, refuse } from "./ComponentWrites.ts"
 import { ensureRepository } from "./ensureRepository.ts"
 import { fromQuay, fromQuayWhileProvisioning } from "./errors.ts"
 import { obtainRobot } from "./robotAccount.ts"
-import { writePushSecret } from "./writePushSecret.ts"
+import { writeRobotSecret } from "./writeRobotSecret.ts"
 
 /** The original controller's words for a plan that refuses private repositories, kept for whoever greps for them. */
 export const privateRefusedMessage = "Quay organization plan doesn't allow private image repositories"
@@ -51,7 +51,7 @@ const provision = (component: Component, target: ComponentTarget.ComponentTarget
       { shortName: target.pullRobot, repository: target.repository, permission: "read" },
       { kind: ownerKind }
     ).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuayWhileProvisioning(e))))
-    yield* writePushSecret(component, target, push, ownerKind)
+    yield* writeRobotSecret(component, target.imageUrl, { role: "push", secretName: target.secretName }, push, ownerKind)
     yield* Effect.logInfo(`generated ${target.imageUrl} for Component ${component.metadata.name}`)
     return yield* answer(component, { image: target.imageUrl, visibility, secret: target.secretName })
   }).pipe(

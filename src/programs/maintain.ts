@@ -2,9 +2,10 @@ import { Effect, Option } from "effect"
 import { finalizer, hasFinalizer, type ImageRepository, type ImageRepositoryStatus } from "../domain/ImageRepository.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
 import { refOf } from "../domain/ObjectMeta.ts"
-import * as PushSecret from "../domain/PushSecret.ts"
+import * as RobotSecret from "../domain/RobotSecret.ts"
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
 import { type Critical, NonCritical, Transient } from "../domain/ReconcileError.ts"
+import type { ServiceAccount as ServiceAccountObject } from "../domain/ServiceAccount.ts"
 import { denotes } from "../domain/RepositoryName.ts"
 import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
@@ -13,20 +14,21 @@ import { now } from "../domain/Timestamp.ts"
 import * as TokenRegeneration from "../domain/TokenRegeneration.ts"
 import { isVisibility } from "../domain/Visibility.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
-import { Quay } from "../services/Quay.ts"
-import { isQuayError } from "../services/QuayError.ts"
+import { ProgramSettings } from "../services/ProgramSettings.ts"
+import { Quay, type QuayRobot } from "../services/Quay.ts"
+import { isQuayError, type QuayError } from "../services/QuayError.ts"
 import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import { fromKubernetes, fromQuay, isRoutineRetry, RepositoryMissing } from "./errors.ts"
 import { clearFlags, type OneShotFlag, oneShotFlags, patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
 import { confirmTarget, type StatusDamaged } from "./ownership.ts"
-import { currentPushRobot, regeneratePushRobot } from "./pushRobot.ts"
 import { recordWarning } from "./recordEvent.ts"
-import { linkSecret, verifySecretLinks } from "./serviceAccountLinks.ts"
+import { currentRobot, regenerateRobot } from "./robotAccount.ts"
+import { linkSecret, verifySecretLinks, verifySecretReferences } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
 import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
 import { settle } from "./statusTransitions.ts"
-import { type Target, withDerivedRobot } from "./Target.ts"
-import { writePushSecret } from "./writePushSecret.ts"
+import { type Credentials, roles, type Target, withDerivedRobot } from "./Target.ts"
+import { writeRobotSecret } from "./writeRobotSecret.ts"
 
 /** The one-shot flags a pass removes from spec once it has acted on them. */
 const clearedFlags = (specPatch: unknown): ReadonlyArray<OneShotFlag> => {
@@ -61,7 +63,6 @@ const tolerate = <R>(
     })
   )
 
-/** The name is fixed at creation: a different spec.image.name is put back. */
 /**
  * Confirms, at most once per pass, that the target is this object's (ownership.ts confirmTarget): before the
  * repository is changed, and before a robot of the original controller is touched.
@@ -126,24 +127,40 @@ const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confir
 const retryCritical = (e: Critical | Transient): Transient =>
   e._tag === "Critical" ? new Transient({ reason: e.reason, message: e.message }) : e
 
+/** The Quay side of a credentials operation: never critical after provisioning, always retried. */
+const afterProvisioning = <A, R>(
+  effect: Effect.Effect<A, QuayError | RepositoryMissing | StatusDamaged | Critical, R>
+) =>
+  effect.pipe(
+    Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
+    Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
+  )
+
 const clearFlag = (flag: OneShotFlag) => ({ spec: { credentials: { [flag]: null } } })
 
 /**
- * regenerate-token: a new robot token, the Secret rewritten with it, the flag removed, generationTimestamp moved,
- * and the rotation recorded in status before the flag is removed, so a removal that fails cannot rotate twice.
+ * regenerate-token: a new token for every robot (push; pull too for a component repository; at once), each Secret
+ * rewritten with it, the flag removed, generationTimestamp moved, and the rotation recorded in status before the
+ * flag is removed, so a removal that fails cannot rotate twice.
  */
 const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
     if (ir.spec?.credentials?.["regenerate-token"] !== true) return pass
     if (TokenRegeneration.isAnswered(ir)) return patchSpec(pass, clearFlag("regenerate-token"))
-    if (target.robot.proof === "original") yield* confirmed
-    const robot = yield* regeneratePushRobot(ir, target).pipe(
-      Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
-      Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
+    // A robot whose name the identity derives needs no confirmation: only the original controller's does.
+    if (roles(target).some((c) => c.robot.proof === "original")) yield* confirmed
+    const robots = yield* Effect.forEach(
+      roles(target),
+      (c) => afterProvisioning(regenerateRobot(ir, target, c)).pipe(Effect.map((robot) => [c, robot] as const)),
+      { concurrency: "unbounded" }
     )
-    yield* writePushSecret(ir, target, robot).pipe(Effect.mapError(retryCritical))
+    yield* Effect.forEach(
+      robots,
+      ([c, robot]) => writeRobotSecret(ir, target.imageUrl, c, robot).pipe(Effect.mapError(retryCritical)),
+      { discard: true }
+    )
     const at = yield* now
-    yield* Effect.logInfo(`push robot token of ${target.imageUrl} regenerated`)
+    yield* Effect.logInfo(`robot tokens of ${target.imageUrl} regenerated`)
     return {
       ...patchSpec(pass, clearFlag("regenerate-token")),
       status: TokenRegeneration.record(
@@ -157,67 +174,86 @@ const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confir
   })
 
 /**
- * A push Secret that was deleted or emptied is written again with the robot's current token (read from Quay,
- * not rotated). Reading the Secret is the only cost of this check on a converged object.
+ * One role's Secret that was deleted or emptied is written again with the robot's current token (read from Quay,
+ * not rotated; a robot deleted behind the operator's back is created again). Reading the Secret is the only cost
+ * of this check on a converged object.
  */
-const repairPushSecret = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
+const repairSecret = (ir: ImageRepository, target: Target, credentials: Credentials, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
     if (pass.secretWritten) return pass
     const kube = yield* Kubernetes
     const secret = yield* kube
-      .get(Secret, { namespace: ir.metadata.namespace ?? "", name: target.secretName })
+      .get(Secret, { namespace: ir.metadata.namespace ?? "", name: credentials.secretName })
       .pipe(Effect.mapError(fromKubernetes))
     const intact = Option.filter(
       secret,
-      (s) => PushSecret.isOwnedBy(s, ir) && PushSecret.holdsRobot(s, target.imageUrl, target.robotFullName)
+      (s) => RobotSecret.isOwnedBy(s, ir) && RobotSecret.holdsRobot(s, target.imageUrl, credentials.robotFullName)
     )
     if (Option.isSome(intact)) {
       // A Secret the original controller wrote lacks the operator's labels, so the label-scoped informer cannot
       // serve it and every pass would read it from the apiserver: label it once.
-      if (!PushSecret.isLabelled(intact.value)) {
+      if (!RobotSecret.isLabelled(intact.value)) {
         yield* kube
           .patch(Secret, refOf(intact.value.metadata), {
-            metadata: { resourceVersion: intact.value.metadata.resourceVersion, labels: PushSecret.labels }
+            metadata: { resourceVersion: intact.value.metadata.resourceVersion, labels: RobotSecret.labels }
           })
           .pipe(Effect.mapError(fromKubernetes))
       }
       return pass
     }
-    if (target.robot.proof === "original") yield* confirmed
-    const robot = yield* currentPushRobot(ir, target).pipe(
-      Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
-      Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
-    )
-    yield* writePushSecret(ir, target, robot).pipe(Effect.mapError(retryCritical))
-    yield* Effect.logInfo(`push Secret ${target.secretName} restored`)
-    return { ...pass, succeeded: true, secretWritten: true }
+    if (credentials.robot.proof === "original") yield* confirmed
+    const robot: QuayRobot = yield* afterProvisioning(currentRobot(ir, target, credentials))
+    yield* writeRobotSecret(ir, target.imageUrl, credentials, robot).pipe(Effect.mapError(retryCritical))
+    yield* Effect.logInfo(`${credentials.role} Secret ${credentials.secretName} restored`)
+    // secretWritten stays: it marks a pass that rewrote every role's Secret, and the other roles are still checked.
+    return { ...pass, succeeded: true }
   })
 
-/** Component push Secrets stay linked to their build ServiceAccount; verify-linking repairs every account that references it. */
+/** Every role's Secret, repaired when it was lost (not in a pass that has just rewritten them all). */
+const repairSecrets = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
+  Effect.reduce(roles(target), pass, (current, credentials) => repairSecret(ir, target, credentials, current, confirmed))
+
+/** The accounts in the namespace whose lists name the Secret. */
+const referencing = (accounts: ReadonlyArray<ServiceAccountObject>, secret: string): ReadonlyArray<string> =>
+  accounts
+    .filter((sa) => [...(sa.secrets ?? []), ...(sa.imagePullSecrets ?? [])].some((ref) => ref.name === secret))
+    .map((sa) => sa.metadata.name)
+
+/**
+ * A component repository's push Secret stays linked to its pipeline ServiceAccount. verify-linking checks exactly
+ * the links the spec gives: the push Secret listed once in the pipeline account's `secrets` and in no
+ * `imagePullSecrets`; the pull Secret (which the spec sends to the Application's environments) linked nowhere
+ * here by the operator, so only its duplicate and dangling references go. A Secret that does not exist is unlinked.
+ */
 const maintainLinks = (ir: ImageRepository, target: Target, pass: Pass) =>
   Effect.gen(function*() {
     const namespace = ir.metadata.namespace ?? ""
-    const targets = pushSecretTargets(ir)
+    const settings = yield* ProgramSettings
+    const targets = pushSecretTargets(ir, settings.pipelineServiceAccount)
     if (ir.spec?.credentials?.["verify-linking"] !== true) {
       yield* Effect.forEach(targets, (sa) => linkSecret(namespace, sa, target.secretName), { discard: true })
       return pass
     }
     const kube = yield* Kubernetes
-    const accounts = yield* kube.list(ServiceAccount, { namespace }).pipe(Effect.mapError(fromKubernetes))
-    const referencing = accounts.items
-      .filter((sa) =>
-        [...(sa.secrets ?? []), ...(sa.imagePullSecrets ?? [])].some((ref) => ref.name === target.secretName)
-      )
-      .map((sa) => sa.metadata.name)
-    const secretExists = yield* kube
-      .get(Secret, { namespace, name: target.secretName })
-      .pipe(Effect.map(Option.isSome), Effect.mapError(fromKubernetes))
+    const accounts = (yield* kube.list(ServiceAccount, { namespace }).pipe(Effect.mapError(fromKubernetes))).items
+    const exists = (secret: string) =>
+      kube.get(Secret, { namespace, name: secret }).pipe(Effect.map(Option.isSome), Effect.mapError(fromKubernetes))
+    const pushExists = yield* exists(target.secretName)
     yield* Effect.forEach(
-      [...new Set([...targets, ...referencing])],
-      (sa) => verifySecretLinks(namespace, sa, target.secretName, secretExists),
+      [...new Set([...targets, ...referencing(accounts, target.secretName)])],
+      (sa) => verifySecretLinks(namespace, sa, target.secretName, pushExists),
       { discard: true }
     )
-    yield* Effect.logInfo(`links of ${target.secretName} verified`)
+    const pull = target.pull
+    if (pull !== undefined) {
+      const pullExists = yield* exists(pull.secretName)
+      yield* Effect.forEach(
+        referencing(accounts, pull.secretName),
+        (sa) => verifySecretReferences(namespace, sa, pull.secretName, pullExists),
+        { discard: true }
+      )
+    }
+    yield* Effect.logInfo(`links of ${roles(target).map((c) => c.secretName).join(", ")} verified`)
     return { ...patchSpec(pass, clearFlag("verify-linking")), succeeded: true }
   })
 
@@ -277,7 +313,11 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
   Effect.gen(function*() {
     const start: Pass = {
       specPatch: {},
-      status: StatusClaims.putBack(ir.status, damages, provisionedNames(target)),
+      status: {
+        ...StatusClaims.putBack(ir.status, damages, provisionedNames(target)),
+        // An object adopted from the original controller has its decision recorded in its first pass here.
+        ...(target.component === undefined ? {} : { component: target.component })
+      },
       succeeded: false,
       warnings: damages.map((d) => ({ reason: statusDamagedReason, message: d.message })),
       secretWritten: false
@@ -290,7 +330,7 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
     const named = yield* tolerate(kept, guardName(ir, target, kept, confirmed))
     const visible = yield* tolerate(named, applyVisibility(ir, target, named, confirmed))
     const regenerated = yield* regenerateToken(ir, target, visible, confirmed)
-    const repaired = yield* repairPushSecret(ir, target, regenerated, confirmed)
+    const repaired = yield* repairSecrets(ir, target, regenerated, confirmed)
     const linked = yield* maintainLinks(ir, target, repaired)
     return yield* commit(ir, linked)
   }).pipe(

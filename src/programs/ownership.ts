@@ -1,11 +1,11 @@
 import { Data, Effect, Option } from "effect"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
 import { isMarked, isOwnedBy } from "../domain/Ownership.ts"
-import type { StatusDamage } from "../domain/StatusClaims.ts"
+import { robotField, type StatusDamage } from "../domain/StatusClaims.ts"
 import { Quay, type QuayRepository } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
 import { RepositoryMissing } from "./errors.ts"
-import type { Target } from "./Target.ts"
+import { roles, type Target } from "./Target.ts"
 
 /**
  * What status names could not be shown in Quay to be this object's (a repository marked for another object, an
@@ -17,7 +17,7 @@ export class StatusDamaged extends Data.TaggedError("StatusDamaged")<{ readonly 
  * A robot with the original controller's name is this object's only if it holds a grant on this object's
  * repository, as the original gave its robots: the name alone could be another namespace's (`a/b-c`, `a-b/c`).
  */
-export const originalRobotConfirmed = (target: Target) =>
+export const originalRobotConfirmed = (target: Pick<Target, "repository" | "robotFullName">) =>
   Effect.flatMap(Quay, (quay) => quay.listPermissions(target.repository)).pipe(
     Effect.map((grants) => grants.has(target.robotFullName))
   )
@@ -39,7 +39,7 @@ export const repositoryNotOurs = (target: Target): StatusDamaged =>
   })
 
 /**
- * Confirms that the recorded repository and the push robot are this object's, before a maintenance pass changes
+ * Confirms that the recorded repository and the robots (each role's) are this object's, before a maintenance pass changes
  * the repository or touches a robot of the original controller: one read of the repository (its mark), and for
  * an original robot one read of the repository's grants. A robot whose name the identity derives needs neither,
  * so a converged pass, a rotation and a Secret repair cost no extra call. RepositoryMissing when the repository is
@@ -54,17 +54,21 @@ export const confirmTarget = (
     const found = yield* quay.getRepository(target.repository)
     if (Option.isNone(found)) return yield* new RepositoryMissing({ repository: target.repository })
     const repository = found.value
-    if (target.robot.proof === "identity") {
+    const original = roles(target).filter((c) => c.robot.proof === "original")
+    if (original.length === 0) {
       if (!isOwnedBy(repository.description, ir.metadata)) return yield* repositoryNotOurs(target)
       return
     }
-    if (!(yield* originalRobotConfirmed(target))) {
-      return yield* new StatusDamaged({
-        damage: {
-          field: "credentials.push-robot-account",
-          message: `status.credentials.push-robot-account names robot '${target.robotShortName}', which holds no grant on this ImageRepository's repository; it was not used`
-        }
-      })
+    for (const credentials of original) {
+      if (!(yield* originalRobotConfirmed({ repository: target.repository, robotFullName: credentials.robotFullName }))) {
+        const field = robotField(credentials.role)
+        return yield* new StatusDamaged({
+          damage: {
+            field: `credentials.${field}`,
+            message: `status.credentials.${field} names robot '${credentials.robotShortName}', which holds no grant on this ImageRepository's repository; it was not used`
+          }
+        })
+      }
     }
     if (!isOurRepository(ir, repository, true)) return yield* repositoryNotOurs(target)
   }).pipe(Effect.withSpan("confirmTarget", { attributes: { repository: target.repository } }))

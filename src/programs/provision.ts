@@ -1,4 +1,4 @@
-import { Effect, Either, Option } from "effect"
+import { Effect, Either } from "effect"
 import { finalizer, hasFinalizer, type ImageRepository } from "../domain/ImageRepository.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
@@ -8,19 +8,17 @@ import * as StatusClaims from "../domain/StatusClaims.ts"
 import type { StatusDamage } from "../domain/StatusClaims.ts"
 import { now } from "../domain/Timestamp.ts"
 import { defaultVisibility, isVisibility, type Visibility } from "../domain/Visibility.ts"
+import { ProgramSettings } from "../services/ProgramSettings.ts"
 import { Quay } from "../services/Quay.ts"
-import { isQuayError } from "../services/QuayError.ts"
-import { ensureRepository } from "./ensureRepository.ts"
-import { recordProvisioned } from "./provisionMetrics.ts"
-import { fromQuayWhileProvisioning } from "./errors.ts"
+import { createQuayObjects, type Robots } from "./createQuayObjects.ts"
 import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
-import { obtainPushRobot } from "./pushRobot.ts"
+import { recordProvisioned } from "./provisionMetrics.ts"
 import { linkSecret } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
 import { damageMessage, provisionedNames, reportDamages } from "./statusDamage.ts"
 import { markFailed, settle } from "./statusTransitions.ts"
 import * as Target from "./Target.ts"
-import { writePushSecret } from "./writePushSecret.ts"
+import { writeRobotSecret } from "./writeRobotSecret.ts"
 
 /**
  * Claims the object before anything exists in Quay: the finalizer (so a deletion from now on always cleans up)
@@ -44,9 +42,9 @@ const claim = (ir: ImageRepository, target: Target.Target, visibility: Visibilit
 }
 
 /**
- * The repository is recorded in status before the first Quay call: from then on it is this object's, whatever
- * later edits to spec.image.name say, so nothing created under it can be lost track of. Damaged fields are put
- * back in the same write.
+ * The repository is recorded in status before the first Quay call, with the decision whether it is a component
+ * repository: from then on both are this object's, whatever later edits to spec.image.name or the labels say, so
+ * nothing created under them can be lost track of. Damaged fields are put back in the same write.
  */
 const recordTarget = (
   ir: ImageRepository,
@@ -57,22 +55,33 @@ const recordTarget = (
   const status = StatusClaims.putBack(ir.status, damages, provisionedNames(target))
   return writeStatus(ir, {
     ...status,
-    image: { url: target.imageUrl, visibility: status.image?.visibility ?? visibility }
+    image: { url: target.imageUrl, visibility: status.image?.visibility ?? visibility },
+    ...(target.component === undefined ? {} : { component: target.component })
   })
 }
 
-/** After the repository exists: the push robot with write permission, the push Secret, the ready status, links. */
+/** Each role's status.credentials fields: `push-robot-account`, `push-secret`, and the pull ones of a component's. */
+const credentialFields = (target: Target.Target): Record<string, string> =>
+  Object.fromEntries(
+    Target.roles(target).flatMap((c) => [
+      [StatusClaims.robotField(c.role), c.robotShortName],
+      [StatusClaims.secretField(c.role), c.secretName]
+    ])
+  )
+
+/** After Quay has what the object needs: each role's Secret, the ready status, the push Secret's link. */
 const provisionRepository = (
   ir: ImageRepository,
   target: Target.Target,
   visibility: Visibility,
-  message: string | undefined
+  message: string | undefined,
+  robots: Robots
 ) =>
   Effect.gen(function*() {
-    const robot = yield* obtainPushRobot(ir, target).pipe(
-      Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuayWhileProvisioning(e)))
-    )
-    yield* writePushSecret(ir, target, robot)
+    for (const credentials of Target.roles(target)) {
+      const robot = robots[credentials.role]
+      if (robot !== undefined) yield* writeRobotSecret(ir, target.imageUrl, credentials, robot)
+    }
     const at = yield* now
     const ready = yield* writeStatus(
       ir,
@@ -85,9 +94,9 @@ const provisionRepository = (
             // Other roles' fields (the original controller's pull robot) are kept: they were checked on the way in.
             ...ir.status?.credentials,
             generationTimestamp: at,
-            "push-robot-account": target.robotShortName,
-            "push-secret": target.secretName
+            ...credentialFields(target)
           },
+          ...(target.component === undefined ? {} : { component: target.component }),
           ...(ir.status?.conditions === undefined ? {} : { conditions: ir.status.conditions })
         },
         message,
@@ -101,8 +110,9 @@ const provisionRepository = (
     // The original's SLI: first provisioning only, not a repository re-created under a ready object.
     if (ir.status?.state !== "ready") yield* recordProvisioned(ready)
     // The repository is usable now: a ServiceAccount that does not exist yet delays its link, not readiness.
+    const settings = yield* ProgramSettings
     yield* Effect.forEach(
-      pushSecretTargets(ready),
+      pushSecretTargets(ready, settings.pipelineServiceAccount),
       (serviceAccount) => linkSecret(ready.metadata.namespace ?? "", serviceAccount, target.secretName),
       { discard: true }
     )
@@ -110,11 +120,12 @@ const provisionRepository = (
   })
 
 /**
- * Provisioning: repository, push robot with write permission, push Secret, status. Bad input is refused before
- * anything is created; a critical Quay refusal fails the object. Also re-creates a recorded repository that was
- * deleted behind the operator's back: the robot then is the one the identity derives, since an original
- * controller's robot can only be shown to be this object's by its grant on the repository that is gone.
- * Status fields that named what is not this object's (`damages`) are reported and put back.
+ * Provisioning: repository and robots (push; pull too for a component repository) at once, then their permissions,
+ * each robot's Secret, status. Bad input is refused before anything is created; a critical Quay refusal fails the
+ * object. Also re-creates a recorded repository that was deleted behind the operator's back: the robots then are
+ * the ones the identity derives, since an original controller's robot can only be shown to be this object's by
+ * its grant on the repository that is gone. Status fields that named what is not this object's (`damages`) are
+ * reported and put back.
  */
 export const provision = (ir: ImageRepository, damages: ReadonlyArray<StatusDamage> = []) =>
   Effect.gen(function*() {
@@ -138,14 +149,11 @@ export const provision = (ir: ImageRepository, damages: ReadonlyArray<StatusDama
     }
     const claimed = yield* claim(ir, target.right, visibility)
     const recorded = yield* recordTarget(claimed, target.right, visibility, damages)
-    const refused = yield* ensureRepository(recorded, target.right, visibility).pipe(
-      Effect.as(Option.none<Critical>()),
-      Effect.catchTag("Critical", (error) => Effect.succeed(Option.some(error)))
-    )
-    // Quay refused the repository, so nothing exists: the failed object shows no image URL.
-    if (Option.isSome(refused)) return yield* markFailed(recorded, refused.value, { nothingCreated: true })
     const message = damages.length === 0 ? undefined : damageMessage(damages)
-    return yield* provisionRepository(recorded, target.right, visibility, message).pipe(
+    return yield* createQuayObjects(recorded, target.right, visibility).pipe(
+      Effect.flatMap((robots) => provisionRepository(recorded, target.right, visibility, message, robots)),
+      // Quay refused the repository, so nothing exists: the failed object shows no image URL.
+      Effect.catchTag("RepositoryRefused", (refused) => markFailed(recorded, refused.error, { nothingCreated: true })),
       Effect.catchTag("Critical", (error) => markFailed(recorded, error))
     )
   }).pipe(Effect.withSpan("provision"))

@@ -1,32 +1,22 @@
 import { Effect, Option } from "effect"
 import * as Links from "../domain/ServiceAccountLinks.ts"
 import type { ServiceAccount as ServiceAccountObject } from "../domain/ServiceAccount.ts"
-import { Transient } from "../domain/ReconcileError.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { ServiceAccount } from "../services/ResourceKind.ts"
 import { fromKubernetes } from "./errors.ts"
 
-type WhenMissing = "retry" | "ignore"
-
 /**
  * Rewrites a ServiceAccount's secret lists with `change`, guarded by its resourceVersion so a concurrent edit by
- * another controller is never overwritten; writes nothing when the lists are already right.
+ * another controller is never overwritten; writes nothing when the lists are already right. An account that does
+ * not exist is left for later: it delays a link, never readiness, and the operator watches ServiceAccounts, so one
+ * that appears wakes the objects that want it.
  */
-const updateLinks = (
-  namespace: string,
-  name: string,
-  change: (sa: ServiceAccountObject) => Links.Links,
-  whenMissing: WhenMissing
-) =>
+const updateLinks = (namespace: string, name: string, change: (sa: ServiceAccountObject) => Links.Links) =>
   Effect.gen(function*() {
     const kube = yield* Kubernetes
     const found = yield* kube.get(ServiceAccount, { namespace, name }).pipe(Effect.mapError(fromKubernetes))
     if (Option.isNone(found)) {
-      if (whenMissing === "ignore") return
-      return yield* new Transient({
-        reason: "ServiceAccountNotFound",
-        message: `ServiceAccount '${name}' does not exist yet; the push Secret will be linked once it does`
-      })
+      return yield* Effect.logDebug(`ServiceAccount '${name}' does not exist (yet): its links wait until it does`)
     }
     const sa = found.value
     const links = change(sa)
@@ -45,10 +35,18 @@ const updateLinks = (
   }).pipe(Effect.withSpan("serviceAccountLinks.update", { attributes: { namespace, serviceAccount: name } }))
 
 export const linkSecret = (namespace: string, serviceAccount: string, secret: string) =>
-  updateLinks(namespace, serviceAccount, (sa) => Links.link(sa, secret), "retry")
+  updateLinks(namespace, serviceAccount, (sa) => Links.link(sa, secret))
 
 export const verifySecretLinks = (namespace: string, serviceAccount: string, secret: string, secretExists: boolean) =>
-  updateLinks(namespace, serviceAccount, (sa) => Links.verify(sa, secret, secretExists), "retry")
+  updateLinks(namespace, serviceAccount, (sa) => Links.verify(sa, secret, secretExists))
+
+/** verify-linking for a Secret that no account here is meant to list: duplicates and dangling references go. */
+export const verifySecretReferences = (
+  namespace: string,
+  serviceAccount: string,
+  secret: string,
+  secretExists: boolean
+) => updateLinks(namespace, serviceAccount, (sa) => Links.verifyReferences(sa, secret, secretExists))
 
 export const unlinkSecret = (namespace: string, serviceAccount: string, secret: string) =>
-  updateLinks(namespace, serviceAccount, (sa) => Links.unlink(sa, secret), "ignore")
+  updateLinks(namespace, serviceAccount, (sa) => Links.unlink(sa, secret))

@@ -7,7 +7,7 @@ import { now } from "../domain/Timestamp.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
 import { recordWarning } from "./recordEvent.ts"
 import { settle } from "./statusTransitions.ts"
-import type { Credentials } from "./Target.ts"
+import { roles, type Target } from "./Target.ts"
 
 /** The Event reason of a status field that named what is not this object's. */
 export const statusDamagedReason = "StatusDamaged"
@@ -16,10 +16,9 @@ export const statusDamagedReason = "StatusDamaged"
 export const damageMessage = (damages: ReadonlyArray<StatusClaims.StatusDamage>): string =>
   damages.map((d) => d.message).join("; ")
 
-/** The fields this operator provisions, to put back over damaged ones. */
-export const provisionedNames = (credentials: Credentials): Partial<Record<RobotRole, StatusClaims.RoleNames>> => ({
-  push: { robot: credentials.robotShortName, secret: credentials.secretName }
-})
+/** The fields this operator provisions (each role of the target), to put back over damaged ones. */
+export const provisionedNames = (target: Target): Partial<Record<RobotRole, StatusClaims.RoleNames>> =>
+  Object.fromEntries(roles(target).map((c) => [c.role, { robot: c.robotShortName, secret: c.secretName }]))
 
 /** A Warning Event and a log line for each damaged field: `kubectl describe` shows what was refused. */
 export const reportDamages = (ir: ImageRepository, damages: ReadonlyArray<StatusClaims.StatusDamage>) =>
@@ -39,12 +38,12 @@ export const reportDamages = (ir: ImageRepository, damages: ReadonlyArray<Status
 export const putBackDamage = (
   ir: ImageRepository,
   damages: ReadonlyArray<StatusClaims.StatusDamage>,
-  credentials: Credentials
+  target: Target
 ) =>
   Effect.gen(function*() {
     const at = yield* now
     const message = damageMessage(damages)
-    const status = StatusClaims.putBack(ir.status, damages, provisionedNames(credentials))
+    const status = StatusClaims.putBack(ir.status, damages, provisionedNames(target))
     yield* writeStatus(
       ir,
       settle(

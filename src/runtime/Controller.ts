@@ -12,6 +12,9 @@ type AnyObject = { readonly metadata: ObjectMeta }
 /** What an informer needs besides its kind and selector; the manager supplies it. */
 export type InformerSettings = Omit<Informer.InformerOptions<AnyObject, unknown>, "kind" | "labelSelector">
 
+/** What a watch's mapping may read: the objects the controller reconciles, as its informer holds them (no call). */
+export type Reconciled = Informer.Snapshot<AnyObject>
+
 /**
  * One watch of a controller: a kind (optionally label-selected) and how a change of one of its objects maps to
  * the keys of the objects the controller reconciles. Controllers of one manager share one informer per kind,
@@ -21,7 +24,7 @@ export type InformerSettings = Omit<Informer.InformerOptions<AnyObject, unknown>
 export interface Watch {
   readonly kind: { readonly group: string; readonly version: string; readonly plural: string; readonly kind: string }
   readonly labelSelector: string | undefined
-  readonly keysOf: (object: AnyObject) => ReadonlyArray<ObjectRef>
+  readonly keysOf: (object: AnyObject, reconciled: Reconciled) => ReadonlyArray<ObjectRef>
   readonly informer: (settings: InformerSettings) => Effect.Effect<Informer.Informer<AnyObject>, never, Kubernetes | Scope.Scope>
 }
 
@@ -62,13 +65,13 @@ export interface ControllerOptions<E, R> {
 const watchOf = <A extends AnyObject, I>(
   kind: ResourceKind<A, I>,
   labelSelector: string | undefined,
-  keysOf: (object: A) => ReadonlyArray<ObjectRef>
+  keysOf: (object: A, reconciled: Reconciled) => ReadonlyArray<ObjectRef>
 ): Watch => {
   const is = Schema.is(kind.schema)
   return {
     kind,
     labelSelector,
-    keysOf: (object) => (is(object) ? keysOf(object) : []),
+    keysOf: (object, reconciled) => (is(object) ? keysOf(object, reconciled) : []),
     informer: (settings) => Informer.make({ ...settings, kind, labelSelector })
   }
 }
@@ -113,10 +116,14 @@ export const owns = <B extends AnyObject, J>(kind: ResourceKind<B, J>, options: 
   ]
 })
 
-/** The controller watches objects of `kind`: a change of one reconciles the objects `keysOf` names. */
+/**
+ * The controller watches objects of `kind`: a change of one reconciles the objects `keysOf` names. The mapping may
+ * read the controller's own objects from its cache (its second argument), as controller-runtime's map functions
+ * read through the manager's cached client: e.g. a ServiceAccount mapped to the objects that want a link to it.
+ */
 export const watches = <B extends AnyObject, J>(
   kind: ResourceKind<B, J>,
-  keysOf: (object: B) => ReadonlyArray<ObjectRef>,
+  keysOf: (object: B, reconciled: Reconciled) => ReadonlyArray<ObjectRef>,
   options: { readonly labelSelector?: string | undefined } = {}
 ) =>
 <E, R>(controller: Controller<E, R>): Controller<E, R> => ({

@@ -45,6 +45,11 @@ export interface InformerOptions<A extends AnyObject, I> {
   readonly supervise?: ((name: string, loop: Effect.Effect<void>) => Effect.Effect<void>) | undefined
 }
 
+/** The store at one moment, read without a call; each read costs a pass over it, so it is read only on demand. */
+export interface Snapshot<A> {
+  readonly inNamespace: (namespace: string) => ReadonlyArray<A>
+}
+
 /** A reflector's read side: the store of the watched objects, kept current by list + watch. */
 export interface Informer<A extends AnyObject> {
   readonly kind: { readonly group: string; readonly version: string; readonly plural: string; readonly kind: string }
@@ -52,6 +57,8 @@ export interface Informer<A extends AnyObject> {
   readonly labelSelector: string | undefined
   readonly get: (ref: ObjectRef) => Effect.Effect<Option.Option<A>>
   readonly list: Effect.Effect<ReadonlyArray<A>>
+  /** The store as it is now, to read later without an Effect (a watch's mapping). */
+  readonly snapshot: Effect.Effect<Snapshot<A>>
   /** Whether the first list has landed in the store. */
   readonly synced: Effect.Effect<boolean>
   readonly awaitSynced: Effect.Effect<void>
@@ -200,6 +207,9 @@ export const make = <A extends AnyObject, I>(
       labelSelector,
       get: (ref) => Effect.map(Ref.get(store), HashMap.get(refKey(ref))),
       list: Effect.map(Ref.get(store), HashMap.toValues),
+      snapshot: Effect.map(Ref.get(store), (objects) => ({
+        inNamespace: (ns) => HashMap.toValues(HashMap.filter(objects, (_, key) => key.startsWith(`${ns}/`)))
+      })),
       synced: Deferred.isDone(synced),
       awaitSynced: Deferred.await(synced),
       resourceVersion: Ref.get(lastVersion)

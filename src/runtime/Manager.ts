@@ -3,7 +3,7 @@ import { type ObjectMeta, type ObjectRef, refKey } from "../domain/ObjectMeta.ts
 import { Kubernetes } from "../services/Kubernetes.ts"
 import type { ReconnectBackoff } from "./Backoff.ts"
 import * as CachedKubernetes from "./CachedKubernetes.ts"
-import { type Controller, informerKey, type Watch, watchesOf } from "./Controller.ts"
+import { type Controller, informerKey, type Reconciled, type Watch, watchesOf } from "./Controller.ts"
 import * as Informer from "./Informer.ts"
 import * as LeaderElection from "./LeaderElection.ts"
 import * as Metrics from "./Metrics.ts"
@@ -54,10 +54,14 @@ export interface Manager {
   readonly cached: (kind: { readonly group: string; readonly version: string; readonly plural: string }) => Effect.Effect<ReadonlyArray<AnyObject>>
 }
 
-/** Which controller's queue an informer feeds, and how its objects map to that controller's keys. */
+/**
+ * Which controller's queue an informer feeds, and how its objects map to that controller's keys (reading, when the
+ * mapping asks, the store of the controller's own informer, `reconciledKey`).
+ */
 interface Subscriber {
   readonly route: Ref.Ref<Option.Option<WorkQueue>>
-  readonly keysOf: (object: AnyObject) => ReadonlyArray<ObjectRef>
+  readonly keysOf: (object: AnyObject, reconciled: Reconciled) => ReadonlyArray<ObjectRef>
+  readonly reconciledKey: string
 }
 
 /**
@@ -86,10 +90,18 @@ export const run = <E, R, T = never>(
       for (const watch of watchesOf(controller)) {
         const key = informerKey(watch, options.namespace)
         const entry = subscribers.get(key) ?? { watch, resync: false, subscribers: [] }
-        entry.subscribers.push({ route, keysOf: watch.keysOf })
+        entry.subscribers.push({
+          route,
+          keysOf: watch.keysOf,
+          reconciledKey: informerKey(controller.for, options.namespace)
+        })
         subscribers.set(key, { ...entry, resync: entry.resync || watch === controller.for })
       }
     })
+
+    const informers = new Map<string, Informer.Informer<AnyObject>>()
+    const reconciledBy = (key: string): Effect.Effect<Reconciled> =>
+      informers.get(key)?.snapshot ?? Effect.succeed({ inNamespace: () => [] })
 
     /** Hands the changed objects' keys to the queue of every controller that watches them and is running. */
     const deliver = (targets: ReadonlyArray<Subscriber>) => (objects: ReadonlyArray<AnyObject>) =>
@@ -97,11 +109,12 @@ export const run = <E, R, T = never>(
         Ref.get(target.route).pipe(
           Effect.flatMap(Option.match({
             onNone: () => Effect.void,
-            onSome: (queue) => Informer.keysTo((ref) => queue.add(refKey(ref)), target.keysOf)(objects)
+            onSome: (queue) =>
+              Effect.flatMap(reconciledBy(target.reconciledKey), (reconciled) =>
+                Informer.keysTo((ref) => queue.add(refKey(ref)), (object) => target.keysOf(object, reconciled))(objects))
           }))
         ), { discard: true })
 
-    const informers = new Map<string, Informer.Informer<AnyObject>>()
     for (const [key, entry] of subscribers) {
       informers.set(
         key,

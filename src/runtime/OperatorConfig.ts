@@ -1,6 +1,8 @@
 import { hostname } from "node:os"
 import { Config, ConfigError, Duration, Effect, Either, Option } from "effect"
 import { parseDurationText } from "../domain/DurationText.ts"
+import { defaultPipelineServiceAccount, templateProblem } from "../domain/ServiceAccountLinks.ts"
+import type { ProgramSettingsOptions } from "../services/ProgramSettings.ts"
 import { defaultTimings, type LeaderElectionConfig } from "./LeaderElection.ts"
 
 /** The operator's own settings (Quay's and the apiserver's are read by their layers). */
@@ -11,6 +13,8 @@ export interface OperatorConfig {
   readonly resyncPeriod: Duration.Duration
   /** Absent when leader election is disabled. */
   readonly leaderElection: Option.Option<LeaderElectionConfig>
+  /** What the programs are told (the pipeline ServiceAccount's name template). */
+  readonly programSettings: ProgramSettingsOptions
   /** How long after its deletionTimestamp a deletion keeps retrying Quay before it lets go. */
   readonly cleanupDeadline: Duration.Duration
   /** How often the leader sweeps Quay for orphans; absent when off. */
@@ -40,6 +44,18 @@ const positiveDuration = (name: string, fallback: Duration.Duration) =>
     Config.validate({ message: `${name} must be longer than zero`, validation: (d) => Duration.toMillis(d) > 0 })
   )
 
+/** A ServiceAccount name template: `{component}` and `{application}` are replaced. */
+const accountTemplate = (name: string) =>
+  Config.string(name).pipe(
+    Config.map((s) => s.trim()),
+    Config.withDefault(defaultPipelineServiceAccount),
+    Config.map((s) => (s === "" ? defaultPipelineServiceAccount : s)),
+    Config.mapOrFail((template) => {
+      const problem = templateProblem(template)
+      return problem === undefined ? Either.right(template) : Either.left(ConfigError.InvalidData([name], `${name}: ${problem}`))
+    })
+  )
+
 /** A duration, or `off` (the default) for none. */
 const durationOrOff = (name: string) =>
   Config.string(name).pipe(
@@ -63,7 +79,9 @@ const durationOrOff = (name: string) =>
  * 10 minutes), LEADER_ELECTION (default false) and, for the election, LEASE_NAMESPACE (else POD_NAMESPACE,
  * required), LEASE_NAME (default image-repository-operator), POD_NAME (the identity; default the host name),
  * LEASE_DURATION / RENEW_DEADLINE / RETRY_PERIOD (default 137 s / 107 s / 26 s), CLEANUP_DEADLINE (default 5
- * minutes) and ORPHAN_SWEEP_INTERVAL (default off).
+ * minutes), ORPHAN_SWEEP_INTERVAL (default off) and PIPELINE_SERVICE_ACCOUNT (the ServiceAccount a component
+ * repository's push Secret is linked to; default `appstudio-pipeline`, or a template such as
+ * `build-pipeline-{component}`).
  */
 /** WATCH_NAMESPACE: one namespace, or all when unset or empty. Also what an on-demand sweep is kept to. */
 export const watchNamespace: Config.Config<Option.Option<string>> = nonEmpty("WATCH_NAMESPACE")
@@ -76,7 +94,8 @@ export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effe
     // Off unless asked for, as kubebuilder's --leader-elect: a local `npm start` needs no Lease; the manifest turns it on.
     leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(false)),
     cleanupDeadline: positiveDuration("CLEANUP_DEADLINE", Duration.minutes(5)),
-    orphanSweepInterval: durationOrOff("ORPHAN_SWEEP_INTERVAL")
+    orphanSweepInterval: durationOrOff("ORPHAN_SWEEP_INTERVAL"),
+    pipelineServiceAccount: accountTemplate("PIPELINE_SERVICE_ACCOUNT")
   })
   // The Lease settings are read (and required) only when the election is on.
   const leaderElection = base.leaderElectionEnabled ? Option.some(yield* leaderElectionConfig) : Option.none()
@@ -86,7 +105,8 @@ export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effe
     resyncPeriod: base.resyncPeriod,
     leaderElection,
     cleanupDeadline: base.cleanupDeadline,
-    orphanSweepInterval: base.orphanSweepInterval
+    orphanSweepInterval: base.orphanSweepInterval,
+    programSettings: { pipelineServiceAccount: base.pipelineServiceAccount }
   }
 })
 

@@ -50,8 +50,9 @@ export const run = <E, R>(
       ...(controller.retryBucket === undefined ? {} : { bucket: controller.retryBucket })
     })
     yield* Effect.acquireRelease(Ref.set(options.route, Option.some(queue)), () => Ref.set(options.route, Option.none()))
+    const reconciled = yield* options.objects.snapshot
     for (const object of yield* options.objects.list) {
-      for (const ref of controller.for.keysOf(object)) yield* queue.add(refKey(ref))
+      for (const ref of controller.for.keysOf(object, reconciled)) yield* queue.add(refKey(ref))
     }
     const workers = controller.workers ?? 2
     yield* Effect.logInfo(`controller ${controller.name} started: ${workers} workers`)

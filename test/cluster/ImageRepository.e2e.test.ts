@@ -104,15 +104,15 @@ describe("the operator against a real apiserver and the Quay simulator", () => {
     expect(rig.sim.model.authorize(user, oldToken, `${organization}/${ns}/rotate`, "push")).toBe(false)
   })
 
-  it("verify-linking repairs the Component's build ServiceAccount", async () => {
+  it("verify-linking repairs the component repository's pipeline ServiceAccount", async () => {
     const ns = rig.namespace
-    await applyServiceAccount(ns, "build-pipeline-comp")
+    await applyServiceAccount(ns, "appstudio-pipeline")
     await applyYaml(imageRepository(ns, "comp-ir", "", componentLabels("comp", "app")))
     await ready(ns, "comp-ir")
-    const links = () => serviceAccountLinks(ns, "build-pipeline-comp")
+    const links = () => serviceAccountLinks(ns, "appstudio-pipeline")
     expect((await links()).secrets).toContain("comp-ir-image-push")
     await kubectl([
-      "patch", "serviceaccount", "build-pipeline-comp", "-n", ns, "--type", "merge", "-p",
+      "patch", "serviceaccount", "appstudio-pipeline", "-n", ns, "--type", "merge", "-p",
       JSON.stringify({
         secrets: [{ name: "comp-ir-image-push" }, { name: "other" }, { name: "comp-ir-image-push" }],
         imagePullSecrets: [{ name: "comp-ir-image-push" }]
@@ -155,7 +155,8 @@ describe("the operator against a real apiserver and the Quay simulator", () => {
       await applyYaml(imageRepository(ns, "later"))
       await ready(ns, "later")
       await mergePatch(ns, "later", { spec: { image: { visibility: "private" } } })
-      const reverted = await ready(ns, "later", (ir) => ir.status?.message !== undefined)
+      // Status (the message) is written before spec (the revert): wait for both.
+      const reverted = await ready(ns, "later", (ir) => ir.status?.message !== undefined && ir.spec?.image?.visibility !== "private")
       expect(reverted.spec?.image?.visibility).toBe("public")
       expect(reverted.status?.message).toBe("Quay organization plan private repositories limit exceeded")
     } finally {

@@ -112,13 +112,14 @@ describe("the operator with config/rbac's identity", () => {
 
   it("provisions, restores a deleted Secret, rotates, verifies links, reports a damaged status, cleans up", async () => {
     const ns = rig.namespace
-    await applyServiceAccount(ns, "build-pipeline-comp")
-    await applyYaml(imageRepository(ns, "least", "", componentLabels("comp")))
+    await applyServiceAccount(ns, "appstudio-pipeline")
+    // A component repository (a pull robot too), named as a general-purpose one so its URL is `<ns>/least`.
+    await applyYaml(imageRepository(ns, "least", "spec:\n  image:\n    name: least\n", componentLabels("comp", "app")))
     const provisioned = await ready(ns, "least")
     const url = `${rig.sim.registryHost}/${organization}/${ns}/least`
     const first = await pushAllowed(rig, ns, "least-image-push", url, `${ns}/least`)
     expect(first.allowed).toBe(true)
-    const links = async () => (await serviceAccountLinks(ns, "build-pipeline-comp")).secrets
+    const links = async () => (await serviceAccountLinks(ns, "appstudio-pipeline")).secrets
     expect(await links()).toEqual(["least-image-push"])
 
     // A deleted Secret comes back with the same credentials (the informer on the operator's Secrets sees it go).

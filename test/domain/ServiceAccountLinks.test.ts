@@ -36,11 +36,60 @@ describe("ServiceAccount links", () => {
     expect(names(fixed.imagePullSecrets)).toEqual([])
   })
 
-  it("a Component's push Secret goes to its build pipeline account; a general-purpose one to none", () => {
-    const ir = (labels?: Record<string, string>): ImageRepository => ({
-      metadata: { name: "ir", namespace: "ns", ...(labels === undefined ? {} : { labels }) }
+  const labels = { "appstudio.redhat.com/component": "comp", "appstudio.redhat.com/application": "app" }
+  const ir = (metadata: Partial<ImageRepository["metadata"]> = {}, status?: ImageRepository["status"]): ImageRepository => ({
+    metadata: { name: "ir", namespace: "ns", ...metadata },
+    ...(status === undefined ? {} : { status })
+  })
+
+  it("a component repository's push Secret goes to the pipeline account the template names; a general-purpose one to none", () => {
+    expect(Links.pushSecretTargets(ir({ labels }), "appstudio-pipeline")).toEqual(["appstudio-pipeline"])
+    expect(Links.pushSecretTargets(ir({ labels }), "build-pipeline-{component}")).toEqual(["build-pipeline-comp"])
+    expect(Links.pushSecretTargets(ir({ labels }), "{application}-{component}-builder")).toEqual(["app-comp-builder"])
+    expect(Links.pushSecretTargets(ir(), "appstudio-pipeline")).toEqual([])
+    // Both labels make a component repository: one alone does not.
+    expect(Links.pushSecretTargets(ir({ labels: { "appstudio.redhat.com/component": "comp" } }), "appstudio-pipeline")).toEqual([])
+  })
+
+  it("follows the decision recorded at provisioning, never the labels after it", () => {
+    const provisioned = { image: { url: "quay.io/org/ns/ir" } }
+    // Labels added after provisioning: still general-purpose.
+    expect(Links.pushSecretTargets(ir({ labels }, provisioned), "appstudio-pipeline")).toEqual([])
+    // Labels removed or changed after provisioning: still the recorded Component's.
+    const recorded = { ...provisioned, component: { name: "comp", application: "app" } }
+    expect(Links.pushSecretTargets(ir({}, recorded), "build-pipeline-{component}")).toEqual(["build-pipeline-comp"])
+    expect(
+      Links.pushSecretTargets(ir({ labels: { ...labels, "appstudio.redhat.com/component": "other" } }, recorded), "build-pipeline-{component}")
+    ).toEqual(["build-pipeline-comp"])
+  })
+
+  it("names no account a ServiceAccount cannot have, and says what is wrong with a template", () => {
+    const odd = { "appstudio.redhat.com/component": "Comp_1", "appstudio.redhat.com/application": "app" }
+    expect(Links.pushSecretTargets(ir({ labels: odd }), "build-pipeline-{component}")).toEqual([])
+    expect(Links.templateProblem("appstudio-pipeline")).toBeUndefined()
+    expect(Links.templateProblem("build-pipeline-{component}")).toBeUndefined()
+    expect(Links.templateProblem("build-{components}")).toContain("unknown placeholder {components}")
+    expect(Links.templateProblem("Build_{component}")).toContain("does not make a ServiceAccount name")
+  })
+
+  it("an account awaits a link when it should list the push Secret and does not", () => {
+    const component = ir({ labels })
+    const account = (secrets: ReadonlyArray<string>): ServiceAccount => ({
+      metadata: { name: "appstudio-pipeline", namespace: "ns" },
+      secrets: secrets.map((name) => ({ name }))
     })
-    expect(Links.pushSecretTargets(ir({ "appstudio.redhat.com/component": "comp" }))).toEqual(["build-pipeline-comp"])
-    expect(Links.pushSecretTargets(ir())).toEqual([])
+    expect(Links.awaitsLink(component, account([]), "appstudio-pipeline")).toBe(true)
+    expect(Links.awaitsLink(component, account(["ir-image-push"]), "appstudio-pipeline")).toBe(false)
+    expect(Links.awaitsLink(component, account([]), "build-pipeline-{component}")).toBe(false)
+    expect(Links.awaitsLink(ir(), account([]), "appstudio-pipeline")).toBe(false)
+  })
+
+  it("verifyReferences never adds the Secret, keeps each reference once, and drops them all when it is gone", () => {
+    const kept = Links.verifyReferences(sa(["pull", "a", "pull"], ["pull", "pull", "b"]), "pull", true)
+    expect(names(kept.secrets)).toEqual(["pull", "a"])
+    expect(names(kept.imagePullSecrets)).toEqual(["pull", "b"])
+    expect(names(Links.verifyReferences(sa(["a"]), "pull", true).secrets)).toEqual(["a"])
+    const gone = Links.verifyReferences(sa(["pull", "a"], ["pull"]), "pull", false)
+    expect([names(gone.secrets), names(gone.imagePullSecrets)]).toEqual([["a"], []])
   })
 })

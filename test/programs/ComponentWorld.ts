@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect"
 import * as ComponentDomain from "../../src/domain/Component.ts"
 import { type ImageAnswer, imageAnswer } from "../../src/domain/ComponentImageAnnotations.ts"
-import * as PushSecret from "../../src/domain/PushSecret.ts"
+import * as RobotSecret from "../../src/domain/RobotSecret.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileComponent } from "../../src/programs/reconcileComponent.ts"
@@ -71,7 +71,7 @@ export const componentSecretGrants = (secretName: string, imageUrl: string, repo
     const quay = yield* QuayInMemory.QuayControl
     const secret = yield* getSecret(secretName)
     if (secret === undefined) return false
-    const credentials = PushSecret.credentialsIn(secret, imageUrl)
+    const credentials = RobotSecret.credentialsIn(secret, imageUrl)
     if (Option.isNone(credentials)) return false
     return yield* quay.authorize(credentials.value.username, credentials.value.token, repository, access)
   })

@@ -1,21 +1,65 @@
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import type { PatchOptions } from "../../src/services/Kubernetes.ts"
 import { type KubernetesError, KubernetesUnavailable } from "../../src/services/KubernetesError.ts"
 import type { ImageRepository } from "../../src/domain/ImageRepository.ts"
 import type { ObjectRef } from "../../src/domain/ObjectMeta.ts"
-import * as PushSecret from "../../src/domain/PushSecret.ts"
+import * as RobotSecret from "../../src/domain/RobotSecret.ts"
+import type { RobotRole } from "../../src/domain/RobotName.ts"
+import { ServiceAccount } from "../../src/domain/ServiceAccount.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
+import * as ProgramSettings from "../../src/services/ProgramSettings.ts"
+import type { ProgramSettingsOptions } from "../../src/services/ProgramSettings.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 
 /** An in-memory world for the programs: one Quay organization and one apiserver, both observable and breakable. */
 export const organization = "my-org"
 export const namespace = "test-ns"
 
-export const world = (plan: "free" | "paid" = "paid") =>
-  Layer.mergeAll(QuayInMemory.layer({ organization, plan }), KubernetesInMemory.layer())
+/** The world, with the programs' settings when a test needs other than the spec's defaults. */
+export const world = (plan: "free" | "paid" = "paid", settings?: ProgramSettingsOptions) =>
+  Layer.mergeAll(
+    QuayInMemory.layer({ organization, plan }),
+    KubernetesInMemory.layer(),
+    settings === undefined ? Layer.empty : ProgramSettings.layer(settings).pipe(Layer.orDie)
+  )
+
+/** The labels that make an ImageRepository a component repository, as metadata for `applyImageRepository`. */
+export const componentLabels = (component = "comp", application = "app") => ({
+  labels: { "appstudio.redhat.com/component": component, "appstudio.redhat.com/application": application }
+})
+
+/** The pipeline ServiceAccount of the default settings. */
+export const pipelineAccount = "appstudio-pipeline"
+
+/** A ServiceAccount as a user (or another controller) writes it. */
+export const putServiceAccount = (
+  name: string,
+  secrets: ReadonlyArray<string> = [],
+  imagePullSecrets: ReadonlyArray<string> = []
+) =>
+  Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
+    k.put(Kinds.ServiceAccount, {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name, namespace },
+      secrets: secrets.map((secret) => ({ name: secret })),
+      imagePullSecrets: imagePullSecrets.map((secret) => ({ name: secret }))
+    })
+  )
+
+/** The Secret names a ServiceAccount lists, in order; undefined when it does not exist. Read past injected faults. */
+export const linksOf = (name: string) =>
+  Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) => k.getRaw(Kinds.ServiceAccount, ref(name))).pipe(
+    Effect.map(Option.flatMap(Schema.decodeUnknownOption(ServiceAccount))),
+    Effect.map(Option.map((sa) => ({
+      secrets: (sa.secrets ?? []).map((r) => r.name),
+      imagePullSecrets: (sa.imagePullSecrets ?? []).map((r) => r.name)
+    }))),
+    Effect.map(Option.getOrUndefined)
+  )
 
 export const ref = (name: string): ObjectRef => ({ namespace, name })
 
@@ -92,13 +136,18 @@ export const convergeAt = (at: ObjectRef, maxPasses = 30) =>
     return yield* Effect.dieMessage(`${name} did not converge in ${maxPasses} passes`)
   })
 
-/** Whether the object's push Secret holds credentials that Quay accepts for `access` to `repository`. */
-export const secretGrants = (ir: ImageRepository, repository: string, access: "push" | "pull" = "push") =>
+/** Whether the object's push (or pull) Secret holds credentials that Quay accepts for `access` to `repository`. */
+export const secretGrants = (
+  ir: ImageRepository,
+  repository: string,
+  access: "push" | "pull" = "push",
+  role: RobotRole = "push"
+) =>
   Effect.gen(function*() {
     const quay = yield* QuayInMemory.QuayControl
-    const secret = yield* getSecret(ir.status?.credentials?.["push-secret"] ?? "")
+    const secret = yield* getSecret(ir.status?.credentials?.[`${role}-secret`] ?? "")
     if (secret === undefined) return false
-    const credentials = PushSecret.credentialsIn(secret, ir.status?.image?.url ?? "")
+    const credentials = RobotSecret.credentialsIn(secret, ir.status?.image?.url ?? "")
     if (Option.isNone(credentials)) return false
     return yield* quay.authorize(credentials.value.username, credentials.value.token, repository, access)
   })
@@ -109,7 +158,7 @@ export const secretToken = (name: string) =>
       ? undefined
       : Option.getOrUndefined(
           Option.map(
-            PushSecret.credentialsIn(secret, `quay.io/${organization}/${namespace}/${name.replace(/-image-push$/, "")}`),
+            RobotSecret.credentialsIn(secret, `quay.io/${organization}/${namespace}/${name.replace(/-image-push$/, "")}`),
             (c) => Redacted.value(c.token)
           )
         )

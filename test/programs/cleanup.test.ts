@@ -8,12 +8,16 @@ import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 import {
   applyImageRepository,
+  componentLabels,
   converge,
   deleteImageRepository,
   getImageRepository,
   getSecret,
+  linksOf,
   mustGetImageRepository,
   namespace,
+  pipelineAccount,
+  putServiceAccount,
   quaySnapshot,
   world
 } from "./World.ts"
@@ -79,21 +83,20 @@ describe("deletion", () => {
       expect((yield* quaySnapshot).robots).toEqual([])
     }).pipe(Effect.provide(world())))
 
-  it.effect("a Component's push Secret is unlinked from its build ServiceAccount", () =>
+  it.effect("a component repository's robots both go, and its Secrets are unlinked from the pipeline ServiceAccount", () =>
     Effect.gen(function*() {
-      const kube = yield* KubernetesInMemory.KubernetesControl
-      yield* kube.put(Kinds.ServiceAccount, {
-        apiVersion: "v1",
-        kind: "ServiceAccount",
-        metadata: { name: "build-pipeline-comp", namespace },
-        secrets: [{ name: "keep" }]
-      })
-      yield* applyImageRepository("comp-ir", undefined, { labels: { "appstudio.redhat.com/component": "comp" } })
+      yield* putServiceAccount(pipelineAccount, ["keep"])
+      yield* applyImageRepository("comp-ir", undefined, componentLabels())
       yield* converge("comp-ir")
+      expect((yield* quaySnapshot).robots).toHaveLength(2)
+      // Someone also listed the pull Secret there.
+      yield* putServiceAccount(pipelineAccount, ["keep", "comp-ir-image-push"], ["comp-ir-image-pull"])
       yield* deleteImageRepository("comp-ir")
       yield* converge("comp-ir")
-      const sa = yield* kube.getRaw(Kinds.ServiceAccount, { namespace, name: "build-pipeline-comp" })
-      expect(sa._tag === "Some" ? sa.value["secrets"] : undefined).toEqual([{ name: "keep" }])
+      expect(yield* linksOf(pipelineAccount)).toEqual({ secrets: ["keep"], imagePullSecrets: [] })
+      const quay = yield* quaySnapshot
+      expect(quay.robots).toEqual([])
+      expect(quay.repositories).toEqual([])
     }).pipe(Effect.provide(world())))
 
   it.effect("a crash between Quay and the status write leaves no second robot or repository behind", () =>

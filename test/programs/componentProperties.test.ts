@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Schema } from "effect"
 import { finalizer } from "../../src/domain/Component.ts"
 import { imageAnswer, isGenerated } from "../../src/domain/ComponentImageAnnotations.ts"
-import * as PushSecret from "../../src/domain/PushSecret.ts"
+import * as RobotSecret from "../../src/domain/RobotSecret.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { privateRefusedMessage } from "../../src/programs/generateComponentImage.ts"
@@ -185,7 +185,7 @@ const checkInvariants = (histories: Map<string, History>) =>
         expect(ours.robots).toHaveLength(2)
         expect(component.metadata.finalizers).toContain(finalizer)
         const secret = yield* kubernetes.get(Kinds.Secret, { namespace, name: answer.secret ?? "" })
-        const credentials = Option.flatMap(secret, (s) => PushSecret.credentialsIn(s, answer.image ?? ""))
+        const credentials = Option.flatMap(secret, (s) => RobotSecret.credentialsIn(s, answer.image ?? ""))
         expect(Option.isSome(credentials)).toBe(true)
         if (Option.isSome(credentials)) {
           for (const other of snapshot.repositories) {

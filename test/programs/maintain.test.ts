@@ -1,19 +1,24 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, TestClock } from "effect"
+import type { ImageRepository } from "../../src/domain/ImageRepository.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
-import { verifySecretLinks } from "../../src/programs/serviceAccountLinks.ts"
+import { verifySecretLinks, verifySecretReferences } from "../../src/programs/serviceAccountLinks.ts"
 import { Quay } from "../../src/services/Quay.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 import {
   applyImageRepository,
+  componentLabels,
   converge,
   deleteImageRepository,
   editImageRepository,
   getSecret,
+  linksOf,
   mustGetImageRepository,
   namespace,
+  pipelineAccount,
+  putServiceAccount,
   quaySnapshot,
   secretGrants,
   world
@@ -177,90 +182,123 @@ describe("credentials", () => {
       expect(ir.spec?.credentials?.["regenerate-token"]).toBeUndefined()
     }).pipe(Effect.provide(world())))
 
-  it.effect("a deleted push Secret is restored with the current token, without rotating it", () =>
-    Effect.gen(function*() {
-      const ir = yield* provisioned("sample")
-      const before = yield* getSecret("sample-image-push")
-      const kube = yield* KubernetesInMemory.KubernetesControl
-      yield* kube.remove(Kinds.Secret, { namespace, name: "sample-image-push" })
-      yield* converge("sample")
-      const after = yield* getSecret("sample-image-push")
-      expect(after?.data).toEqual(before?.data)
-      expect(yield* secretGrants(ir, `${namespace}/sample`, "push")).toBe(true)
-      expect((yield* mustGetImageRepository("sample")).status?.credentials?.generationTimestamp).toBe(
-        ir.status?.credentials?.generationTimestamp
-      )
-    }).pipe(Effect.provide(world())))
+  // Push for every object; pull for a component repository's.
+  for (const role of ["push", "pull"] as const) {
+    const labels = role === "pull" ? componentLabels() : {}
+    const access = role === "push" ? "push" : "pull"
+    const repositoryOf = (ir: ImageRepository) => (ir.status?.image?.url ?? "").replace("quay.io/my-org/", "")
 
-  it.effect("a robot deleted behind the operator's back is re-created on regenerate-token, with its permission", () =>
-    Effect.gen(function*() {
-      const ir = yield* provisioned("sample")
-      const quay = yield* QuayInMemory.QuayControl
-      yield* quay.outOfBand.deleteRobot(ir.status?.credentials?.["push-robot-account"] ?? "")
-      yield* editImageRepository("sample", { spec: { credentials: { "regenerate-token": true } } })
-      yield* converge("sample")
-      expect(yield* secretGrants(yield* mustGetImageRepository("sample"), `${namespace}/sample`, "push")).toBe(true)
-    }).pipe(Effect.provide(world())))
+    it.effect(`a deleted ${role} Secret is restored with the current token, without rotating it`, () =>
+      Effect.gen(function*() {
+        const ir = yield* provisioned("sample", undefined, labels)
+        const before = yield* getSecret(`sample-image-${role}`)
+        const kube = yield* KubernetesInMemory.KubernetesControl
+        yield* kube.remove(Kinds.Secret, { namespace, name: `sample-image-${role}` })
+        yield* converge("sample")
+        const after = yield* getSecret(`sample-image-${role}`)
+        expect(after?.data).toEqual(before?.data)
+        expect(yield* secretGrants(ir, repositoryOf(ir), access, role)).toBe(true)
+        expect((yield* mustGetImageRepository("sample")).status?.credentials?.generationTimestamp).toBe(
+          ir.status?.credentials?.generationTimestamp
+        )
+      }).pipe(Effect.provide(world())))
+
+    it.effect(`a ${role} robot deleted behind the operator's back is re-created on regenerate-token, with its permission`, () =>
+      Effect.gen(function*() {
+        const ir = yield* provisioned("sample", undefined, labels)
+        const quay = yield* QuayInMemory.QuayControl
+        yield* quay.outOfBand.deleteRobot(ir.status?.credentials?.[`${role}-robot-account`] ?? "")
+        yield* editImageRepository("sample", { spec: { credentials: { "regenerate-token": true } } })
+        yield* converge("sample")
+        expect(yield* secretGrants(yield* mustGetImageRepository("sample"), repositoryOf(ir), access, role)).toBe(true)
+        expect((yield* quaySnapshot).robots).toHaveLength(role === "push" ? 1 : 2)
+      }).pipe(Effect.provide(world())))
+  }
 })
 
 describe("verify-linking", () => {
-  const component = { labels: { "appstudio.redhat.com/component": "comp", "appstudio.redhat.com/application": "app" } }
-  const serviceAccount = (secrets: ReadonlyArray<string>, imagePullSecrets: ReadonlyArray<string> = []) =>
-    Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
-      k.put(Kinds.ServiceAccount, {
-        apiVersion: "v1",
-        kind: "ServiceAccount",
-        metadata: { name: "build-pipeline-comp", namespace },
-        secrets: secrets.map((name) => ({ name })),
-        imagePullSecrets: imagePullSecrets.map((name) => ({ name }))
-      })
-    )
-  const links = Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
-    k.getRaw(Kinds.ServiceAccount, { namespace, name: "build-pipeline-comp" })
-  ).pipe(
-    Effect.map((sa) => {
-      const raw = sa._tag === "Some" ? (sa.value as { secrets?: Array<{ name: string }>; imagePullSecrets?: Array<{ name: string }> }) : {}
-      return { secrets: (raw.secrets ?? []).map((r) => r.name), imagePullSecrets: (raw.imagePullSecrets ?? []).map((r) => r.name) }
-    })
-  )
+  const component = componentLabels()
 
-  it.effect("a Component's push Secret is linked once to its build pipeline ServiceAccount", () =>
+  it.effect("a component repository's push Secret is linked once to the pipeline ServiceAccount, in `secrets` only", () =>
     Effect.gen(function*() {
-      yield* serviceAccount(["other"])
+      yield* putServiceAccount(pipelineAccount, ["other"])
       yield* provisioned("comp-ir", undefined, component)
-      expect(yield* links).toEqual({ secrets: ["other", "comp-ir-image-push"], imagePullSecrets: [] })
+      expect(yield* linksOf(pipelineAccount)).toEqual({ secrets: ["other", "comp-ir-image-push"], imagePullSecrets: [] })
     }).pipe(Effect.provide(world())))
+
+  it.effect("the account is a setting: build-pipeline-{component} links to the Component's own account", () =>
+    Effect.gen(function*() {
+      yield* putServiceAccount(pipelineAccount)
+      yield* putServiceAccount("build-pipeline-comp")
+      yield* provisioned("comp-ir", undefined, component)
+      expect(yield* linksOf("build-pipeline-comp")).toEqual({ secrets: ["comp-ir-image-push"], imagePullSecrets: [] })
+      expect(yield* linksOf(pipelineAccount)).toEqual({ secrets: [], imagePullSecrets: [] })
+    }).pipe(Effect.provide(world("paid", { pipelineServiceAccount: "build-pipeline-{component}" }))))
 
   it.effect("removes duplicate links and the imagePullSecrets entry, links a missing one, clears the flag", () =>
     Effect.gen(function*() {
-      yield* serviceAccount([])
+      yield* putServiceAccount(pipelineAccount)
       yield* provisioned("comp-ir", undefined, component)
-      yield* serviceAccount(["comp-ir-image-push", "other", "comp-ir-image-push"], ["comp-ir-image-push", "pull"])
+      yield* putServiceAccount(pipelineAccount, ["comp-ir-image-push", "other", "comp-ir-image-push"], ["comp-ir-image-push", "pull"])
       yield* editImageRepository("comp-ir", { spec: { credentials: { "verify-linking": true } } })
       yield* converge("comp-ir")
-      expect(yield* links).toEqual({ secrets: ["comp-ir-image-push", "other"], imagePullSecrets: ["pull"] })
+      expect(yield* linksOf(pipelineAccount)).toEqual({ secrets: ["comp-ir-image-push", "other"], imagePullSecrets: ["pull"] })
       expect((yield* mustGetImageRepository("comp-ir")).spec?.credentials?.["verify-linking"]).toBeUndefined()
+    }).pipe(Effect.provide(world())))
+
+  it.effect("checks the pull Secret too: linked nowhere by the operator, its duplicates and dangling references go", () =>
+    Effect.gen(function*() {
+      yield* putServiceAccount(pipelineAccount)
+      yield* provisioned("comp-ir", undefined, component)
+      // Someone lists the pull Secret twice in the default account, and in the pipeline account's pull list.
+      yield* putServiceAccount("default", ["comp-ir-image-pull", "comp-ir-image-pull"], ["comp-ir-image-pull"])
+      yield* putServiceAccount(pipelineAccount, ["comp-ir-image-push"], ["comp-ir-image-pull", "comp-ir-image-pull"])
+      yield* editImageRepository("comp-ir", { spec: { credentials: { "verify-linking": true } } })
+      yield* converge("comp-ir")
+      expect(yield* linksOf("default")).toEqual({ secrets: ["comp-ir-image-pull"], imagePullSecrets: ["comp-ir-image-pull"] })
+      expect(yield* linksOf(pipelineAccount)).toEqual({ secrets: ["comp-ir-image-push"], imagePullSecrets: ["comp-ir-image-pull"] })
+
+      // A pull Secret that does not exist loses every reference.
+      yield* verifySecretReferences(namespace, "default", "comp-ir-image-pull", false)
+      expect(yield* linksOf("default")).toEqual({ secrets: [], imagePullSecrets: [] })
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a general-purpose object's Secret is linked nowhere, even with the labels added after creation", () =>
+    Effect.gen(function*() {
+      yield* putServiceAccount(pipelineAccount)
+      yield* provisioned("plain")
+      yield* editImageRepository("plain", { metadata: component })
+      yield* editImageRepository("plain", { spec: { credentials: { "verify-linking": true } } })
+      yield* converge("plain")
+      expect(yield* linksOf(pipelineAccount)).toEqual({ secrets: [], imagePullSecrets: [] })
     }).pipe(Effect.provide(world())))
 
   it.effect("unlinks a Secret that does not exist", () =>
     Effect.gen(function*() {
-      yield* serviceAccount(["gone-image-push", "other"], ["gone-image-push"])
-      yield* verifySecretLinks(namespace, "build-pipeline-comp", "gone-image-push", false)
-      expect(yield* links).toEqual({ secrets: ["other"], imagePullSecrets: [] })
+      yield* putServiceAccount(pipelineAccount, ["gone-image-push", "other"], ["gone-image-push"])
+      yield* verifySecretLinks(namespace, pipelineAccount, "gone-image-push", false)
+      expect(yield* linksOf(pipelineAccount)).toEqual({ secrets: ["other"], imagePullSecrets: [] })
     }).pipe(Effect.provide(world())))
 
-  it.effect("a missing ServiceAccount is reported, retried, and linked once it exists", () =>
+  it.effect("a missing ServiceAccount delays the link, never readiness; the link is made once the account exists", () =>
     Effect.gen(function*() {
       yield* applyImageRepository("comp-ir", undefined, component)
-      const first = yield* Effect.either(reconcileImageRepository({ namespace, name: "comp-ir" }))
-      expect(first._tag).toBe("Left")
-      expect((yield* mustGetImageRepository("comp-ir")).status?.message).toContain("ServiceAccount 'build-pipeline-comp' does not exist yet")
-      yield* serviceAccount([])
+      yield* converge("comp-ir")
+      const waiting = yield* mustGetImageRepository("comp-ir")
+      expect(waiting.status?.state).toBe("ready")
+      expect(waiting.status?.message).toBeUndefined()
+      expect(waiting.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True")
+      // verify-linking with the account still missing is done (nothing to link to), not retried forever.
+      yield* editImageRepository("comp-ir", { spec: { credentials: { "verify-linking": true } } })
+      yield* converge("comp-ir")
+      expect((yield* mustGetImageRepository("comp-ir")).spec?.credentials?.["verify-linking"]).toBeUndefined()
+
+      // The account appears: the next pass (the ServiceAccount watch queues it) links the push Secret.
+      yield* putServiceAccount(pipelineAccount)
       yield* converge("comp-ir")
       const ir = yield* mustGetImageRepository("comp-ir")
-      expect(ir.status?.state).toBe("ready")
       expect(ir.status?.message).toBeUndefined()
-      expect(yield* links).toEqual({ secrets: ["comp-ir-image-push"], imagePullSecrets: [] })
+      expect(yield* linksOf(pipelineAccount)).toEqual({ secrets: ["comp-ir-image-push"], imagePullSecrets: [] })
     }).pipe(Effect.provide(world())))
 })
 

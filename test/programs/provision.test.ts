@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import {
   applyImageRepository,
+  componentLabels,
   converge,
   deleteImageRepository,
   getImageRepository,
@@ -10,6 +11,8 @@ import {
   mustGetImageRepository,
   namespace,
   organization,
+  pipelineAccount,
+  putServiceAccount,
   quaySnapshot,
   secretGrants,
   world
@@ -85,21 +88,25 @@ describe("provisioning a general-purpose ImageRepository", () => {
       expect((yield* quaySnapshot).repositories.map((r) => r.visibility)).toEqual(["private"])
     }).pipe(Effect.provide(world("paid"))))
 
-  it.effect("fails creation of a private repository on a free plan, creating nothing in Quay", () =>
-    Effect.gen(function*() {
-      yield* applyImageRepository("private", { image: { visibility: "private" } })
-      yield* converge("private")
-      const ir = yield* mustGetImageRepository("private")
-      expect(ir.status?.state).toBe("failed")
-      expect(ir.status?.message).toBe("Number of private repositories exceeds current quay plan limit")
-      expect(ir.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
-        status: "False",
-        reason: "PrivateRepositoriesLimit"
-      })
-      const quay = yield* quaySnapshot
-      expect(quay.repositories).toEqual([])
-      expect(quay.robots).toEqual([])
-    }).pipe(Effect.provide(world("free"))))
+  // For a component repository, "nothing" includes the two robots created next to the refused repository.
+  for (const [kind, labels] of [["", {}], [" component", componentLabels()]] as const) {
+    it.effect(`fails creation of a private${kind} repository on a free plan, leaving nothing in Quay`, () =>
+      Effect.gen(function*() {
+        yield* applyImageRepository("private", { image: { visibility: "private" } }, labels)
+        yield* converge("private")
+        const ir = yield* mustGetImageRepository("private")
+        expect(ir.status?.state).toBe("failed")
+        expect(ir.status?.message).toBe("Number of private repositories exceeds current quay plan limit")
+        expect(ir.status?.image).toBeUndefined()
+        expect(ir.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+          status: "False",
+          reason: "PrivateRepositoriesLimit"
+        })
+        const quay = yield* quaySnapshot
+        expect(quay.repositories).toEqual([])
+        expect(quay.robots).toEqual([])
+      }).pipe(Effect.provide(world("free"))))
+  }
 
   it.effect("leaves a failed object alone: further reconciles cost nothing", () =>
     Effect.gen(function*() {
@@ -109,15 +116,18 @@ describe("provisioning a general-purpose ImageRepository", () => {
       expect(passes).toBe(1)
     }).pipe(Effect.provide(world("free"))))
 
-  it.effect("a converged object costs no Quay call and no write", () =>
-    Effect.gen(function*() {
-      yield* applyImageRepository("sample")
-      yield* converge("sample")
-      const quay = yield* QuayInMemory.QuayControl
-      yield* quay.resetCalls
-      expect(yield* converge("sample")).toBe(1)
-      expect((yield* quay.calls).total).toBe(0)
-    }).pipe(Effect.provide(world())))
+  for (const [kind, labels] of [["", {}], [" component repository (linked to its pipeline account)", componentLabels()]] as const) {
+    it.effect(`a converged${kind === "" ? " object" : kind} costs no Quay call and no write`, () =>
+      Effect.gen(function*() {
+        yield* putServiceAccount(pipelineAccount)
+        yield* applyImageRepository("sample", undefined, labels)
+        yield* converge("sample")
+        const quay = yield* QuayInMemory.QuayControl
+        yield* quay.resetCalls
+        expect(yield* converge("sample")).toBe(1)
+        expect((yield* quay.calls).total).toBe(0)
+      }).pipe(Effect.provide(world())))
+  }
 
   it.effect("provisions with three Quay calls: create repository, create robot, grant write", () =>
     Effect.gen(function*() {

@@ -8,7 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Redacted } from "effect"
 import type { ImageRepository } from "../../src/domain/ImageRepository.ts"
 import type { ObjectRef } from "../../src/domain/ObjectMeta.ts"
-import * as PushSecret from "../../src/domain/PushSecret.ts"
+import * as RobotSecret from "../../src/domain/RobotSecret.ts"
 import { robotShortName } from "../../src/domain/RobotName.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
@@ -16,7 +16,7 @@ import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import { Quay } from "../../src/services/Quay.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 import { callsNaming, spyOnQuay } from "./QuaySpy.ts"
-import { convergeAt, namespace, organization, world } from "./World.ts"
+import { componentLabels, convergeAt, namespace, organization, world } from "./World.ts"
 
 const victimNamespace = "victim-ns"
 const at = (ns: string, name: string): ObjectRef => ({ namespace: ns, name })
@@ -51,7 +51,7 @@ const secretGrantsAt = (ref: ObjectRef, imageUrl: string, repository: string, ac
   Effect.gen(function*() {
     const secret = yield* secretAt(ref)
     if (secret === undefined) return false
-    const credentials = PushSecret.credentialsIn(secret, imageUrl)
+    const credentials = RobotSecret.credentialsIn(secret, imageUrl)
     if (Option.isNone(credentials)) return false
     const quay = yield* QuayInMemory.QuayControl
     return yield* quay.authorize(credentials.value.username, credentials.value.token, repository, access)
@@ -317,7 +317,7 @@ describe("a status whose image URL climbs out of the namespace with '..'", () =>
 })
 
 describe("a status that names another object's Secret", () => {
-  const component = (name: string) => ({ labels: { "appstudio.redhat.com/component": name } })
+  const component = (name: string) => componentLabels(name)
   const serviceAccount = (name: string) =>
     Effect.flatMap(KubernetesInMemory.KubernetesControl, (k) =>
       k.put(Kinds.ServiceAccount, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace } })
@@ -350,5 +350,5 @@ describe("a status that names another object's Secret", () => {
       yield* deleteAt(attacker)
       yield* convergeSpied(attacker)
       expect(yield* linked("build-pipeline-comp-b")).toEqual(["b-image-push"])
-    }).pipe(Effect.provide(world())))
+    }).pipe(Effect.provide(world("paid", { pipelineServiceAccount: "build-pipeline-{component}" }))))
 })

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, pipe, Ref, Schedule, TestClock } from "effect"
-import { type ObjectRef, refKey } from "../../src/domain/ObjectMeta.ts"
+import { type ObjectRef, refKey, refOf } from "../../src/domain/ObjectMeta.ts"
 import { managedSecretSelector } from "../../src/domain/Secret.ts"
 import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as Controller from "../../src/runtime/Controller.ts"
@@ -19,6 +19,7 @@ const makeLog = Effect.map(Ref.make<ReadonlyArray<string>>([]), (log) => ({
   reconcile: (controller: string) => (ref: ObjectRef) =>
     Effect.as(Ref.update(log, (l) => [...l, `${controller} ${refKey(ref)}`]), done),
   has: (entry: string) => Effect.map(Ref.get(log), (l) => l.includes(entry)),
+  occurrences: (entry: string) => Effect.map(Ref.get(log), (l) => l.filter((e) => e === entry).length),
   count: Effect.map(Ref.get(log), (l) => l.length)
 }))
 
@@ -91,6 +92,37 @@ describe("Manager", () => {
       yield* eventually(log.has("repos ns/repo"))
       assert.isTrue(yield* manager.synced)
       assert.deepStrictEqual(yield* manager.failures, [])
+    }).pipe(Effect.provide(InMemory.layer())))
+
+  it.scoped("a watch's mapping reads the controller's own objects from its cache, in the watched object's namespace", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      const log = yield* makeLog
+      // An account wakes the ImageRepositories of its namespace that name it in a label.
+      const repositories = pipe(
+        Controller.make(ImageRepository, { name: "imagerepository", reconcile: log.reconcile("repos") }),
+        Controller.watches(ServiceAccount, (account, reconciled) =>
+          reconciled
+            .inNamespace(account.metadata.namespace ?? "")
+            .filter((ir) => ir.metadata.labels?.[forAccount] === account.metadata.name)
+            .map((ir) => refOf(ir.metadata)))
+      )
+      const labelled = (namespace: string, name: string, account: string) => ({
+        ...imageRepository(namespace, name),
+        metadata: { namespace, name, labels: { [forAccount]: account } }
+      })
+      yield* control.put(ImageRepository, labelled("ns", "wants", "builder"))
+      yield* control.put(ImageRepository, labelled("ns", "other", "deployer"))
+      yield* control.put(ImageRepository, labelled("elsewhere", "wants", "builder"))
+      yield* Manager.run({ controllers: [repositories] })
+      yield* eventually(Effect.map(log.count, (n) => n === 3))
+
+      yield* control.put(ServiceAccount, { apiVersion: "v1", kind: "ServiceAccount", metadata: { namespace: "ns", name: "builder" } })
+      yield* eventually(Effect.map(log.count, (n) => n === 4))
+      yield* settle
+      assert.strictEqual(yield* log.count, 4, "only the object that wants the account, in its namespace")
+      assert.strictEqual(yield* log.occurrences("repos ns/wants"), 2)
+      assert.strictEqual(yield* lists("ImageRepository"), 1, "the mapping read the cache, not the apiserver")
     }).pipe(Effect.provide(InMemory.layer())))
 
   it.scoped("a standby's caches are filled before it leads: taking over costs no list", () =>

@@ -75,6 +75,23 @@ describe("OperatorConfig", () => {
       assert.strictEqual(Duration.toSeconds(election.leaseDuration), 180)
     }))
 
+  it.effect("the pipeline ServiceAccount: appstudio-pipeline by default, a template when set, refused when unusable", () =>
+    Effect.gen(function*() {
+      const base = { LEADER_ELECTION: "false" }
+      const account = (env: Record<string, string>) =>
+        Effect.map(loadWith({ ...base, ...env }), Either.map((c) => c.programSettings.pipelineServiceAccount))
+      assert.deepStrictEqual(yield* account({}), Either.right("appstudio-pipeline"))
+      assert.deepStrictEqual(yield* account({ PIPELINE_SERVICE_ACCOUNT: " " }), Either.right("appstudio-pipeline"))
+      assert.deepStrictEqual(
+        yield* account({ PIPELINE_SERVICE_ACCOUNT: "build-pipeline-{component}" }),
+        Either.right("build-pipeline-{component}")
+      )
+      const unknown = yield* account({ PIPELINE_SERVICE_ACCOUNT: "build-{name}" })
+      assert.isTrue(Either.isLeft(unknown) && String(unknown.left).includes("unknown placeholder {name}"))
+      const invalid = yield* account({ PIPELINE_SERVICE_ACCOUNT: "Pipeline_SA" })
+      assert.isTrue(Either.isLeft(invalid) && String(invalid.left).includes("PIPELINE_SERVICE_ACCOUNT"))
+    }))
+
   it.effect("needs no Lease settings when leader election is off", () =>
     Effect.gen(function*() {
       const config = Either.getOrThrow(yield* loadWith({ LEADER_ELECTION: "false", WATCH_NAMESPACE: "" }))

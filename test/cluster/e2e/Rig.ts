@@ -15,6 +15,7 @@ export interface ImageRepositoryJson {
     readonly uid: string
     readonly generation: number
     readonly finalizers?: ReadonlyArray<string>
+    readonly labels?: Record<string, string>
   }
   readonly spec?: {
     readonly image?: { readonly name?: string; readonly visibility?: string }
@@ -25,6 +26,7 @@ export interface ImageRepositoryJson {
     readonly message?: string
     readonly image?: { readonly url?: string; readonly visibility?: string }
     readonly credentials?: Record<string, string>
+    readonly component?: { readonly name: string; readonly application: string }
     readonly conditions?: ReadonlyArray<{
       readonly type: string
       readonly status: string
@@ -51,6 +53,10 @@ export interface RigOptions {
   readonly logFormat?: "pretty" | "json" | "logfmt"
   /** LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD; short by default, so a restarted operator takes over fast. */
   readonly lease?: readonly [duration: string, renewDeadline: string, retryPeriod: string]
+  /** Where the operator sends its Quay requests, when not straight to the simulator (a recording proxy). */
+  readonly quayApiUrl?: (sim: QuaySimulator.RunningSimulator) => Promise<string>
+  /** More of the operator's environment. */
+  readonly env?: Record<string, string>
 }
 
 export interface Rig {
@@ -60,6 +66,8 @@ export interface Rig {
   /** The organization's token the operator holds: it must never show anywhere. */
   readonly token: string
   readonly options: RigOptions
+  /** Where the operator sends its Quay requests: the simulator, or what `quayApiUrl` put in front of it. */
+  readonly apiUrl: string
   operator: OperatorProcess
 }
 
@@ -75,16 +83,17 @@ export const startRig = async (name: string, options: RigOptions = {}): Promise<
     }).pipe(Scope.extend(scope))
   )
   const namespace = await newNamespace()
-  const parts = { scope, sim, namespace, token, options }
+  const apiUrl = options.quayApiUrl === undefined ? sim.apiUrl : await options.quayApiUrl(sim)
+  const parts = { scope, sim, namespace, token, options, apiUrl }
   return { ...parts, operator: launch(name, parts) }
 }
 
 /** Starts (or restarts) the rig's operator under `name` (its log file). */
-export const launch = (name: string, rig: Pick<Rig, "sim" | "namespace" | "token" | "options">) =>
+export const launch = (name: string, rig: Pick<Rig, "sim" | "namespace" | "token" | "options" | "apiUrl">) =>
   startOperator(name, {
     KUBECONFIG: rig.options.kubeconfig ?? kubeconfigPath(),
     WATCH_NAMESPACE: rig.namespace,
-    QUAY_API_URL: rig.sim.apiUrl,
+    QUAY_API_URL: rig.apiUrl,
     QUAY_ORG: organization,
     QUAY_TOKEN: rig.token,
     LEADER_ELECTION: "true",
@@ -97,7 +106,8 @@ export const launch = (name: string, rig: Pick<Rig, "sim" | "namespace" | "token
     LOG_FORMAT: rig.options.logFormat ?? "pretty",
     LOG_LEVEL: "Debug",
     // Several operators run at once here: no fixed probe port (test/runtime/HealthServer.test.ts covers it).
-    HEALTH_PORT: "0"
+    HEALTH_PORT: "0",
+    ...rig.options.env
   })
 
 /** Objects go while their operator still runs, so finalizers are released and the namespace can terminate. */
@@ -151,21 +161,32 @@ export const serviceAccountLinks = async (namespace: string, name: string) => {
 export const getImageRepository = (namespace: string, name: string) =>
   getJson<ImageRepositoryJson>("imagerepository", namespace, name)
 
-export const ready = (namespace: string, name: string, also: (ir: ImageRepositoryJson) => boolean = () => true) =>
+export const ready = (
+  namespace: string,
+  name: string,
+  also: (ir: ImageRepositoryJson) => boolean = () => true,
+  timeoutMs?: number
+) =>
   eventually(`${namespace}/${name} ready`, async () => {
     const ir = await getImageRepository(namespace, name)
     return ir?.status?.state === "ready" && also(ir) ? ir : undefined
-  })
+  }, timeoutMs)
 
 export const mergePatch = (namespace: string, name: string, patch: unknown) =>
   kubectl(["patch", "imagerepository", name, "-n", namespace, "--type", "merge", "-p", JSON.stringify(patch)])
 
-/** The credentials in a push Secret, and whether the registry accepts them for push to `repository`. */
-export const pushAllowed = async (rig: Rig, namespace: string, secretName: string, imagePath: string, repository: string) => {
+/** The robot name and token a dockerconfigjson Secret holds for an image path. */
+export const credentialsIn = async (namespace: string, secretName: string, imagePath: string) => {
   const secret = await getJson<SecretJson>("secret", namespace, secretName)
-  if (secret === undefined) return { secret, allowed: false, auth: undefined }
+  if (secret === undefined) return { secret, auth: undefined, username: "", robotToken: "" }
   const document = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"] ?? "", "base64").toString())
   const auth: string = Buffer.from(document.auths[imagePath]?.auth ?? "", "base64").toString()
-  const [username, robotToken] = [auth.slice(0, auth.indexOf(":")), auth.slice(auth.indexOf(":") + 1)]
+  return { secret, auth, username: auth.slice(0, auth.indexOf(":")), robotToken: auth.slice(auth.indexOf(":") + 1) }
+}
+
+/** The credentials in a push Secret, and whether the registry accepts them for push to `repository`. */
+export const pushAllowed = async (rig: Rig, namespace: string, secretName: string, imagePath: string, repository: string) => {
+  const { secret, auth, username, robotToken } = await credentialsIn(namespace, secretName, imagePath)
+  if (secret === undefined) return { secret, allowed: false, auth: undefined }
   return { secret, auth, allowed: rig.sim.model.authorize(username, robotToken, `${organization}/${repository}`, "push") }
 }

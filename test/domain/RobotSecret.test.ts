@@ -1,13 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Option, Redacted } from "effect"
 import type { ImageRepository } from "../../src/domain/ImageRepository.ts"
-import * as PushSecret from "../../src/domain/PushSecret.ts"
+import * as RobotSecret from "../../src/domain/RobotSecret.ts"
+import { secretName } from "../../src/domain/SecretName.ts"
 
 const ir: ImageRepository = { metadata: { name: "imagerepository-sample", namespace: "test-ns", uid: "uid-1" } }
 
-describe("PushSecret", () => {
-  const secret = PushSecret.make(ir, {
-    name: PushSecret.pushSecretName(ir),
+describe("RobotSecret", () => {
+  const secret = RobotSecret.make(ir, {
+    name: secretName(ir, "push"),
     imagePath: "quay.io/my-org/test-ns/imagerepository-sample",
     username: "my-org+robot_1",
     token: Redacted.make("TOKEN123")
@@ -34,16 +35,16 @@ describe("PushSecret", () => {
     expect(Buffer.from(document.auths["quay.io/my-org/test-ns/imagerepository-sample"].auth, "base64").toString()).toBe(
       "my-org+robot_1:TOKEN123"
     )
-    const credentials = PushSecret.credentialsIn(secret, "quay.io/my-org/test-ns/imagerepository-sample")
+    const credentials = RobotSecret.credentialsIn(secret, "quay.io/my-org/test-ns/imagerepository-sample")
     expect(Option.map(credentials, (c) => [c.username, Redacted.value(c.token)])).toEqual(
       Option.some(["my-org+robot_1", "TOKEN123"])
     )
-    expect(PushSecret.holdsRobot(secret, "quay.io/my-org/test-ns/imagerepository-sample", "my-org+robot_1")).toBe(true)
-    expect(PushSecret.holdsRobot(secret, "quay.io/my-org/test-ns/other", "my-org+robot_1")).toBe(false)
+    expect(RobotSecret.holdsRobot(secret, "quay.io/my-org/test-ns/imagerepository-sample", "my-org+robot_1")).toBe(true)
+    expect(RobotSecret.holdsRobot(secret, "quay.io/my-org/test-ns/other", "my-org+robot_1")).toBe(false)
   })
 
   it("a malformed document holds no credentials", () => {
     const broken = { ...secret, data: { ".dockerconfigjson": Buffer.from("{not json").toString("base64") } }
-    expect(Option.isNone(PushSecret.credentialsIn(broken, "quay.io/my-org/test-ns/imagerepository-sample"))).toBe(true)
+    expect(Option.isNone(RobotSecret.credentialsIn(broken, "quay.io/my-org/test-ns/imagerepository-sample"))).toBe(true)
   })
 })

@@ -2,7 +2,7 @@ import { Effect, Option } from "effect"
 import { ownerKind as imageRepositoryKind } from "../domain/ImageRepository.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
 import { type ObjectMeta, type OwnerKind, refOf } from "../domain/ObjectMeta.ts"
-import * as PushSecret from "../domain/PushSecret.ts"
+import * as RobotSecret from "../domain/RobotSecret.ts"
 import { Critical } from "../domain/ReconcileError.ts"
 import { dockerConfigJsonType } from "../domain/Secret.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
@@ -10,24 +10,26 @@ import type { QuayRobot } from "../services/Quay.ts"
 import { Secret } from "../services/ResourceKind.ts"
 import { isKubernetesError } from "../services/KubernetesError.ts"
 import { fromKubernetes } from "./errors.ts"
-import type { Target } from "./Target.ts"
+import type { Credentials } from "./Target.ts"
 
 /**
- * Creates or updates the push Secret so it holds exactly this robot's credentials; writes nothing when it
- * already does. A Secret of that name that this object (an ImageRepository unless `kind` says otherwise) does not
- * own is left untouched.
+ * Creates or updates a role's Secret (push, or a component repository's pull Secret) so it holds exactly this
+ * robot's credentials for the image path; writes nothing when it already does. A Secret of that name that this
+ * object (an ImageRepository unless `kind` says otherwise) does not own is left untouched. The one Secret writer,
+ * for ImageRepositories and for the legacy Component flow.
  */
-export const writePushSecret = (
+export const writeRobotSecret = (
   ir: { readonly metadata: ObjectMeta },
-  target: Pick<Target, "secretName" | "imageUrl">,
+  imageUrl: string,
+  credentials: Pick<Credentials, "role" | "secretName">,
   robot: Pick<QuayRobot, "name" | "token">,
   kind: OwnerKind = imageRepositoryKind
 ) =>
   Effect.gen(function*() {
     const kube = yield* Kubernetes
-    const desired = PushSecret.make(ir, {
-      name: target.secretName,
-      imagePath: target.imageUrl,
+    const desired = RobotSecret.make(ir, {
+      name: credentials.secretName,
+      imagePath: imageUrl,
       username: robot.name,
       token: robot.token
     }, kind)
@@ -37,16 +39,16 @@ export const writePushSecret = (
       return
     }
     const secret = existing.value
-    if (!PushSecret.isOwnedBy(secret, ir) && PushSecret.isLeftByPredecessor(secret, ir, kind)) {
+    if (!RobotSecret.isOwnedBy(secret, ir) && RobotSecret.isLeftByPredecessor(secret, ir, kind)) {
       // Its owner is gone (this object has its name and another uid): replace it rather than wait for GC.
       yield* kube.delete(Secret, refOf(secret.metadata), { preconditions: { uid: secret.metadata.uid ?? "" } })
       yield* kube.create(Secret, desired)
       return
     }
-    if (!PushSecret.isOwnedBy(secret, ir)) {
+    if (!RobotSecret.isOwnedBy(secret, ir)) {
       return yield* new Critical({
         reason: "SecretNameTaken",
-        message: `Secret '${target.secretName}' already exists and is not owned by this ${kind.kind}`
+        message: `Secret '${credentials.secretName}' already exists and is not owned by this ${kind.kind}`
       })
     }
     if (secret.type !== dockerConfigJsonType) {
@@ -60,4 +62,7 @@ export const writePushSecret = (
       metadata: { resourceVersion: secret.metadata.resourceVersion, labels: desired.metadata.labels },
       data: desired.data
     })
-  }).pipe(Effect.catchIf(isKubernetesError, (e) => Effect.fail(fromKubernetes(e))))
+  }).pipe(
+    Effect.catchIf(isKubernetesError, (e) => Effect.fail(fromKubernetes(e))),
+    Effect.withSpan("writeRobotSecret", { attributes: { role: credentials.role, secret: credentials.secretName } })
+  )

@@ -1,6 +1,6 @@
 import { Option, type Redacted } from "effect"
 import * as DockerConfig from "./DockerConfig.ts"
-import { type ImageRepository, ownerKind as imageRepositoryKind } from "./ImageRepository.ts"
+import { ownerKind as imageRepositoryKind } from "./ImageRepository.ts"
 import type { ObjectMeta, OwnerKind } from "./ObjectMeta.ts"
 import {
   dockerConfigJsonKey,
@@ -10,9 +10,6 @@ import {
   managedByValue,
   type Secret
 } from "./Secret.ts"
-import { secretName } from "./SecretName.ts"
-
-export const pushSecretName = (ir: ImageRepository): string => secretName(ir, "push")
 
 /** The operator's labels: its Secret informer watches only Secrets that carry them. */
 export const labels = { [managedByLabel]: managedByValue, [internalLabel]: "true" } as const
@@ -20,7 +17,7 @@ export const labels = { [managedByLabel]: managedByValue, [internalLabel]: "true
 export const isLabelled = (secret: Secret): boolean =>
   Object.entries(labels).every(([key, value]) => secret.metadata.labels?.[key] === value)
 
-/** What a push Secret may belong to: an ImageRepository, or a Component of the legacy flow. */
+/** What a robot Secret may belong to: an ImageRepository, or a Component of the legacy flow. */
 type Owner = { readonly metadata: ObjectMeta }
 
 export const isOwnedBy = (secret: Secret, owner: Owner): boolean =>
@@ -37,7 +34,10 @@ export const isLeftByPredecessor = (secret: Secret, owner: Owner, kind: OwnerKin
       ref.uid !== owner.metadata.uid
   )
 
-/** The push Secret: a dockerconfigjson for exactly one image path, owned by its object (GC deletes it). */
+/**
+ * A robot's Secret (the push Secret, a component repository's pull Secret): a dockerconfigjson for exactly one
+ * image path, owned by its object (GC deletes it).
+ */
 export const make = (
   owner: Owner,
   input: {

@@ -1,0 +1,77 @@
+import { Data, Effect, Either } from "effect"
+import type { ImageRepository } from "../domain/ImageRepository.ts"
+import type { Critical, Transient } from "../domain/ReconcileError.ts"
+import type { RobotRole } from "../domain/RobotName.ts"
+import type { Visibility } from "../domain/Visibility.ts"
+import { Quay, type QuayRobot } from "../services/Quay.ts"
+import { isQuayError } from "../services/QuayError.ts"
+import { ensureRepository } from "./ensureRepository.ts"
+import { fromQuay, fromQuayWhileProvisioning } from "./errors.ts"
+import { createRoleRobot, grantRobot } from "./robotAccount.ts"
+import { roles, type Target } from "./Target.ts"
+
+/** Quay refused the repository: nothing of this object is left in Quay, and the object is to fail with `error`. */
+export class RepositoryRefused extends Data.TaggedError("RepositoryRefused")<{ readonly error: Critical }> {}
+
+/** Each role's robot, with its token, for the Secrets. */
+export type Robots = Partial<Readonly<Record<RobotRole, QuayRobot>>>
+
+const whileProvisioning = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.catchIf(effect, isQuayError, (e) => Effect.fail(fromQuayWhileProvisioning(e)))
+
+const firstFailure = <A>(
+  results: ReadonlyArray<Either.Either<A, Critical | Transient>>
+): Critical | Transient | undefined => results.find(Either.isLeft)?.left
+
+/**
+ * The repository, the robots (push; pull too for a component repository) and their permissions, in two Quay round
+ * trips: the repository and the robots do not depend on each other and are created at once; the permissions need
+ * both and follow. Every guarantee of doing it one by one holds:
+ * - a crash leaves only objects with names this object derives, which the next attempt reuses;
+ * - when Quay refuses the repository, the robots created next to it are deleted before the object fails; a robot
+ *   whose creation did not answer is not given up on (the attempt is retried, finds it, and deletes it then);
+ * - a robot refused (a name someone else holds) fails the object with its repository recorded, so its deletion
+ *   removes what was created.
+ */
+export const createQuayObjects = (
+  ir: ImageRepository,
+  target: Target,
+  visibility: Visibility
+): Effect.Effect<Robots, Critical | Transient | RepositoryRefused, Quay> =>
+  Effect.gen(function*() {
+    const credentials = roles(target)
+    const [repository, robots] = yield* Effect.all([
+      Effect.either(ensureRepository(ir, target, visibility)),
+      Effect.forEach(credentials, (c) => Effect.either(whileProvisioning(createRoleRobot(ir, c))), { concurrency: "unbounded" })
+    ], { concurrency: "unbounded" })
+    if (Either.isLeft(repository)) {
+      const refusal = repository.left
+      if (refusal._tag === "Transient") return yield* refusal
+      const unanswered = robots.flatMap((r) => (Either.isLeft(r) && r.left._tag === "Transient" ? [r.left] : []))
+      if (unanswered[0] !== undefined) return yield* unanswered[0]
+      const quay = yield* Quay
+      yield* Effect.forEach(
+        robots.flatMap((r) => (Either.isRight(r) ? [r.right] : [])),
+        (robot) => quay.deleteRobot(robot.shortName).pipe(Effect.mapError(fromQuay)),
+        { concurrency: "unbounded", discard: true }
+      )
+      return yield* new RepositoryRefused({ error: refusal })
+    }
+    const refused = firstFailure(robots)
+    if (refused !== undefined) return yield* refused
+    const obtained: Robots = Object.fromEntries(
+      credentials.flatMap((c, i) => {
+        const robot = robots[i]
+        return robot !== undefined && Either.isRight(robot) ? [[c.role, robot.right]] : []
+      })
+    )
+    yield* Effect.forEach(
+      credentials,
+      (c) => {
+        const robot = obtained[c.role]
+        return robot === undefined ? Effect.void : whileProvisioning(grantRobot(target.repository, c.role, robot))
+      },
+      { concurrency: "unbounded", discard: true }
+    )
+    return obtained
+  }).pipe(Effect.withSpan("createQuayObjects", { attributes: { repository: target.repository } }))

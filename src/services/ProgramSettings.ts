@@ -1,0 +1,48 @@
+import { Config, type ConfigError, Context, Data, Effect, Layer } from "effect"
+import { defaultPipelineServiceAccount, templateProblem } from "../domain/ServiceAccountLinks.ts"
+
+/** The operator's settings that change what the programs do (not how the runtime runs them). */
+export interface ProgramSettingsOptions {
+  /**
+   * Names the ServiceAccount whose `secrets` (never `imagePullSecrets`) list a component repository's push Secret:
+   * `{component}` and `{application}` are replaced. Default `appstudio-pipeline`, as in the spec's era; current
+   * Konflux uses `build-pipeline-{component}`.
+   */
+  readonly pipelineServiceAccount: string
+}
+
+export const defaults: ProgramSettingsOptions = { pipelineServiceAccount: defaultPipelineServiceAccount }
+
+/**
+ * The programs' settings: a reference holding the spec's defaults, so an application that embeds the programs (or a
+ * test) and provides nothing gets the spec's behaviour.
+ */
+export class ProgramSettings extends Context.Reference<ProgramSettings>()("image-repository-operator/ProgramSettings", {
+  defaultValue: (): ProgramSettingsOptions => defaults
+}) {}
+
+/** A setting the programs cannot work with. */
+export class InvalidProgramSettings extends Data.TaggedError("InvalidProgramSettings")<{
+  readonly setting: string
+  readonly problem: string
+}> {
+  override get message(): string {
+    return `${this.setting}: ${this.problem}`
+  }
+}
+
+/** Checks the settings: a name template must only hold known placeholders and make valid ServiceAccount names. */
+export const make = (options: ProgramSettingsOptions): Effect.Effect<ProgramSettingsOptions, InvalidProgramSettings> => {
+  const problem = templateProblem(options.pipelineServiceAccount)
+  return problem === undefined
+    ? Effect.succeed(options)
+    : Effect.fail(new InvalidProgramSettings({ setting: "pipelineServiceAccount", problem }))
+}
+
+export const layer = (options: ProgramSettingsOptions): Layer.Layer<ProgramSettings, InvalidProgramSettings> =>
+  Layer.effect(ProgramSettings, make(options))
+
+export const layerConfig = (
+  config: Config.Config.Wrap<ProgramSettingsOptions>
+): Layer.Layer<ProgramSettings, ConfigError.ConfigError | InvalidProgramSettings> =>
+  Layer.effect(ProgramSettings, Effect.flatMap(Config.unwrap(config), make))
