@@ -19,10 +19,6 @@ export type Robots = Partial<Readonly<Record<RobotRole, QuayRobot>>>
 const whileProvisioning = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.catchIf(effect, isQuayError, (e) => Effect.fail(fromQuayWhileProvisioning(e)))
 
-const firstFailure = <A>(
-  results: ReadonlyArray<Either.Either<A, Critical | Transient>>
-): Critical | Transient | undefined => results.find(Either.isLeft)?.left
-
 /**
  * The repository, the robots (push; pull too for a component repository) and their permissions, in two Quay round
  * trips: the repository and the robots do not depend on each other and are created at once; the permissions need
@@ -39,39 +35,36 @@ export const createQuayObjects = (
   visibility: Visibility
 ): Effect.Effect<Robots, Critical | Transient | RepositoryRefused, Quay> =>
   Effect.gen(function*() {
-    const credentials = roles(target)
-    const [repository, robots] = yield* Effect.all([
+    const [repository, attempts] = yield* Effect.all([
       Effect.either(ensureRepository(ir, target, visibility)),
-      Effect.forEach(credentials, (c) => Effect.either(whileProvisioning(createRoleRobot(ir, c))), { concurrency: "unbounded" })
+      Effect.forEach(
+        roles(target),
+        (credentials) =>
+          Effect.map(Effect.either(whileProvisioning(createRoleRobot(ir, credentials))), (result) => ({ credentials, result })),
+        { concurrency: "unbounded" }
+      )
     ], { concurrency: "unbounded" })
+    const created = attempts.flatMap((a) => (Either.isRight(a.result) ? [{ ...a, robot: a.result.right }] : []))
+    const failures = attempts.flatMap((a) => (Either.isLeft(a.result) ? [a.result.left] : []))
     if (Either.isLeft(repository)) {
       const refusal = repository.left
       if (refusal._tag === "Transient") return yield* refusal
-      const unanswered = robots.flatMap((r) => (Either.isLeft(r) && r.left._tag === "Transient" ? [r.left] : []))
-      if (unanswered[0] !== undefined) return yield* unanswered[0]
+      const unanswered = failures.find((f) => f._tag === "Transient")
+      if (unanswered !== undefined) return yield* unanswered
       const quay = yield* Quay
       yield* Effect.forEach(
-        robots.flatMap((r) => (Either.isRight(r) ? [r.right] : [])),
-        (robot) => quay.deleteRobot(robot.shortName).pipe(Effect.mapError(fromQuay)),
+        created,
+        ({ robot }) => quay.deleteRobot(robot.shortName).pipe(Effect.mapError(fromQuay)),
         { concurrency: "unbounded", discard: true }
       )
       return yield* new RepositoryRefused({ error: refusal })
     }
-    const refused = firstFailure(robots)
-    if (refused !== undefined) return yield* refused
-    const obtained: Robots = Object.fromEntries(
-      credentials.flatMap((c, i) => {
-        const robot = robots[i]
-        return robot !== undefined && Either.isRight(robot) ? [[c.role, robot.right]] : []
-      })
-    )
+    if (failures[0] !== undefined) return yield* failures[0]
     yield* Effect.forEach(
-      credentials,
-      (c) => {
-        const robot = obtained[c.role]
-        return robot === undefined ? Effect.void : whileProvisioning(grantRobot(target.repository, c.role, robot))
-      },
+      created,
+      ({ credentials, robot }) => whileProvisioning(grantRobot(target.repository, credentials.role, robot)),
       { concurrency: "unbounded", discard: true }
     )
-    return obtained
+    const robots: Robots = Object.fromEntries(created.map(({ credentials, robot }) => [credentials.role, robot]))
+    return robots
   }).pipe(Effect.withSpan("createQuayObjects", { attributes: { repository: target.repository } }))
