@@ -1,45 +1,17 @@
-import { Clock, Duration, Effect } from "effect"
+import { Effect } from "effect"
 import { finalizer, hasFinalizer, type ImageRepository } from "../domain/ImageRepository.ts"
-import { Transient } from "../domain/ReconcileError.ts"
 import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
 import type { StatusDamage } from "../domain/StatusClaims.ts"
-import { fromMillis, toMillis } from "../domain/Timestamp.ts"
 import { ProgramSettings } from "../services/ProgramSettings.ts"
 import { Quay } from "../services/Quay.ts"
 import { done } from "../services/ReconcileResult.ts"
-import { CleanupDeadline } from "./CleanupDeadline.ts"
-import { deleteQuayObjects, type Leftover } from "./deleteQuayObjects.ts"
-import { fromQuay, isRetryable } from "./errors.ts"
+import { deleteQuayObjects } from "./deleteQuayObjects.ts"
+import { deadlineOf, leftoversMessage, leftoversReason, retryBeforeDeadline } from "./deletionDeadline.ts"
 import { patchObject } from "./ImageRepositoryWrites.ts"
 import { recordWarning } from "./recordEvent.ts"
 import { unlinkSecret } from "./serviceAccountLinks.ts"
 import { reportDamages } from "./statusDamage.ts"
 import * as Target from "./Target.ts"
-
-/** The Event reason of a deletion that left something of the object's in Quay. */
-export const leftoversReason = "QuayCleanupIncomplete"
-
-const listed = (leftovers: ReadonlyArray<Leftover>): string => leftovers.map((l) => l.what).join(", ")
-
-/** Why a deletion gave up on what it left: Quay refused it for good, or still failed at the deadline. */
-const leftoversMessage = (leftovers: ReadonlyArray<Leftover>, bound: Duration.Duration): string => {
-  const first = leftovers[0]?.error.message ?? ""
-  const why = leftovers.some((l) => isRetryable(l.error))
-    ? `Quay still failed ${Duration.format(bound)} after the deletion (${first})`
-    : `Quay refused (${first})`
-  return `${why}; left in Quay: ${listed(leftovers)}. The finalizer was released; the orphan sweep removes what carries this object's mark.`
-}
-
-/** Retried until the deadline, and at the deadline at the latest whatever the backoff has grown to. */
-const retryUntil = (cause: Leftover, leftovers: ReadonlyArray<Leftover>, deadline: number, now: number): Transient => {
-  const transient = fromQuay(cause.error)
-  return new Transient({
-    reason: transient.reason,
-    message: `deletion waits for Quay (${transient.message}): ${listed(leftovers)}; retried until ${fromMillis(deadline)}, then left for the orphan sweep`,
-    ...(transient.retryAfter === undefined ? {} : { retryAfter: transient.retryAfter }),
-    retryWithin: Duration.millis(Math.max(0, deadline - now))
-  })
-}
 
 /**
  * Whether anything may exist in Quay for the object. The target is recorded in status before the first Quay call,
@@ -64,13 +36,10 @@ export const cleanup = (ir: ImageRepository, damages: ReadonlyArray<StatusDamage
     if (!hasFinalizer(ir)) return done
     yield* reportDamages(ir, damages)
     const quay = yield* Quay
-    const bound = yield* CleanupDeadline
-    const now = yield* Clock.currentTimeMillis
-    const deadline = (toMillis(ir.metadata.deletionTimestamp) ?? now) + Duration.toMillis(bound)
-    const final = now >= deadline
-    const leftovers = mayHaveQuayObjects(ir) ? yield* deleteQuayObjects(ir, { final }) : []
-    const retryable = leftovers.find((l) => isRetryable(l.error))
-    if (!final && retryable !== undefined) return yield* retryUntil(retryable, leftovers, deadline, now)
+    const deadline = yield* deadlineOf(ir.metadata)
+    const leftovers = mayHaveQuayObjects(ir) ? yield* deleteQuayObjects(ir, { final: deadline.final }) : []
+    const retry = retryBeforeDeadline(leftovers, deadline)
+    if (retry !== undefined) return yield* retry
     const settings = yield* ProgramSettings
     // Every role's Secret: push, and pull for a component repository (or the original controller's pull robot).
     const secrets = Target.robots(ir, quay).map((robot) => Target.credentials(ir, quay, robot.role).secretName)
@@ -86,7 +55,7 @@ export const cleanup = (ir: ImageRepository, damages: ReadonlyArray<StatusDamage
     }
     // After the release, so a retried release cannot record it twice. In a namespace being deleted the apiserver
     // takes no new Event: the log line still names what was left.
-    const message = leftoversMessage(leftovers, bound)
+    const message = leftoversMessage(leftovers, deadline.bound, "the orphan sweep removes what carries this object's mark.")
     yield* Effect.logWarning(`deleted with leftovers: ${message}`)
     yield* recordWarning(ir, leftoversReason, message)
     return done

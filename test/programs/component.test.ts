@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Option, TestClock } from "effect"
 import { ownershipMark } from "../../src/domain/Ownership.ts"
 import { robotShortName } from "../../src/domain/RobotName.ts"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
@@ -275,6 +275,28 @@ describe("the legacy Component flow: refusals", () => {
 })
 
 describe("the legacy Component flow: deletion and crashes", () => {
+  it.effect("a deletion while Quay fails is retried until the deadline, then released with a Warning naming the leftovers", () =>
+    Effect.gen(function*() {
+      yield* generated()
+      yield* annotateComponent("billing", { [deleteImageRepo]: "true" })
+      yield* convergeComponent("billing")
+      const quay = yield* QuayInMemory.QuayControl
+      yield* quay.injectFaults({ kind: "5xx", rate: 1 })
+      yield* deleteComponent("billing")
+      // Before the deadline the failure is retried: the finalizer holds.
+      const early = yield* Effect.either(reconcileComponent(ref("billing")))
+      expect(early._tag).toBe("Left")
+      expect((yield* mustGetComponent("billing")).metadata.finalizers?.length ?? 0).toBeGreaterThan(0)
+      // Past it the finalizer goes anyway, and the Event says what Quay still holds.
+      yield* TestClock.adjust("6 minutes")
+      yield* reconcileComponent(ref("billing"))
+      expect(yield* getComponent("billing")).toBeUndefined()
+      const warnings = (yield* eventsAbout("billing")).filter((e) => e.reason === "QuayCleanupIncomplete")
+      expect(warnings.length).toBe(1)
+      expect(warnings[0]?.message).toContain(`repository ${organization}/${repository}`)
+      expect(warnings[0]?.message).toContain("robot")
+    }).pipe(Effect.provide(world())))
+
   it.effect("without image.redhat.com/delete-image-repo only the robots go; the repository stays", () =>
     Effect.gen(function*() {
       yield* generated()
