@@ -5,6 +5,7 @@
  * example is applied as YAML with kubectl, as a user would.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { canaryRobot } from "../../src/runtime/QuayProbe.ts"
 import { measure } from "../support/roundTrips.ts"
 import { eventually, getJson, kubectl } from "./e2e/kubectl.ts"
 import { type RecordingProxy, startRecordingProxy } from "./e2e/RecordingProxy.ts"
@@ -72,6 +73,12 @@ describe("component image repositories against a real apiserver and the Quay sim
 
   it("provisions the spec's example with the status the spec shows, in 2 Quay round trips", async () => {
     const ns = rig.namespace
+    // The operator's start-up requests (the token's self-check, the first Quay probe) are not provisioning's.
+    await eventually("the operator's start-up checks answered", async () =>
+      rig.operator.log().includes("the Quay token reaches what the operator needs") &&
+        proxy.recorder.events.some((e) => e.type === "end" && e.what.includes(canaryRobot))
+        ? true
+        : undefined, 50_000)
     proxy.recorder.clear()
     await applyYaml(exampleYaml(ns))
     // The first object also waits for the operator to start and win its Lease.
