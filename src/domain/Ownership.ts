@@ -54,5 +54,9 @@ export const markedOwner = (description: string | null | undefined): MarkedOwner
  * A repository kept when its object was deleted (skip-repository-deletion): it carries no mark any more, so it is
  * nobody's to delete, the orphan sweep's included, and says where it came from.
  */
-export const keptRepositoryDescription = (meta: ObjectMeta): string =>
-  `Kept by image-repository-operator when ImageRepository ${meta.namespace ?? ""}/${meta.name} was deleted (skip-repository-deletion); no longer managed`
+export const keptRepositoryDescription = (
+  meta: ObjectMeta,
+  kind = "ImageRepository",
+  why = "skip-repository-deletion"
+): string =>
+  `Kept by image-repository-operator when ${kind} ${meta.namespace ?? ""}/${meta.name} was deleted (${why}); no longer managed`

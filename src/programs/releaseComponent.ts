@@ -4,9 +4,10 @@ import {
   deleteImageRepoAnnotation,
   deletesRepository,
   hasFinalizer,
+  kind,
   ownerKind
 } from "../domain/Component.ts"
-import { isOwnedBy } from "../domain/Ownership.ts"
+import { isOwnedBy, keptRepositoryDescription } from "../domain/Ownership.ts"
 import { Quay } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
 import { done } from "../services/ReconcileResult.ts"
@@ -21,15 +22,18 @@ const attempt = <A>(what: string, step: Effect.Effect<A, QuayError, Quay>): Effe
   Effect.map(Effect.either(step), Either.match({ onLeft: (error) => [{ what, error }], onRight: () => [] }))
 
 /**
- * The repository goes only when it is shown to be this Component's: its mark names the Component's uid. One the
- * annotations or spec name that is not (someone else's, or a name edited later) is left alone.
+ * The repository, when it is shown to be this Component's (its mark names the Component's uid): deleted with
+ * delete-image-repo; otherwise kept for the images already pushed there, and its mark replaced, so it is nobody's
+ * to delete, the orphan sweep's included. One the annotations or spec name that is not this Component's
+ * (someone else's, or a name edited later) is left alone.
  */
-const deleteOwnRepository = (component: Component) =>
+const releaseOwnRepository = (component: Component) =>
   Effect.gen(function*() {
     const quay = yield* Quay
     const target = ComponentTarget.chosen(component, quay)
     if (Either.isLeft(target)) return []
     const repository = target.right.repository
+    const remove = deletesRepository(component)
     return yield* attempt(
       `repository ${quay.organization}/${repository}`,
       Effect.gen(function*() {
@@ -38,7 +42,12 @@ const deleteOwnRepository = (component: Component) =>
         if (!isOwnedBy(found.value.description, component.metadata)) {
           return yield* Effect.logInfo(`repository ${found.value.name} is left in Quay: it is not this Component's`)
         }
-        yield* quay.deleteRepository(found.value.name)
+        if (remove) return yield* quay.deleteRepository(found.value.name)
+        yield* quay.setRepositoryDescription(
+          found.value.name,
+          keptRepositoryDescription(component.metadata, kind, `no ${deleteImageRepoAnnotation} annotation`)
+        )
+        yield* Effect.logInfo(`the Component's repository is kept (no ${deleteImageRepoAnnotation} annotation)`)
       })
     )
   })
@@ -46,7 +55,7 @@ const deleteOwnRepository = (component: Component) =>
 /**
  * A Component's deletion, bounded as an ImageRepository's (deletionDeadline.ts): its push and pull robots always go
  * (their names derive from its uid, so they are its own); its repository goes too when the Component carries
- * `image.redhat.com/delete-image-repo`, and stays otherwise, for the images already pushed there. Then the finalizer
+ * `image.redhat.com/delete-image-repo`, and stays otherwise, unmarked. Then the finalizer
  * is removed, and garbage collection takes the push Secret. Quay failures that may clear are retried until the
  * deadline; past it, or at once for a refusal that will not clear, the finalizer is released with a Warning naming
  * what was left in Quay, so no namespace stays Terminating because Quay is down or the token revoked.
@@ -62,13 +71,7 @@ export const releaseComponent = (component: Component) =>
     ]
     const robotLeftovers = yield* Effect.forEach(robots, (robot) =>
       attempt(`robot ${quay.organization}+${robot}`, quay.deleteRobot(robot)))
-    const repositoryLeftovers = deletesRepository(component)
-      ? yield* deleteOwnRepository(component)
-      : yield* Effect.as(
-        Effect.logInfo(`the Component's repository is kept (no ${deleteImageRepoAnnotation} annotation)`),
-        []
-      )
-    const leftovers = [...robotLeftovers.flat(), ...repositoryLeftovers]
+    const leftovers = [...robotLeftovers.flat(), ...(yield* releaseOwnRepository(component))]
     const retry = retryBeforeDeadline(leftovers, deadline)
     if (retry !== undefined) return yield* retry
     yield* release(component)

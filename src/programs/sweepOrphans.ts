@@ -1,4 +1,5 @@
 import { Effect, Either } from "effect"
+import * as ComponentDomain from "../domain/Component.ts"
 import * as ImageRepositoryDomain from "../domain/ImageRepository.ts"
 import { type MarkedOwner, markedOwner } from "../domain/Ownership.ts"
 import { usedRepositories } from "../domain/RepositoryUsers.ts"
@@ -6,7 +7,7 @@ import { derivesFrom } from "../domain/RobotName.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { Quay } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
-import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
+import { Component as ComponentKind, ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
 
 /** A robot or repository in Quay that carries the mark of an object that no longer exists. */
 export interface Orphan {
@@ -60,25 +61,32 @@ const markedCandidates = (options: SweepOptions) =>
         candidates.push({ type: "repository", name: repository.name, owner })
       }
     }
-    // Owners are looked up as ImageRepositories: a mark naming another kind is never acted on.
+    // Owners are looked up as ImageRepositories and legacy Components: a mark naming another kind is never acted on.
     return candidates.filter((c) =>
-      c.owner.kind === ImageRepositoryDomain.kind &&
+      (c.owner.kind === ImageRepositoryDomain.kind || c.owner.kind === ComponentDomain.kind) &&
       (options.namespace === undefined || c.owner.namespace === options.namespace)
     )
   })
 
 /**
- * What is alive in one namespace: the uids of its objects (those being deleted too: their own cleanup is still
- * running) and the repositories its live objects use. One list per namespace, however many Quay objects name it.
+ * What is alive in one namespace: the uids of its objects, ImageRepositories and legacy Components (those being
+ * deleted too: their own cleanup is still running), and the repositories its live ImageRepositories use. One list
+ * of each kind per namespace, however many Quay objects name it; a cluster that does not serve Components has none.
  */
 const namespaceOwners = (namespace: string) =>
   Effect.gen(function*() {
     const quay = yield* Quay
     const kube = yield* Kubernetes
-    const listed = yield* kube.list(ImageRepositoryKind, { namespace })
+    const [repositories, components] = yield* Effect.all([
+      kube.list(ImageRepositoryKind, { namespace }),
+      kube.list(ComponentKind, { namespace }).pipe(
+        Effect.map((listed) => listed.items),
+        Effect.catchTag("KubernetesNotFound", () => Effect.succeed([]))
+      )
+    ])
     return {
-      uids: new Set(listed.items.flatMap((o) => o.metadata.uid ?? [])),
-      used: usedRepositories(listed.items, quay)
+      uids: new Set([...repositories.items, ...components].flatMap((o) => o.metadata.uid ?? [])),
+      used: usedRepositories(repositories.items, quay)
     }
   })
 
@@ -134,7 +142,7 @@ export const reportLines = (organization: string, report: SweepReport): Readonly
       `${report.dryRun ? "would delete" : "deleted"} ${describeOrphan(organization, o)}`
     ),
     ...report.failures.map((f) => `could not delete ${describeOrphan(organization, f.orphan)}: ${f.message}`),
-    ...report.unchecked.map((u) => `skipped namespace ${u.namespace}: its ImageRepositories could not be listed: ${u.message}`),
+    ...report.unchecked.map((u) => `skipped namespace ${u.namespace}: its objects could not be listed: ${u.message}`),
     `orphan sweep${report.dryRun ? " (dry run)" : ""}: ${report.orphans.length - report.failures.length} ` +
     `${report.dryRun ? "to delete" : "deleted"}, ${report.failures.length} failed, ${report.unchecked.length} namespaces unchecked`
   ]

@@ -7,6 +7,7 @@ import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { privateRefusedMessage } from "../../src/programs/generateComponentImage.ts"
 import { reconcileComponent } from "../../src/programs/reconcileComponent.ts"
+import { sweepOrphans } from "../../src/programs/sweepOrphans.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
 import { annotateComponent, applyComponent, convergeComponent, deleteImageRepo, generate } from "./ComponentWorld.ts"
@@ -159,6 +160,7 @@ const perform = (action: Action, histories: Map<string, History>) =>
   })
 
 const markOf = (uid: string) => `(uid ${uid})`
+const keptBy = "Kept by image-repository-operator when Component"
 
 const checkInvariants = (histories: Map<string, History>) =>
   Effect.gen(function*() {
@@ -215,20 +217,19 @@ const checkInvariants = (histories: Map<string, History>) =>
       if (ours.repositories.length + ours.robots.length > 0) expect(component.metadata.finalizers).toContain(finalizer)
     }
 
-    // After deletion only what the delete-image-repo rule keeps remains: the repository, never a robot. A Component
-    // whose finalizer a user removed before deleting it was never handed to the operator's clean-up: what it had in
-    // Quay keeps its mark (accounted for below) and is left for a person, since the orphan sweep acts on
-    // ImageRepository marks only.
+    // After deletion and the sweep, nothing of a deleted Component is left marked: its robots are gone, and so is
+    // its repository, unless its own clean-up kept it (no delete-image-repo), unmarked. A Component whose finalizer
+    // a user removed before deleting it was never cleaned up by the operator: the sweep took what it left.
     for (const [uid, history] of histories) {
-      if (liveUids.has(uid) || history.deleted === undefined || !history.deleted.withFinalizer) continue
-      const left = marked(uid)
-      expect(left.robots).toEqual([])
-      if (history.deleted.deleteRepo) expect(left.repositories).toEqual([])
-      else expect(left.repositories.length).toBeLessThanOrEqual(1)
+      if (liveUids.has(uid) || history.deleted === undefined) continue
+      expect(marked(uid)).toEqual({ repositories: [], robots: [] })
+      const kept = snapshot.repositories.filter((r) => (r.description ?? "").startsWith(`${keptBy} ${namespace}/${history.name} `))
+      if (history.deleted.deleteRepo || !history.deleted.withFinalizer) expect(kept).toEqual([])
+      else expect(kept.length).toBeLessThanOrEqual(1)
     }
-    // Nothing in Quay that no Component, live or kept-for, accounts for.
+    // Nothing in Quay that no Component accounts for: marked for one, or kept when one was deleted.
     for (const thing of [...snapshot.repositories.map((r) => r.description ?? ""), ...snapshot.robots.map((r) => r.description)]) {
-      expect([...histories.keys()].some((uid) => thing.includes(markOf(uid)))).toBe(true)
+      expect([...histories.keys()].some((uid) => thing.includes(markOf(uid))) || thing.startsWith(keptBy)).toBe(true)
     }
   })
 
@@ -240,6 +241,7 @@ const round = (actions: ReadonlyArray<Action>, histories: Map<string, History>) 
     yield* quay.clearFaults
     yield* kube.clearFaults
     for (const name of names) yield* convergeComponent(name)
+    yield* sweepOrphans({ dryRun: false })
     yield* checkInvariants(histories)
     // A converged world costs nothing: one more pass over every Component makes no Quay call and no write.
     const before = yield* cost

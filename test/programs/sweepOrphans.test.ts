@@ -87,11 +87,11 @@ describe("the orphan sweep", () => {
       yield* quay.createRobot(robotShortName({ ...gone, uid: "other" }, "push", "my-org"), robotDescription(gone))
       // A repository outside the namespace its mark names.
       yield* quay.createRepository({ name: "elsewhere/gone", visibility: "public", description: repositoryDescription(gone) })
-      // A mark for another kind of owner.
+      // A mark for a kind of owner the sweep does not look up.
       yield* quay.createRepository({
-        name: `${namespace}/component`,
+        name: `${namespace}/application`,
         visibility: "public",
-        description: repositoryDescription(gone).replace("for ImageRepository", "for Component")
+        description: repositoryDescription(gone).replace("for ImageRepository", "for Application")
       })
       const before = yield* names
       const report = yield* sweepOrphans({ dryRun: false })
@@ -180,5 +180,32 @@ describe("the orphan sweep", () => {
       yield* deleteImageRepository("sample")
       yield* converge("sample")
       expect((yield* sweepOrphans({ dryRun: true })).orphans).toEqual([])
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a legacy Component's leftovers go once it no longer exists; a live Component's stay", () =>
+    Effect.gen(function*() {
+      const quay = yield* Quay
+      const kube = yield* KubernetesInMemory.KubernetesControl
+      const gone = { namespace, name: "gone-component", uid: "9d5ce2a4-0000-4000-8000-0000000000c1" }
+      yield* quay.createRobot(robotShortName(gone, "push", "my-org"), robotDescription(gone, "Component"))
+      yield* quay.createRepository({
+        name: `${namespace}/app/gone-component`,
+        visibility: "public",
+        description: repositoryDescription(gone, "Component")
+      })
+      const alive = yield* kube.put(Kinds.Component, {
+        apiVersion: "appstudio.redhat.com/v1alpha1",
+        kind: "Component",
+        metadata: { namespace, name: "alive" },
+        spec: { application: "app", componentName: "alive" }
+      })
+      const aliveMeta = { namespace, name: "alive", uid: String((alive["metadata"] as { uid: string }).uid) }
+      yield* quay.createRobot(robotShortName(aliveMeta, "push", "my-org"), robotDescription(aliveMeta, "Component"))
+      const report = yield* sweepOrphans({ dryRun: false })
+      expect(report.orphans.map((o) => `${o.type} ${o.owner.kind} ${o.owner.name}`).toSorted()).toEqual([
+        "repository Component gone-component",
+        "robot Component gone-component"
+      ])
+      expect((yield* names).robots).toEqual([robotShortName(aliveMeta, "push", "my-org")])
     }).pipe(Effect.provide(world())))
 })
