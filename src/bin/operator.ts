@@ -14,6 +14,7 @@
  */
 import { Clock, Config, ConfigProvider, Console, Effect, Either, Layer, Logger, Option, Schema } from "effect"
 import { ImageRepository } from "../domain/ImageRepository.ts"
+import { toMillis } from "../domain/Timestamp.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
 import * as CleanupDeadline from "../programs/CleanupDeadline.ts"
 import * as HealthServer from "../runtime/HealthServer.ts"
@@ -82,8 +83,8 @@ const credentialAge = (manager: Manager.Manager) => {
       const now = yield* Clock.currentTimeMillis
       const objects = (yield* manager.cached(Kinds.ImageRepository)).filter(isImageRepository)
       return objects.flatMap((ir) => {
-        const generated = Date.parse(ir.status?.credentials?.generationTimestamp ?? "")
-        return Number.isNaN(generated) ? [] : [{
+        const generated = toMillis(ir.status?.credentials?.generationTimestamp)
+        return generated === undefined ? [] : [{
           labels: { namespace: ir.metadata.namespace ?? "", name: ir.metadata.name },
           value: Math.max(0, (now - generated) / 1000)
         }]

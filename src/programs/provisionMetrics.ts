@@ -1,5 +1,6 @@
 import { Clock, Effect, Metric, MetricBoundaries } from "effect"
 import type { ImageRepository } from "../domain/ImageRepository.ts"
+import { toMillis } from "../domain/Timestamp.ts"
 
 /** The original controller's buckets (seconds), so its dashboards and SLO alerts read these unchanged. */
 const buckets = MetricBoundaries.fromIterable([5, 10, 15, 20, 30, 60, 120, 300])
@@ -20,8 +21,8 @@ export const provisionFailureTime = Metric.histogram(
 /** Observes the object's age now (from creationTimestamp, by Effect's Clock) in `histogram`. */
 const observeAge = (histogram: typeof provisionTime, ir: ImageRepository) =>
   Effect.gen(function*() {
-    const created = Date.parse(ir.metadata.creationTimestamp ?? "")
-    if (Number.isNaN(created)) return
+    const created = toMillis(ir.metadata.creationTimestamp)
+    if (created === undefined) return
     const now = yield* Clock.currentTimeMillis
     yield* Metric.update(histogram, Math.max(0, (now - created) / 1000))
   })

@@ -77,15 +77,9 @@ export const configFromEnvironment: Config.Config<TelemetryOptions> = Config.all
   serviceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault(defaultServiceName))
 })
 
-/** A span as recorded: its name and attributes once it has ended (or as far as it got). */
-export interface RecordedSpan {
-  readonly name: string
-  readonly attributes: ReadonlyMap<string, unknown>
-}
-
-/** The spans a `recording` layer has seen, oldest first. */
+/** The spans a `recording` layer has seen, oldest first: names, attributes, events and how each ended. */
 export class SpanRecorder extends Context.Tag("image-repository-operator/SpanRecorder")<SpanRecorder, {
-  readonly spans: Effect.Effect<ReadonlyArray<RecordedSpan>>
+  readonly spans: Effect.Effect<ReadonlyArray<Tracer.Span>>
 }>() {}
 
 /** Past this many spans the oldest are dropped: a long test must not grow without bound. */
@@ -104,9 +98,7 @@ export const recording: Layer.Layer<SpanRecorder | Telemetry> = Layer.unwrapEffe
       },
       context: (f, fiber) => base.context(f, fiber)
     })
-    const recorder = {
-      spans: Effect.sync(() => spans.map((span): RecordedSpan => ({ name: span.name, attributes: span.attributes })))
-    }
+    const recorder = { spans: Effect.sync((): ReadonlyArray<Tracer.Span> => [...spans]) }
     return Layer.merge(layer({ tracer }).pipe(Layer.orDie), Layer.succeed(SpanRecorder, recorder))
   })
 )

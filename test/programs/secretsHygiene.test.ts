@@ -6,12 +6,12 @@
  * metric may hold a robot token.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Logger, LogLevel, Metric, Option, Redacted } from "effect"
+import { Cause, Effect, Exit, Layer, Logger, LogLevel, Metric, Option, Redacted } from "effect"
 import * as KubernetesInMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import { reconcileImageRepository } from "../../src/programs/reconcileImageRepository.ts"
 import * as Kinds from "../../src/services/ResourceKind.ts"
-import { recordingTracer } from "../support/RecordingTracer.ts"
+import * as Telemetry from "../../src/runtime/Telemetry.ts"
 import { findTokens, scanAll } from "../support/TokenScan.ts"
 import { applyImageRepository, editImageRepository, deleteImageRepository, ref, world } from "./World.ts"
 
@@ -21,7 +21,6 @@ const show = (value: unknown): string =>
 describe("no robot token in spans, logs, errors, Events, statuses or metrics", () => {
   it.effect("over a whole life with faults", () =>
     Effect.gen(function*() {
-      const { spans, tracer } = yield* recordingTracer
       const lines: Array<string> = []
       const logger = Logger.make(({ annotations, cause, logLevel, message }) => {
         lines.push(`${logLevel.label} ${show(message)} ${show(Object.fromEntries(annotations))} ${Cause.isEmpty(cause) ? "" : Cause.pretty(cause)}`)
@@ -41,7 +40,6 @@ describe("no robot token in spans, logs, errors, Events, statuses or metrics", (
           Effect.exit,
           Effect.tap((exit) => (Exit.isFailure(exit) ? Effect.sync(() => errors.push(`${Cause.pretty(exit.cause)} ${show(Cause.squash(exit.cause))}`)) : Effect.void)),
           Effect.andThen(sampleTokens),
-          Effect.withTracer(tracer),
           Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
           Logger.withMinimumLogLevel(LogLevel.All)
         )
@@ -73,6 +71,7 @@ describe("no robot token in spans, logs, errors, Events, statuses or metrics", (
       yield* quay.injectFaults({ kind: "5xx", next: 1 })
       yield* passes("h", 3)
 
+      const spans = yield* Effect.flatMap(Telemetry.SpanRecorder, (recorder) => recorder.spans)
       const stored = [...beforeDeletion, ...(yield* kube.snapshot).filter((o) => o["kind"] !== "Secret")]
       const texts = [
         ...spans.map((s) => ({
@@ -95,5 +94,5 @@ describe("no robot token in spans, logs, errors, Events, statuses or metrics", (
       // The scan does find a token where one is: the Secrets it left out hold them, base64 in base64.
       const secrets = (yield* kube.snapshot).filter((o) => o["kind"] === "Secret")
       expect(secrets.flatMap((o) => findTokens("Secret", show(o), tokens)).length).toBeGreaterThan(0)
-    }).pipe(Effect.provide(world())))
+    }).pipe(Effect.provide(Layer.merge(world(), Telemetry.recording))))
 })
