@@ -66,10 +66,18 @@ ready_or_fail() {
   fail "$1 did not become ready within ${START_TIMEOUT}s; see $D/$1.log"
 }
 # start NAME CMD...: detached into its own session so it outlives this script and the caller's terminal.
+# The child is bash, then setsid, before it execs the binary: start returns once the exec happened (or the child
+# is gone), so alive() never takes a component still starting on a busy machine for one that died.
 start() {
   local name=$1; shift
   setsid "$@" </dev/null >"$D/$name.log" 2>&1 &
-  echo $! >"$D/$name.pid"
+  local pid=$! i
+  echo "$pid" >"$D/$name.pid"
+  for ((i = 0; i < 200; i++)); do
+    [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */"$name" ]] && return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
 }
 ETCD_PORT=$(freeport); PEER_PORT=$(freeport); API_PORT=$(freeport); KCM_PORT=$(freeport)
 
