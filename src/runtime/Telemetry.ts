@@ -83,7 +83,12 @@ export const layerConfig = (config: Config.Config.Wrap<TelemetryOptions>) =>
  * OTEL_EXPORTER_OTLP_ENDPOINT (spans over OTLP/HTTP when set), OTEL_SERVICE_NAME.
  */
 export const configFromEnvironment: Config.Config<TelemetryOptions> = Config.all({
-  metricsPort: Config.port("METRICS_PORT").pipe(
+  // Not Config.port: it refuses 0, the documented way to turn /metrics off.
+  metricsPort: Config.integer("METRICS_PORT").pipe(
+    Config.validate({
+      message: "METRICS_PORT must be a port number, or 0 for none",
+      validation: (port) => port >= 0 && port < 65536
+    }),
     Config.withDefault(8080),
     Config.map((port) => (port === 0 ? undefined : port))
   ),

@@ -53,4 +53,15 @@ describe("Telemetry over OTLP", () => {
       )
       assert.isUndefined(configured.otlpEndpoint)
     }))
+
+  it.effect("METRICS_PORT=0 turns /metrics off; an unset one is 8080; a bad one is refused", () =>
+    Effect.gen(function*() {
+      const read = (entries: ReadonlyArray<[string, string]>) =>
+        Telemetry.configFromEnvironment.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries))))
+      assert.isUndefined((yield* read([["METRICS_PORT", "0"]])).metricsPort)
+      assert.strictEqual((yield* read([])).metricsPort, 8080)
+      assert.strictEqual((yield* read([["METRICS_PORT", "9090"]])).metricsPort, 9090)
+      const refused = yield* Effect.flip(read([["METRICS_PORT", "70000"]]))
+      assert.include(String(refused), "METRICS_PORT must be a port number, or 0 for none")
+    }))
 })
