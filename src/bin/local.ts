@@ -7,7 +7,8 @@
  * that was already running stays up).
  *
  * Environment: LOCAL_QUAY_PORT (default 8555), LOCAL_QUAY_PLAN (paid | free, default paid), LOCAL_METRICS_PORT
- * (default: any free port), LOG_LEVEL.
+ * (default: any free port), LOG_LEVEL, CLUSTER_STATE_DIR (the control plane's state, as `npm run cluster` takes it;
+ * default `.local/cluster`).
  */
 import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
@@ -53,6 +54,8 @@ const main = Effect.gen(function*() {
   const plan = yield* Config.literal("paid", "free")("LOCAL_QUAY_PLAN").pipe(Config.withDefault("paid" as const))
   const metricsPort = yield* Config.port("LOCAL_METRICS_PORT").pipe(Config.withDefault(0))
   const logLevel = yield* Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
+  const stateDir = yield* Config.string("CLUSTER_STATE_DIR").pipe(Config.withDefault(""))
+  const where: ControlPlane.ControlPlaneOptions = stateDir === "" ? {} : { stateDir }
   // For the rest of this fiber and every fiber it forks (the controller's), not just the final wait.
   yield* FiberRef.set(FiberRef.currentMinimumLogLevel, logLevel)
   const started = yield* Clock.currentTimeMillis
@@ -60,9 +63,9 @@ const main = Effect.gen(function*() {
     process.stderr.write(`  [${Duration.format(Duration.seconds(Math.round((Date.now() - started) / 1000)))}] ${line}\n`)
 
   yield* Console.log("starting the local control plane (the first run builds it from the Go module proxy: minutes)")
-  const plane = yield* ControlPlane.up({ onProgress: progress })
+  const plane = yield* ControlPlane.up({ ...where, onProgress: progress })
   // Stops on Ctrl-C what this run started; a control plane that was already up stays up.
-  if (plane.started) yield* Effect.addFinalizer(() => ControlPlane.down().pipe(Effect.ignore))
+  if (plane.started) yield* Effect.addFinalizer(() => ControlPlane.down(where).pipe(Effect.ignore))
   const token = Redacted.make(randomBytes(24).toString("hex"))
   const sim = yield* QuaySimulator.start({ port, organization, token, plan })
   const registryBinaries = yield* LocalRegistry.ensureBinaries({ onProgress: progress })

@@ -1,6 +1,12 @@
 import { Effect } from "effect"
-import { finalizer, hasFinalizer, type ImageRepository } from "../domain/ImageRepository.ts"
+import {
+  finalizer,
+  hasFinalizer,
+  type ImageRepository,
+  skipRepositoryDeletionAnnotation
+} from "../domain/ImageRepository.ts"
 import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
+import * as TransitionEvent from "../domain/TransitionEvent.ts"
 import type { StatusDamage } from "../domain/StatusClaims.ts"
 import { ProgramSettings } from "../services/ProgramSettings.ts"
 import { Quay } from "../services/Quay.ts"
@@ -8,7 +14,7 @@ import { done } from "../services/ReconcileResult.ts"
 import { deleteQuayObjects } from "./deleteQuayObjects.ts"
 import { deadlineOf, leftoversMessage, leftoversReason, retryBeforeDeadline } from "./deletionDeadline.ts"
 import { patchObject } from "./ImageRepositoryWrites.ts"
-import { recordWarning } from "./recordEvent.ts"
+import { recordEvent, recordWarning } from "./recordEvent.ts"
 import { unlinkSecret } from "./serviceAccountLinks.ts"
 import { reportDamages } from "./statusDamage.ts"
 import * as Target from "./Target.ts"
@@ -51,6 +57,8 @@ export const cleanup = (ir: ImageRepository, damages: ReadonlyArray<StatusDamage
     yield* patchObject(ir, { metadata: { finalizers: (ir.metadata.finalizers ?? []).filter((f) => f !== finalizer) } })
     if (leftovers.length === 0) {
       yield* Effect.logInfo("cleaned up")
+      const kept = ir.metadata.annotations?.[skipRepositoryDeletionAnnotation] === "true"
+      yield* recordEvent(ir, TransitionEvent.cleanedUp(ir.status?.image?.url, kept))
       return done
     }
     // After the release, so a retried release cannot record it twice. In a namespace being deleted the apiserver

@@ -3,6 +3,7 @@ import { type Component, generateAnnotation, ownerKind } from "../domain/Compone
 import { type ImageAnswer, imageAnswer, isGenerated } from "../domain/ComponentImageAnnotations.ts"
 import { isOwnedBy } from "../domain/Ownership.ts"
 import type { Critical } from "../domain/ReconcileError.ts"
+import * as TransitionEvent from "../domain/TransitionEvent.ts"
 import type { Visibility } from "../domain/Visibility.ts"
 import { Quay } from "../services/Quay.ts"
 import { isQuayError } from "../services/QuayError.ts"
@@ -11,6 +12,7 @@ import * as ComponentTarget from "./ComponentTarget.ts"
 import { answer, claim, refuse } from "./ComponentWrites.ts"
 import { ensureRepository } from "./ensureRepository.ts"
 import { fromQuay, fromQuayWhileProvisioning } from "./errors.ts"
+import { recordEvent } from "./recordEvent.ts"
 import { obtainRobot } from "./robotAccount.ts"
 import { writeRobotSecret } from "./writeRobotSecret.ts"
 
@@ -53,7 +55,8 @@ const provision = (component: Component, target: ComponentTarget.ComponentTarget
     ).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuayWhileProvisioning(e))))
     yield* writeRobotSecret(component, target.imageUrl, { role: "push", secretName: target.secretName }, push, ownerKind)
     yield* Effect.logInfo(`generated ${target.imageUrl} for Component ${component.metadata.name}`)
-    return yield* answer(component, { image: target.imageUrl, visibility, secret: target.secretName })
+    yield* answer(component, { image: target.imageUrl, visibility, secret: target.secretName })
+    yield* recordEvent(component, TransitionEvent.imageGenerated(target.imageUrl, visibility, target.secretName), ownerKind)
   }).pipe(
     // Nothing was generated: the answer is the message alone, and the repository is absent or as it was.
     Effect.catchTag("Critical", (error) => refuse(component, {}, error.reason, legacyMessage(error, target)))
@@ -99,7 +102,11 @@ const toggle = (
       }
       yield* Effect.logInfo(`visibility of ${target.imageUrl} changed to ${visibility}`)
     }
-    return yield* answer(component, { image: target.imageUrl, visibility, secret: target.secretName })
+    yield* answer(component, { image: target.imageUrl, visibility, secret: target.secretName })
+    if (repository.visibility !== visibility) {
+      const changed = TransitionEvent.visibilityChanged(target.imageUrl, repository.visibility, visibility)
+      yield* recordEvent(component, changed, ownerKind)
+    }
   })
 
 /**

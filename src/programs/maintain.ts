@@ -12,6 +12,8 @@ import * as StatusClaims from "../domain/StatusClaims.ts"
 import type { StatusDamage } from "../domain/StatusClaims.ts"
 import { now } from "../domain/Timestamp.ts"
 import * as TokenRegeneration from "../domain/TokenRegeneration.ts"
+import type { EventInput } from "../domain/Event.ts"
+import * as TransitionEvent from "../domain/TransitionEvent.ts"
 import { isVisibility } from "../domain/Visibility.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { ProgramSettings } from "../services/ProgramSettings.ts"
@@ -21,7 +23,7 @@ import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import { fromKubernetes, fromQuay, isRoutineRetry, RepositoryMissing } from "./errors.ts"
 import { clearFlags, type OneShotFlag, oneShotFlags, patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
 import { confirmTarget, type StatusDamaged } from "./ownership.ts"
-import { recordWarning } from "./recordEvent.ts"
+import { recordEvent, recordWarning } from "./recordEvent.ts"
 import { currentRobot, regenerateRobot } from "./robotAccount.ts"
 import { linkSecret, verifySecretLinks, verifySecretReferences } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
@@ -44,8 +46,12 @@ interface Pass {
   readonly succeeded: boolean
   /** Changes put back in this pass: each becomes the status message and a Warning Event. */
   readonly warnings: ReadonlyArray<{ readonly reason: string; readonly message: string }>
+  /** What this pass changed, each a Normal Event once the status recording it is written. */
+  readonly events: ReadonlyArray<EventInput>
   readonly secretWritten: boolean
 }
+
+const withEvent = (pass: Pass, event: EventInput): Pass => ({ ...pass, events: [...pass.events, event] })
 
 const patchSpec = (pass: Pass, patch: unknown): Pass => ({ ...pass, specPatch: MergePatch.combine(pass.specPatch, patch) })
 
@@ -120,7 +126,8 @@ const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confir
       Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e)))
     )
     yield* Effect.logInfo(`visibility of ${target.imageUrl} changed to ${requested}`)
-    return { ...pass, status: { ...pass.status, image: { ...pass.status.image, visibility: requested } }, succeeded: true }
+    const changed = withEvent(pass, TransitionEvent.visibilityChanged(target.imageUrl, current, requested))
+    return { ...changed, status: { ...pass.status, image: { ...pass.status.image, visibility: requested } }, succeeded: true }
   })
 
 /** After provisioning nothing fails the object: a Secret that cannot be written is retried, with its message shown. */
@@ -161,8 +168,9 @@ const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confir
     )
     const at = yield* now
     yield* Effect.logInfo(`robot tokens of ${target.imageUrl} regenerated`)
+    const rotated = TransitionEvent.tokenRotated(robots.map(([c]) => c.robotFullName), robots.map(([c]) => c.secretName))
     return {
-      ...patchSpec(pass, clearFlag("regenerate-token")),
+      ...patchSpec(withEvent(pass, rotated), clearFlag("regenerate-token")),
       status: TokenRegeneration.record(
         { ...pass.status, credentials: { ...pass.status.credentials, generationTimestamp: at } },
         ir.metadata.generation,
@@ -206,7 +214,8 @@ const repairSecret = (ir: ImageRepository, target: Target, credentials: Credenti
     yield* writeRobotSecret(ir, target.imageUrl, credentials, robot).pipe(Effect.mapError(retryCritical))
     yield* Effect.logInfo(`${credentials.role} Secret ${credentials.secretName} restored`)
     // secretWritten stays: it marks a pass that rewrote every role's Secret, and the other roles are still checked.
-    return { ...pass, succeeded: true }
+    const restored = TransitionEvent.secretRestored(credentials.secretName, credentials.robotFullName)
+    return { ...withEvent(pass, restored), succeeded: true }
   })
 
 /** Every role's Secret, repaired when it was lost (not in a pass that has just rewritten them all). */
@@ -231,30 +240,35 @@ const maintainLinks = (ir: ImageRepository, target: Target, pass: Pass) =>
     const settings = yield* ProgramSettings
     const targets = pushSecretTargets(ir, settings.pipelineServiceAccount)
     if (ir.spec?.credentials?.["verify-linking"] !== true) {
-      yield* Effect.forEach(targets, (sa) => linkSecret(namespace, sa, target.secretName), { discard: true })
-      return pass
+      const linked = yield* Effect.filter(targets, (sa) => linkSecret(namespace, sa, target.secretName))
+      return linked.reduce((p, sa) => withEvent(p, TransitionEvent.secretLinked(target.secretName, sa)), pass)
     }
     const kube = yield* Kubernetes
     const accounts = (yield* kube.list(ServiceAccount, { namespace }).pipe(Effect.mapError(fromKubernetes))).items
     const exists = (secret: string) =>
       kube.get(Secret, { namespace, name: secret }).pipe(Effect.map(Option.isSome), Effect.mapError(fromKubernetes))
     const pushExists = yield* exists(target.secretName)
-    yield* Effect.forEach(
+    const fixed = yield* Effect.filter(
       [...new Set([...targets, ...referencing(accounts, target.secretName)])],
-      (sa) => verifySecretLinks(namespace, sa, target.secretName, pushExists),
-      { discard: true }
+      (sa) => verifySecretLinks(namespace, sa, target.secretName, pushExists)
     )
     const pull = target.pull
     if (pull !== undefined) {
       const pullExists = yield* exists(pull.secretName)
-      yield* Effect.forEach(
-        referencing(accounts, pull.secretName),
-        (sa) => verifySecretReferences(namespace, sa, pull.secretName, pullExists),
-        { discard: true }
+      fixed.push(
+        ...yield* Effect.filter(
+          referencing(accounts, pull.secretName),
+          (sa) => verifySecretReferences(namespace, sa, pull.secretName, pullExists)
+        )
       )
     }
-    yield* Effect.logInfo(`links of ${roles(target).map((c) => c.secretName).join(", ")} verified`)
-    return { ...patchSpec(pass, clearFlag("verify-linking")), succeeded: true }
+    const secrets = roles(target).map((c) => c.secretName)
+    yield* Effect.logInfo(`links of ${secrets.join(", ")} verified`)
+    const fixedAccounts = [...new Set(fixed)]
+    const verified = fixedAccounts.length === 0
+      ? TransitionEvent.linksVerified(secrets)
+      : TransitionEvent.linksFixed(secrets, fixedAccounts)
+    return { ...patchSpec(withEvent(pass, verified), clearFlag("verify-linking")), succeeded: true }
   })
 
 /** A finalizer someone removed from a live object is put back, so its deletion still cleans Quay up. */
@@ -288,6 +302,8 @@ const commit = (ir: ImageRepository, pass: Pass) =>
       ),
       { guarded: true }
     )
+    // Right after the status that records them: a pass cut short before it does them again, and records them then.
+    yield* Effect.forEach(pass.events, (event) => recordEvent(ir, event), { discard: true })
     if (MergePatch.diff({}, pass.specPatch) !== undefined) {
       const flags = clearedFlags(pass.specPatch)
       yield* patchObject(written, pass.specPatch as { readonly [key: string]: unknown }).pipe(
@@ -320,6 +336,7 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
       },
       succeeded: false,
       warnings: damages.map((d) => ({ reason: statusDamagedReason, message: d.message })),
+      events: [],
       secretWritten: false
     }
     const confirmed = yield* Effect.cached(

@@ -7,12 +7,14 @@ import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
 import type { StatusDamage } from "../domain/StatusClaims.ts"
 import { now } from "../domain/Timestamp.ts"
+import * as TransitionEvent from "../domain/TransitionEvent.ts"
 import { defaultVisibility, isVisibility, type Visibility } from "../domain/Visibility.ts"
 import { ProgramSettings } from "../services/ProgramSettings.ts"
 import { Quay } from "../services/Quay.ts"
 import { createQuayObjects, type Robots } from "./createQuayObjects.ts"
 import { patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
 import { recordProvisioned } from "./provisionMetrics.ts"
+import { recordEvent } from "./recordEvent.ts"
 import { linkSecret } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
 import { damageMessage, provisionedNames, reportDamages } from "./statusDamage.ts"
@@ -107,6 +109,17 @@ const provisionRepository = (
       )
     )
     yield* Effect.logInfo(`provisioned ${target.imageUrl}`)
+    const roles = Target.roles(target)
+    yield* recordEvent(
+      ready,
+      TransitionEvent.provisioned(
+        target.imageUrl,
+        visibility,
+        roles.map((c) => c.robotFullName),
+        roles.map((c) => c.secretName),
+        ir.status?.state === "ready"
+      )
+    )
     // The original's SLI: first provisioning only, not a repository re-created under a ready object.
     if (ir.status?.state !== "ready") yield* recordProvisioned(ready)
     // The repository is usable now: a ServiceAccount that does not exist yet delays its link, not readiness.

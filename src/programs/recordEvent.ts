@@ -29,7 +29,12 @@ export const recordEvent = (ir: { readonly metadata: ObjectMeta }, input: Event.
       series: { count: (existing.value.series?.count ?? 1) + 1, lastObservedTime: at }
     })
   }).pipe(
-    Effect.catchAll((error) => Effect.logWarning(`could not record a ${input.reason} Event: ${error.message}`)),
+    Effect.catchAll((error) =>
+      // A namespace being deleted takes no new Event: expected for every object cleaned up in it, not worth a Warning.
+      error._tag === "KubernetesForbidden" && error.detail.includes("being terminated")
+        ? Effect.logDebug(`no ${input.reason} Event: ${error.message}`)
+        : Effect.logWarning(`could not record a ${input.reason} Event: ${error.message}`)
+    ),
     Effect.withSpan("recordEvent", { attributes: { reason: input.reason } })
   )
 

@@ -8,6 +8,7 @@ import {
   ownerKind
 } from "../domain/Component.ts"
 import { isOwnedBy, keptRepositoryDescription } from "../domain/Ownership.ts"
+import * as TransitionEvent from "../domain/TransitionEvent.ts"
 import { Quay } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
 import { done } from "../services/ReconcileResult.ts"
@@ -15,7 +16,7 @@ import * as ComponentTarget from "./ComponentTarget.ts"
 import { release } from "./ComponentWrites.ts"
 import type { Leftover } from "./deleteQuayObjects.ts"
 import { deadlineOf, leftoversMessage, leftoversReason, retryBeforeDeadline } from "./deletionDeadline.ts"
-import { recordWarning } from "./recordEvent.ts"
+import { recordEvent, recordWarning } from "./recordEvent.ts"
 
 /** One deletion step: nothing left when it succeeds, what it left and why when Quay refused or failed. */
 const attempt = <A>(what: string, step: Effect.Effect<A, QuayError, Quay>): Effect.Effect<ReadonlyArray<Leftover>, never, Quay> =>
@@ -77,6 +78,11 @@ export const releaseComponent = (component: Component) =>
     yield* release(component)
     if (leftovers.length === 0) {
       yield* Effect.logInfo("released")
+      const repository = Either.match(ComponentTarget.chosen(component, quay), {
+        onLeft: () => undefined,
+        onRight: (target) => target.imageUrl
+      })
+      yield* recordEvent(component, TransitionEvent.componentReleased(repository, deletesRepository(component)), ownerKind)
       return done
     }
     const message = leftoversMessage(leftovers, deadline.bound, "what was left must be removed in Quay by hand.")

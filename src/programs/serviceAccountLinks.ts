@@ -9,18 +9,19 @@ import { fromKubernetes } from "./errors.ts"
  * Rewrites a ServiceAccount's secret lists with `change`, guarded by its resourceVersion so a concurrent edit by
  * another controller is never overwritten; writes nothing when the lists are already right. An account that does
  * not exist is left for later: it delays a link, never readiness, and the operator watches ServiceAccounts, so one
- * that appears wakes the objects that want it.
+ * that appears wakes the objects that want it. Whether it wrote: a fix or a new link is worth an Event.
  */
 const updateLinks = (namespace: string, name: string, change: (sa: ServiceAccountObject) => Links.Links) =>
   Effect.gen(function*() {
     const kube = yield* Kubernetes
     const found = yield* kube.get(ServiceAccount, { namespace, name }).pipe(Effect.mapError(fromKubernetes))
     if (Option.isNone(found)) {
-      return yield* Effect.logDebug(`ServiceAccount '${name}' does not exist (yet): its links wait until it does`)
+      yield* Effect.logDebug(`ServiceAccount '${name}' does not exist (yet): its links wait until it does`)
+      return false
     }
     const sa = found.value
     const links = change(sa)
-    if (!Links.changed(sa, links)) return
+    if (!Links.changed(sa, links)) return false
     yield* kube
       .patch(
         ServiceAccount,
@@ -32,6 +33,7 @@ const updateLinks = (namespace: string, name: string, change: (sa: ServiceAccoun
         }
       )
       .pipe(Effect.mapError(fromKubernetes))
+    return true
   }).pipe(Effect.withSpan("serviceAccountLinks.update", { attributes: { namespace, serviceAccount: name } }))
 
 export const linkSecret = (namespace: string, serviceAccount: string, secret: string) =>

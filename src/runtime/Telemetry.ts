@@ -1,6 +1,3 @@
-import { NodeHttpClient } from "@effect/platform-node"
-import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
-import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
 import { Config, Context, Effect, Layer, Option, type Scope, Tracer } from "effect"
 import type { HttpEndpointError } from "./HttpEndpoint.ts"
 import * as PrometheusMetrics from "./PrometheusMetrics.ts"
@@ -30,13 +27,34 @@ export class Telemetry extends Context.Tag("image-repository-operator/Telemetry"
 
 const defaultServiceName = "image-repository-operator"
 
+/**
+ * Spans over OTLP/HTTP (JSON, to `<endpoint>/v1/traces`, batched every 5 s and flushed when the scope closes). The
+ * exporter's modules are loaded only when an endpoint is set: without one no exporter exists and nothing is sent.
+ */
+const otlpTracing = (endpoint: string, serviceName: string): Layer.Layer<never> => {
+  const url = `${endpoint.replace(/\/+$/, "")}/v1/traces`
+  return Layer.unwrapEffect(
+    Effect.gen(function*() {
+      const [OtlpTracer, OtlpSerialization, { NodeHttpClient }] = yield* Effect.promise(() =>
+        Promise.all([
+          import("@effect/opentelemetry/OtlpTracer"),
+          import("@effect/opentelemetry/OtlpSerialization"),
+          import("@effect/platform-node")
+        ])
+      )
+      yield* Effect.logInfo(`spans are exported over OTLP to ${url}`)
+      return OtlpTracer.layer({ url, resource: { serviceName } }).pipe(
+        Layer.provide(OtlpSerialization.layerJson),
+        Layer.provide(NodeHttpClient.layer)
+      )
+    })
+  )
+}
+
 const tracing = (options: TelemetryOptions): Layer.Layer<never> => {
   if (options.tracer !== undefined) return Layer.setTracer(options.tracer)
   if (options.otlpEndpoint === undefined) return Layer.empty
-  return OtlpTracer.layer({
-    url: `${options.otlpEndpoint.replace(/\/+$/, "")}/v1/traces`,
-    resource: { serviceName: options.serviceName ?? defaultServiceName }
-  }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(NodeHttpClient.layer))
+  return otlpTracing(options.otlpEndpoint, options.serviceName ?? defaultServiceName)
 }
 
 export const layer = (options: TelemetryOptions = {}): Layer.Layer<Telemetry, HttpEndpointError> => {
@@ -65,7 +83,12 @@ export const layerConfig = (config: Config.Config.Wrap<TelemetryOptions>) =>
  * OTEL_EXPORTER_OTLP_ENDPOINT (spans over OTLP/HTTP when set), OTEL_SERVICE_NAME.
  */
 export const configFromEnvironment: Config.Config<TelemetryOptions> = Config.all({
-  metricsPort: Config.port("METRICS_PORT").pipe(
+  // Not Config.port: it refuses 0, the documented way to turn /metrics off.
+  metricsPort: Config.integer("METRICS_PORT").pipe(
+    Config.validate({
+      message: "METRICS_PORT must be a port number, or 0 for none",
+      validation: (port) => port >= 0 && port < 65536
+    }),
     Config.withDefault(8080),
     Config.map((port) => (port === 0 ? undefined : port))
   ),

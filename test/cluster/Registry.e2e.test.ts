@@ -6,9 +6,8 @@
  */
 import { randomBytes } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { Effect, Exit, Redacted, Scope } from "effect"
-import * as DockerConfig from "../../src/domain/DockerConfig.ts"
-import { robotFullName, robotShortName } from "../../src/domain/RobotName.ts"
+import { Effect, Exit, Scope } from "effect"
+import { robotFullName } from "../../src/domain/RobotName.ts"
 import * as LocalRegistry from "../../src/simulator/LocalRegistry.ts"
 import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
 import { kubeconfigPath } from "./support.ts"
@@ -65,7 +64,9 @@ const startRig = async (name: string, token: string): Promise<Rig> => {
     QUAY_TOKEN: token,
     LEADER_ELECTION: "false",
     WORKERS: "2",
-    HEALTH_PORT: "0"
+    HEALTH_PORT: "0",
+    // No /metrics: the default port may be taken on a shared machine, and this test reads none.
+    METRICS_PORT: "0"
   })
   return { scope, sim, namespace, operator }
 }
@@ -86,7 +87,13 @@ const stopRig = async (rig: Rig, options: { readonly abandon?: ReadonlyArray<str
   await kubectl(["delete", "namespace", rig.namespace, "--wait=false"])
 }
 
-const apply = (namespace: string, name: string, visibility: "public" | "private") =>
+/** An ImageRepository; with `component`, a component repository (the labels), which gets a pull robot and Secret. */
+const apply = (
+  namespace: string,
+  name: string,
+  visibility: "public" | "private",
+  component?: { readonly component: string; readonly application: string }
+) =>
   kubectl(
     ["apply", "-f", "-"],
     `apiVersion: appstudio.redhat.com/v1alpha1
@@ -94,7 +101,14 @@ kind: ImageRepository
 metadata:
   name: ${name}
   namespace: ${namespace}
-spec:
+${
+      component === undefined
+        ? ""
+        : `  labels:
+    appstudio.redhat.com/component: ${component.component}
+    appstudio.redhat.com/application: ${component.application}
+`
+    }spec:
   image:
     visibility: ${visibility}
 `
@@ -110,14 +124,23 @@ const ready = (namespace: string, name: string, also: (ir: ImageRepositoryJson) 
     60_000
   )
 
+/** The `.dockerconfigjson` of a Secret the operator wrote. */
+const dockerConfigOf = async (namespace: string, secretName: string) => {
+  const secret = await getJson<{ readonly data: Record<string, string> }>("secret", namespace, secretName)
+  return Buffer.from(secret?.data[".dockerconfigjson"] ?? "", "base64").toString("utf8")
+}
+
 /** The image URL of a ready ImageRepository and the `.dockerconfigjson` of the push Secret the operator wrote. */
-const provisioned = async (rig: Rig, name: string, visibility: "public" | "private") => {
-  await apply(rig.namespace, name, visibility)
+const provisioned = async (
+  rig: Rig,
+  name: string,
+  visibility: "public" | "private",
+  component?: { readonly component: string; readonly application: string }
+) => {
+  await apply(rig.namespace, name, visibility, component)
   const ir = await ready(rig.namespace, name)
   const image = ir.status?.image?.url ?? ""
-  const secretName = ir.status?.credentials?.["push-secret"] ?? ""
-  const secret = await getJson<{ readonly data: Record<string, string> }>("secret", rig.namespace, secretName)
-  const document = Buffer.from(secret?.data[".dockerconfigjson"] ?? "", "base64").toString("utf8")
+  const document = await dockerConfigOf(rig.namespace, ir.status?.credentials?.["push-secret"] ?? "")
   return { ir, image, document, auth: authFor(document, image) }
 }
 
@@ -147,24 +170,19 @@ describe("the operator's Secrets open a real registry", () => {
     expect((await push(`${rig.sim.registryHost}/${organization}/${rig.namespace}/unprovisioned`, mine.auth)).ok).toBe(false)
   }, 180_000)
 
-  it("a pull robot's Secret (component repositories: read role) pulls and cannot push", async () => {
-    const repo = await provisioned(rig, "pulled", "private")
+  it("a component repository's pull Secret, as the operator writes it, pulls and cannot push", async () => {
+    const repo = await provisioned(rig, "pulled", "private", { component: "pulled-component", application: "my-app" })
+    expect(repo.image).toBe(`${rig.sim.registryHost}/${organization}/${rig.namespace}/my-app/pulled-component`)
+    // The push Secret puts an image there first, so a pull has something to fetch.
     expect((await push(repo.image, repo.auth)).ok).toBe(true)
-    // The operator does not write pull Secrets yet (the Component flow will): make the pull robot that flow makes
-    // (its name, read role) through Quay's API, and render its Secret as the operator renders Secrets.
-    const shortName = robotShortName({ namespace: rig.namespace, name: "pulled", uid: repo.ir.metadata.uid }, "pull", organization)
-    const api = (method: string, path: string, body?: unknown) =>
-      fetch(`${rig.sim.apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) })
-      }).then((response) => response.json() as Promise<{ readonly token?: string }>)
-    const robot = await api("PUT", `/organization/${organization}/robots/${shortName}`, { description: "pull robot" })
-    await api("PUT", `/repository/${organization}/${rig.namespace}/pulled/permissions/user/${robotFullName(organization, shortName)}`, {
-      role: "read"
-    })
-    const pullSecret = DockerConfig.render(repo.image, robotFullName(organization, shortName), Redacted.make(robot.token ?? ""))
-    const auth = authFor(pullSecret, repo.image)
+    // The operator's own pull Secret: `<name>-image-pull`, recorded in status, of the pull robot (read role).
+    expect(repo.ir.status?.credentials?.["pull-secret"]).toBe("pulled-image-pull")
+    const pullDocument = await dockerConfigOf(rig.namespace, "pulled-image-pull")
+    const auth = authFor(pullDocument, repo.image)
+    expect(auth).toBeDefined()
+    const username = Buffer.from(auth ?? "", "base64").toString("utf8").split(":")[0]
+    expect(username).toBe(robotFullName(organization, repo.ir.status?.credentials?.["pull-robot-account"] ?? ""))
+    expect(username).toMatch(/_pull$/)
     expect((await pull(repo.image, auth)).ok).toBe(true)
     const refused = await push(repo.image, auth)
     expect(refused.ok).toBe(false)

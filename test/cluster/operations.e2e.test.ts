@@ -1,7 +1,7 @@
 /**
  * The operator as a platform team runs it: the built JavaScript on plain `node`, the quaytoken Secret as mounted
  * files (rotated without a restart), kubebuilder's flags, the probes, Prometheus' /metrics with the original's and
- * controller-runtime's metric names, and the Events `kubectl describe` shows.
+ * controller-runtime's metric names, the Events `kubectl describe` shows, and its spans over OTLP.
  */
 import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
@@ -14,6 +14,8 @@ import { projectRoot } from "../../src/cluster/ControlPlane.ts"
 import { operatorScopes } from "../../src/simulator/model/state.ts"
 import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
 import { applyYaml, getImageRepository, imageRepository, mergePatch, newNamespace, organization, ready } from "./e2e/Rig.ts"
+import { scanAll } from "../support/TokenScan.ts"
+import { type OtlpReceiver, startOtlpReceiver } from "../support/OtlpReceiver.ts"
 import { eventually, kubectl } from "./e2e/kubectl.ts"
 import { type OperatorProcess, startOperator } from "./e2e/OperatorProcess.ts"
 import { kubeconfigPath } from "./support.ts"
@@ -51,7 +53,25 @@ const sample = (scrape: string, metric: string, labels: Record<string, string> =
   return undefined
 }
 
-describe("the operator as deployed: built JavaScript, mounted token, metrics, probes, Events", () => {
+interface EventJson {
+  readonly reason: string
+  readonly type: string
+  readonly note?: string
+  readonly series?: { readonly count: number }
+  readonly regarding: { readonly name: string }
+}
+
+const eventsIn = async (namespace: string): Promise<ReadonlyArray<EventJson>> =>
+  (JSON.parse(await kubectl(["get", "events.events.k8s.io", "-n", namespace, "-o", "json"])) as {
+    readonly items: ReadonlyArray<EventJson>
+  }).items
+
+/** The Event about `name` with this reason, once the operator has recorded it. */
+const eventOf = (namespace: string, name: string, reason: string) =>
+  eventually(`the ${reason} Event of ${name}`, async () =>
+    (await eventsIn(namespace)).find((e) => e.regarding.name === name && e.reason === reason))
+
+describe("the operator as deployed: built JavaScript, mounted token, metrics, probes, Events, traces", () => {
   const scope = Effect.runSync(Scope.make())
   const firstToken = randomBytes(16).toString("hex")
   const tokenDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "quaytoken-"))
@@ -60,6 +80,16 @@ describe("the operator as deployed: built JavaScript, mounted token, metrics, pr
   let operator: OperatorProcess
   let metricsPort: number
   let healthPort: number
+  let otlp: OtlpReceiver
+  // Every token of the run, sampled as it goes (a rotated robot token is still known): none may reach an Event or a span.
+  const tokens = new Set<string>([firstToken])
+  const sampleTokens = () => {
+    for (const robot of sim.model.snapshot().robots) {
+      const token = sim.model.robotToken(robot.shortName)
+      if (token !== undefined) tokens.add(token)
+    }
+  }
+  let sampler: ReturnType<typeof setInterval> | undefined
 
   beforeAll(async () => {
     await build()
@@ -73,11 +103,14 @@ describe("the operator as deployed: built JavaScript, mounted token, metrics, pr
     namespace = await newNamespace()
     metricsPort = await freePort()
     healthPort = await freePort()
+    otlp = await startOtlpReceiver()
+    sampler = setInterval(sampleTokens, 50)
     operator = startOperator("operations", {
       KUBECONFIG: kubeconfigPath(),
       WATCH_NAMESPACE: namespace,
       QUAY_SECRET_MOUNT_POINT: tokenDir,
-      LOG_FORMAT: "json"
+      LOG_FORMAT: "json",
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint
     }, {
       entry: Path.join("dist", "bin", "operator.js"),
       args: [`--metrics-bind-address=:${metricsPort}`, `--health-probe-bind-address=:${healthPort}`]
@@ -87,6 +120,8 @@ describe("the operator as deployed: built JavaScript, mounted token, metrics, pr
   afterAll(async () => {
     await kubectl(["delete", "imagerepositories", "--all", "-n", namespace, "--wait=true", "--timeout=60s"])
     await operator.stop("SIGTERM")
+    clearInterval(sampler)
+    await otlp.close()
     await Effect.runPromise(Scope.close(scope, Exit.void))
     await kubectl(["delete", "namespace", namespace, "--wait=false"])
     Fs.rmSync(tokenDir, { recursive: true, force: true })
@@ -124,16 +159,55 @@ describe("the operator as deployed: built JavaScript, mounted token, metrics, pr
     expect(scrape).not.toContain(firstToken)
   }, 120_000)
 
-  it("records Events on events.k8s.io, aggregated per occurrence", async () => {
+  it("records a Normal Event for each transition and a Warning for a reverted change, on events.k8s.io", async () => {
+    const provisioned = await eventOf(namespace, "observed", "Provisioned")
+    expect(provisioned.type).toBe("Normal")
+    expect(provisioned.note).toContain(`${organization}/${namespace}/observed`)
+
+    await mergePatch(namespace, "observed", { spec: { image: { visibility: "private" } } })
+    expect((await eventOf(namespace, "observed", "VisibilityChanged")).note).toMatch(/from public to private$/)
+
+    await mergePatch(namespace, "observed", { spec: { credentials: { "regenerate-token": true } } })
+    expect((await eventOf(namespace, "observed", "TokenRotated")).note).toMatch(/^Regenerated the tokens of robot accounts /)
+
+    await kubectl(["delete", "secret", "observed-image-push", "-n", namespace])
+    expect((await eventOf(namespace, "observed", "SecretRestored")).note).toContain("observed-image-push")
+
     await mergePatch(namespace, "observed", { spec: { image: { name: "renamed" } } })
-    const events = await eventually("the ImageNameImmutable Event", async () => {
-      const list = JSON.parse(await kubectl(["get", "events.events.k8s.io", "-n", namespace, "-o", "json"])) as {
-        readonly items: ReadonlyArray<{ readonly reason: string; readonly type: string; readonly regarding: { readonly name: string } }>
-      }
-      const found = list.items.filter((e) => e.regarding.name === "observed" && e.reason === "ImageNameImmutable")
-      return found.length > 0 ? found : undefined
-    })
-    expect(events.map((e) => e.type)).toEqual(["Warning"])
+    expect((await eventOf(namespace, "observed", "ImageNameImmutable")).type).toBe("Warning")
+
+    await applyYaml(imageRepository(namespace, "short-lived"))
+    await ready(namespace, "short-lived")
+    await kubectl(["delete", "imagerepository", "short-lived", "-n", namespace, "--wait=true", "--timeout=60s"])
+    expect((await eventOf(namespace, "short-lived", "CleanedUp")).type).toBe("Normal")
+
+    // Each once: the converged object's later passes recorded nothing more.
+    const events = await eventsIn(namespace)
+    const normal = events.filter((e) => e.type === "Normal" && e.regarding.name === "observed")
+    expect(normal.map((e) => e.reason).toSorted()).toEqual(["Provisioned", "SecretRestored", "TokenRotated", "VisibilityChanged"])
+    expect(normal.every((e) => (e.series?.count ?? 1) === 1)).toBe(true)
+    sampleTokens()
+    expect(scanAll([{ source: "Events", text: JSON.stringify(events) }], tokens)).toEqual([])
+  }, 120_000)
+
+  it("exports its spans over OTLP: a reconcile's and the Quay calls', with no token in any attribute", async () => {
+    const spans = await eventually("the reconcile and Quay spans at the OTLP receiver", async () => {
+      const received = otlp.spans()
+      const reconcile = received.some((s) => s.name === "reconcileImageRepository" && s.attributes["name"] === "observed")
+      const quay = received.some((s) => s.name.startsWith("Quay."))
+      return reconcile && quay ? received : undefined
+    }, 30_000)
+    expect(otlp.requests.every((r) => r.path === "/v1/traces" && r.contentType === "application/json")).toBe(true)
+    expect(spans.find((s) => s.name === "Quay.createRepository")?.attributes).toBeDefined()
+    // The Quay client's HTTP spans carry the request headers, Authorization redacted.
+    const http = spans.filter((s) => s.attributes["http.request.header.authorization"] !== undefined)
+    expect(http.length).toBeGreaterThan(0)
+    expect(new Set(http.map((s) => s.attributes["http.request.header.authorization"]))).toEqual(new Set(["<redacted>"]))
+    sampleTokens()
+    expect(tokens.size).toBeGreaterThan(2)
+    const findings = scanAll(otlp.requests.map((r, i) => ({ source: `OTLP request ${i}`, text: r.body })), tokens)
+    expect(findings).toEqual([])
+    process.stdout.write(`OTLP: ${otlp.requests.length} requests, ${spans.length} spans, ${tokens.size} tokens looked for\n`)
   }, 60_000)
 
   it("uses a rotated token file for the next Quay requests, without a restart", async () => {

@@ -107,6 +107,8 @@ export const launch = (name: string, rig: Pick<Rig, "sim" | "namespace" | "token
     LOG_LEVEL: "Debug",
     // Several operators run at once here: no fixed probe port (test/runtime/HealthServer.test.ts covers it).
     HEALTH_PORT: "0",
+    // Nor the default /metrics port 8080: a second operator, or anything else on the machine, may hold it.
+    METRICS_PORT: "0",
     ...rig.options.env
   })
 
