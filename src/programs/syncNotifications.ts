@@ -215,7 +215,11 @@ const withNotifications = (status: ImageRepositoryStatus, notifications: Readonl
   return notifications === undefined ? rest : { ...rest, notifications }
 }
 
-/** The maintenance step: the pass with its status.notifications, its warnings (message and Events) and success. */
+/**
+ * The maintenance step: the pass with its status.notifications, its warnings and success. A warning status.message
+ * already shows is not raised again: a notification that stays refused would otherwise cost an Event (and a write)
+ * on every pass; the message stays, as a pass without warnings or success keeps it.
+ */
 export const notificationsStep = <P extends Step, E, R>(
   ir: ImageRepository,
   target: Target,
@@ -226,7 +230,7 @@ export const notificationsStep = <P extends Step, E, R>(
     ...pass,
     status: withNotifications(pass.status, outcome.notifications),
     succeeded: pass.succeeded || outcome.changed,
-    warnings: [...pass.warnings, ...outcome.warnings]
+    warnings: [...pass.warnings, ...outcome.warnings.filter((w) => !(ir.status?.message ?? "").includes(w.message))]
   }))
 
 /**
