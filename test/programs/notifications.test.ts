@@ -199,6 +199,43 @@ describe("notifications", () => {
       expect((yield* recorded).map((s) => s.uuid)).toEqual(quay.map((n) => n.uuid))
     }).pipe(Effect.provide(world())))
 
+  it.effect("a new config Quay refuses leaves the old notification working, with Quay's reason in the message", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("n", { notifications: [hook("build", "https://ci.example/a")] })
+      yield* converge("n")
+      const before = yield* recorded
+      yield* editImageRepository("n", { spec: { notifications: [hook("build", "http://localhost/x")] } })
+      yield* pass
+      expect((yield* mustGetImageRepository("n")).status?.message).toBe(
+        "notification 'build' was refused by Quay: Invalid webhook URL"
+      )
+      expect(yield* recorded).toEqual(before)
+      expect((yield* inQuay).map((n) => n.config)).toEqual([{ url: "https://ci.example/a" }])
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a uuid written into status is acted on only in this object's own repository: another repository's stays", () =>
+    Effect.gen(function*() {
+      yield* applyImageRepository("n", { notifications: [hook("build", "https://ci.example/a")] })
+      yield* converge("n")
+      const control = yield* QuayInMemory.QuayControl
+      yield* control.outOfBand.createRepository({ name: `${namespace}/other` })
+      const theirs = yield* control.outOfBand.createNotification(`${namespace}/other`, {
+        title: "x",
+        event: "repo_push",
+        method: "webhook",
+        config: { url: "https://other.example/" }
+      })
+      const [ours] = yield* recorded
+      const kube = yield* KubernetesInMemory.KubernetesControl
+      yield* kube.patch(Kinds.ImageRepository, ref("n"), {
+        status: { notifications: [ours, { title: "x", uuid: Option.getOrElse(theirs, () => "") }] }
+      }, { subresource: "status" })
+      yield* converge("n")
+      const snapshot = yield* quaySnapshot
+      expect(snapshot.notifications.filter((n) => n.repository === `${namespace}/other`).map((n) => n.title)).toEqual(["x"])
+      expect(yield* recorded).toEqual([ours])
+    }).pipe(Effect.provide(world())))
+
   it.effect("deleting the object needs nothing extra: the repository takes its notifications with it", () =>
     Effect.gen(function*() {
       yield* applyImageRepository("n", { notifications: [hook("build", "https://ci.example/a")] })
