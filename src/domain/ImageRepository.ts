@@ -30,9 +30,22 @@ export const CredentialsSpec = Schema.Struct({
   "verify-linking": Schema.optional(Schema.Boolean)
 })
 
+/**
+ * A Quay repository notification, keyed by title. event and method are free strings here for the same reason as
+ * visibility: an unknown one is answered with a status message (the CRD's enums refuse it at admission).
+ */
+export const NotificationSpec = Schema.Struct({
+  title: Schema.optional(Schema.String),
+  event: Schema.optional(Schema.String),
+  method: Schema.optional(Schema.String),
+  config: Schema.optional(Schema.Struct({ email: Schema.optional(Schema.String), url: Schema.optional(Schema.String) }))
+})
+export type NotificationSpec = typeof NotificationSpec.Type
+
 export const ImageRepositorySpec = Schema.Struct({
   image: Schema.optional(ImageSpec),
-  credentials: Schema.optional(CredentialsSpec)
+  credentials: Schema.optional(CredentialsSpec),
+  notifications: Schema.optional(Schema.Array(NotificationSpec))
 })
 export type ImageRepositorySpec = typeof ImageRepositorySpec.Type
 
@@ -50,12 +63,24 @@ export const CredentialsStatus = Schema.Struct({
   "pull-secret": Schema.optional(Schema.String)
 })
 
+/**
+ * A notification this object has in Quay. `fingerprint` (this operator's; the original wrote title and uuid only)
+ * records what was sent, so an unchanged spec is known to be in place without asking Quay.
+ */
+export const NotificationStatus = Schema.Struct({
+  title: Schema.optional(Schema.String),
+  uuid: Schema.optional(Schema.String),
+  fingerprint: Schema.optional(Schema.String)
+})
+export type NotificationStatus = typeof NotificationStatus.Type
+
 export const ImageRepositoryStatus = Schema.Struct({
   state: Schema.optional(Schema.String),
   message: Schema.optional(Schema.String),
   image: Schema.optional(ImageStatus),
   credentials: Schema.optional(CredentialsStatus),
   conditions: Schema.optional(Schema.Array(Condition)),
+  notifications: Schema.optional(Schema.Array(NotificationStatus)),
   /** A component repository's Component, recorded at provisioning: the labels are never read again after it. */
   component: Schema.optional(Component),
   observedGeneration: Schema.optional(Schema.Number)

@@ -85,6 +85,16 @@ export interface QuayControl {
     readonly deletePermission: (repository: string, username: string) => Effect.Effect<boolean>
     readonly deleteRobot: (shortName: string) => Effect.Effect<boolean>
     readonly regenerateRobotToken: (shortName: string) => Effect.Effect<boolean>
+    /** A notification someone made in Quay's UI; its uuid, if the repository exists. */
+    readonly createNotification: (
+      repository: string,
+      input: { readonly title?: string; readonly event: string; readonly method: string; readonly config: unknown }
+    ) => Effect.Effect<Option.Option<string>>
+    readonly deleteNotification: (repository: string, uuid: string) => Effect.Effect<boolean>
+    /** An e-mail address confirmed for the repository's notifications, as Quay's e-mail confirmation does. */
+    readonly authorizeEmail: (repository: string, email: string) => Effect.Effect<boolean>
+    /** Off: the notification endpoints answer 404 (a Quay or proxy without them). */
+    readonly setNotificationsAvailable: (available: boolean) => Effect.Effect<void>
   }
 }
 
@@ -185,7 +195,12 @@ export const make = (
         changeVisibility: (name, visibility) => Effect.sync(() => model.changeVisibilityOutOfBand(name, visibility)),
         deletePermission: (repository, username) => Effect.sync(() => model.revokePermission(repository, username)),
         deleteRobot: (shortName) => Effect.sync(() => model.removeRobot(shortName)),
-        regenerateRobotToken: (shortName) => Effect.sync(() => model.rotateRobotToken(shortName))
+        regenerateRobotToken: (shortName) => Effect.sync(() => model.rotateRobotToken(shortName)),
+        createNotification: (repository, input) =>
+          Effect.sync(() => Option.fromNullable(model.putNotification(repository, input))),
+        deleteNotification: (repository, uuid) => Effect.sync(() => model.removeNotification(repository, uuid)),
+        authorizeEmail: (repository, email) => Effect.sync(() => model.authorizeEmail(repository, email)),
+        setNotificationsAvailable: (available) => Effect.sync(() => model.setNotificationsAvailable(available))
       }
     }
 

@@ -29,6 +29,7 @@ import { linkSecret, verifySecretLinks, verifySecretReferences } from "./service
 import { done } from "../services/ReconcileResult.ts"
 import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
 import { settle } from "./statusTransitions.ts"
+import { notificationsStep } from "./syncNotifications.ts"
 import { type Credentials, roles, type Target, withDerivedRobot } from "./Target.ts"
 import { writeRobotSecret } from "./writeRobotSecret.ts"
 
@@ -320,8 +321,8 @@ const commit = (ir: ImageRepository, pass: Pass) =>
   })
 
 /**
- * Day-2 operations on a ready object: the name guard, visibility changes, token regeneration, Secret repair and
- * ServiceAccount links. A converged object passes through with no Quay call and no write. Status fields that
+ * Day-2 operations on a ready object: the name guard, visibility changes, token regeneration, Secret repair,
+ * ServiceAccount links and notifications. A converged object passes through with no Quay call and no write. Status fields that
  * named what is not this object's (`damages`) are put back, with their message and Events, in the same write;
  * what only Quay can show is not this object's ends the pass with that field put back and nothing touched.
  */
@@ -349,7 +350,8 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
     const regenerated = yield* regenerateToken(ir, target, visible, confirmed)
     const repaired = yield* repairSecrets(ir, target, regenerated, confirmed)
     const linked = yield* maintainLinks(ir, target, repaired)
-    return yield* commit(ir, linked)
+    const notified = yield* notificationsStep(ir, target, linked, confirmed)
+    return yield* commit(ir, notified)
   }).pipe(
     // The robot written back is the one the identity derives: the damage may be that status named another.
     Effect.catchTag("StatusDamaged", (damaged) =>

@@ -19,6 +19,7 @@ import { linkSecret } from "./serviceAccountLinks.ts"
 import { done } from "../services/ReconcileResult.ts"
 import { damageMessage, provisionedNames, reportDamages } from "./statusDamage.ts"
 import { markFailed, settle } from "./statusTransitions.ts"
+import { notificationsAfterProvisioning } from "./syncNotifications.ts"
 import * as Target from "./Target.ts"
 import { writeRobotSecret } from "./writeRobotSecret.ts"
 
@@ -122,6 +123,7 @@ const provisionRepository = (
     )
     // The original's SLI: first provisioning only, not a repository re-created under a ready object.
     if (ir.status?.state !== "ready") yield* recordProvisioned(ready)
+    yield* notificationsAfterProvisioning(ready, target)
     // The repository is usable now: a ServiceAccount that does not exist yet delays its link, not readiness.
     const settings = yield* ProgramSettings
     yield* Effect.forEach(

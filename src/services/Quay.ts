@@ -22,6 +22,24 @@ export type QuayRobotSummary = Omit<QuayRobot, "token">
 
 export type RepositoryRole = "read" | "write" | "admin"
 
+/** A repository notification as Quay keeps it; `title` may be null (Quay's UI lets it be empty). */
+export interface QuayNotification {
+  readonly uuid: string
+  readonly title: string | null
+  readonly event: string
+  readonly method: string
+  /** The method's config as it was sent (`{url}` for a webhook, `{email}` for e-mail). */
+  readonly config: Readonly<Record<string, unknown>>
+  readonly numberOfFailures: number
+}
+
+export interface QuayNotificationInput {
+  readonly title: string
+  readonly event: string
+  readonly method: string
+  readonly config: Readonly<Record<string, string>>
+}
+
 /**
  * Quay's REST API (api/v1) as the programs need it, bound to one organization.
  * Semantics, not wire quirks: absent things are `Option.none()`, deleting what is absent succeeds,
@@ -64,6 +82,23 @@ export interface Quay {
   /** Succeeds when there is no such grant. */
   readonly deletePermission: (repository: string, username: string) => Effect.Effect<void, QuayError>
   readonly listPermissions: (repository: string) => Effect.Effect<ReadonlyMap<string, RepositoryRole>, QuayError>
+
+  /**
+   * The repository's notifications; an absent repository has none. `QuayNotFound` when the notification endpoint
+   * itself answers 404 (a Quay or proxy without it).
+   */
+  readonly listNotifications: (repository: string) => Effect.Effect<ReadonlyArray<QuayNotification>, QuayError>
+  /**
+   * Creates a notification (titles are not unique: Quay never refuses a duplicate). `QuayInvalidRequest` with
+   * Quay's text for a config its method refuses (no webhook URL, an e-mail address not authorized for the
+   * repository); `QuayNotFound` when the endpoint answers 404. The repository must exist: Quay answers 500 otherwise.
+   */
+  readonly createNotification: (
+    repository: string,
+    input: QuayNotificationInput
+  ) => Effect.Effect<QuayNotification, QuayError>
+  /** Deletes one of this repository's notifications; succeeds when it has none with that uuid. */
+  readonly deleteNotification: (repository: string, uuid: string) => Effect.Effect<void, QuayError>
 
   /**
    * Checks, without changing anything, that the operator's token reaches what the operator does (creating and

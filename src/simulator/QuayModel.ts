@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto"
 import { FaultInjector, faultResponse, type FaultPlan } from "./QuayFaults.ts"
 import { matchRoute } from "./QuayRoutes.ts"
 import type { QuayRequest, QuayResponse } from "./QuayWire.ts"
@@ -23,7 +24,7 @@ import {
  * ONE Quay server (api/v1, as quay/quay's source behaves) as a synchronous state machine. It speaks requests
  * (method + path + headers + body) and answers with Quay's real status codes and bodies, so the HTTP simulator
  * and the in-memory `Quay` layer both drive this one object and cannot disagree. Everything the operator uses is
- * here; tags, teams and notifications are not. The state and the endpoints live in `model/`; this class adds the
+ * here; tags and teams are not. The state and the endpoints live in `model/`; this class adds the
  * set-up and out-of-band changes tests make, the faults, and the request counts.
  */
 
@@ -36,6 +37,7 @@ export {
   type ModelSnapshot,
   operatorScopes,
   type OrgRole,
+  type NotificationSnapshot,
   type PermissionSnapshot,
   type Plan,
   type RepositorySnapshot,
@@ -178,6 +180,44 @@ export class QuayModel {
     if (robot === undefined) return false
     robot.token = generateRobotToken()
     return true
+  }
+
+  /** Adds a notification behind the operator's back (as someone in Quay's UI would); its uuid, if the repository exists. */
+  putNotification(
+    name: string,
+    input: { readonly title?: string; readonly event: string; readonly method: string; readonly config: unknown },
+    namespace: string = this.organization
+  ): string | undefined {
+    const repo = this.state.repositories.get(`${namespace}/${name}`)
+    if (repo === undefined) return undefined
+    const uuid = randomUUID()
+    repo.notifications.set(uuid, {
+      uuid,
+      title: input.title ?? null,
+      event: input.event,
+      method: input.method,
+      config: input.config,
+      eventConfig: {},
+      numberOfFailures: 0
+    })
+    return uuid
+  }
+
+  /** Deletes a notification behind the operator's back. True when there was one. */
+  removeNotification(name: string, uuid: string, namespace: string = this.organization): boolean {
+    return this.state.repositories.get(`${namespace}/${name}`)?.notifications.delete(uuid) === true
+  }
+
+  /** An e-mail address authorized and confirmed for a repository's notifications (Quay's e-mail confirmation). */
+  authorizeEmail(name: string, email: string, namespace: string = this.organization): boolean {
+    const repo = this.state.repositories.get(`${namespace}/${name}`)
+    repo?.authorizedEmails.add(email)
+    return repo !== undefined
+  }
+
+  /** Off: every notification endpoint answers 404, as a Quay or proxy without them does. */
+  setNotificationsAvailable(available: boolean): void {
+    this.state.notificationsAvailable = available
   }
 
   /** The robot's current token, for tests that check what a Secret holds. */

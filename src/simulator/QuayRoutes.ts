@@ -23,6 +23,13 @@ export type RouteName =
   | "createRobot"
   | "deleteRobot"
   | "regenerateRobot"
+  | "listNotifications"
+  | "listNotificationsRedirect"
+  | "createNotification"
+  | "getNotification"
+  | "deleteNotification"
+  | "resetNotification"
+  | "testNotification"
 
 interface Rule {
   readonly pattern: RegExp
@@ -72,6 +79,27 @@ const rules: ReadonlyArray<Rule> = [
     pattern: new RegExp(`^/repository/${repo}/permissions/user/${segment}$`),
     template: "/repository/{repository}/permissions/user/{username}",
     methods: { GET: "getPermission", PUT: "setPermission", DELETE: "deletePermission" }
+  },
+  {
+    pattern: new RegExp(`^/repository/${repo}/notification/$`),
+    template: "/repository/{repository}/notification/",
+    methods: { GET: "listNotifications", POST: "createNotification" }
+  },
+  {
+    // Like the permission lists: GET and HEAD are redirected, DELETE and PUT reach the repository rule, POST is a 405.
+    pattern: new RegExp(`^/repository/${repo}/notification$`),
+    template: "/repository/{repository}/notification",
+    methods: { GET: "listNotificationsRedirect" }
+  },
+  {
+    pattern: new RegExp(`^/repository/${repo}/notification/${segment}/test$`),
+    template: "/repository/{repository}/notification/{uuid}/test",
+    methods: { POST: "testNotification" }
+  },
+  {
+    pattern: new RegExp(`^/repository/${repo}/notification/${segment}$`),
+    template: "/repository/{repository}/notification/{uuid}",
+    methods: { GET: "getNotification", DELETE: "deleteNotification", POST: "resetNotification" }
   },
   {
     pattern: new RegExp(`^/repository/${repo}$`),

@@ -152,3 +152,17 @@ export const createRobotSchema: BodySchema = {
     unstructured_metadata: { type: "object", description: "Optional unstructured metadata for the robot" }
   }
 }
+
+/** `endpoints/api/repositorynotification.py`: event and method are free strings here, checked later. */
+export const notificationCreateSchema: BodySchema = {
+  type: "object",
+  description: "Information for creating a notification on a repository",
+  required: ["event", "method", "config", "eventConfig"],
+  properties: {
+    event: { type: "string", description: "The event on which the notification will respond" },
+    method: { type: "string", description: "The method of notification (such as email or web callback)" },
+    config: { type: "object", description: "JSON config information for the specific method of notification" },
+    eventConfig: { type: "object", description: "JSON config information for the specific event of notification" },
+    title: { type: "string", description: "The human-readable title of the notification" }
+  }
+}

@@ -289,6 +289,45 @@ export const quayContract = (
         }))
     })
 
+    describe("repository notifications", () => {
+      const hook = (title: string, url: string) => ({ title, event: "repo_push", method: "webhook", config: { url } })
+
+      test("create, list and delete by uuid; titles are not unique; an absent repository has none", ({ quay }) =>
+        Effect.gen(function*() {
+          assert.deepStrictEqual(yield* quay.listNotifications("tenant/app"), [])
+          yield* quay.createRepository({ name: "tenant/app", visibility: "public", description: "" })
+          const first = yield* quay.createNotification("tenant/app", hook("build", "https://ci.example/a"))
+          assert.deepStrictEqual(
+            { ...first, uuid: "" },
+            { uuid: "", title: "build", event: "repo_push", method: "webhook", config: { url: "https://ci.example/a" }, numberOfFailures: 0 }
+          )
+          const second = yield* quay.createNotification("tenant/app", hook("build", "https://ci.example/b"))
+          assert.notStrictEqual(second.uuid, first.uuid)
+          assert.deepStrictEqual((yield* quay.listNotifications("tenant/app")).map((n) => n.uuid), [first.uuid, second.uuid])
+          yield* quay.deleteNotification("tenant/app", first.uuid)
+          assert.deepStrictEqual((yield* quay.listNotifications("tenant/app")).map((n) => n.uuid), [second.uuid])
+          // Deleting what is absent succeeds, also a uuid of another repository (which is left alone).
+          yield* quay.deleteNotification("tenant/app", first.uuid)
+          yield* quay.createRepository({ name: "tenant/other", visibility: "public", description: "" })
+          yield* quay.deleteNotification("tenant/other", second.uuid)
+          assert.deepStrictEqual((yield* quay.listNotifications("tenant/app")).map((n) => n.uuid), [second.uuid])
+        }))
+
+      test("a config the method refuses is QuayInvalidRequest with Quay's text, and nothing is created", ({ quay }) =>
+        Effect.gen(function*() {
+          yield* quay.createRepository({ name: "tenant/app", visibility: "public", description: "" })
+          const noUrl = yield* failure(quay.createNotification("tenant/app", hook("build", "")))
+          assert.strictEqual(noUrl._tag, "QuayInvalidRequest")
+          assert.include(noUrl.message, "Missing webhook URL")
+          const mail = yield* failure(
+            quay.createNotification("tenant/app", { title: "mail", event: "repo_push", method: "email", config: { email: "a@example.com" } })
+          )
+          assert.strictEqual(mail._tag, "QuayInvalidRequest")
+          assert.include(mail.message, "not authorized to receive notifications for this repository")
+          assert.deepStrictEqual(yield* quay.listNotifications("tenant/app"), [])
+        }))
+    })
+
     describe("the token's reach", () => {
       test("verifyAccess passes for the operator's token and leaves nothing behind", ({ quay }) =>
         Effect.gen(function*() {

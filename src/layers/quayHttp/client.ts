@@ -10,6 +10,7 @@ import {
   QuayUnavailable
 } from "../../services/QuayError.ts"
 import { verifyAccess } from "./accessCheck.ts"
+import { makeNotificationOperations } from "./notifications.ts"
 import { paths } from "./paths.ts"
 import { namePermission, type QuayOperation } from "./permissions.ts"
 import { decode, isJsonNull, type QuayReply, says, unexpected } from "./reply.ts"
@@ -328,6 +329,7 @@ export const makeQuayClient = (options: QuayClientOptions): Quay => {
     setPermission,
     deletePermission,
     listPermissions,
+    ...makeNotificationOperations(org, single),
     verifyAccess: () =>
       onCall("verifyAccess").pipe(
         Effect.zipRight(verifyAccess(org, options.send)),

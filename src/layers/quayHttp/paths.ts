@@ -18,6 +18,10 @@ export const paths = {
     `${repositoryPath(organization, repository)}/permissions/user/`,
   userPermission: (organization: string, repository: string, username: string) =>
     `${repositoryPath(organization, repository)}/permissions/user/${segment(username)}`,
+  /** Defined with a trailing slash, like the permission list. */
+  notifications: (organization: string, repository: string) => `${repositoryPath(organization, repository)}/notification/`,
+  notification: (organization: string, repository: string, uuid: string) =>
+    `${repositoryPath(organization, repository)}/notification/${segment(uuid)}`,
   robots: (organization: string) => `/organization/${segment(organization)}/robots`,
   robot: (organization: string, shortName: string) => `/organization/${segment(organization)}/robots/${segment(shortName)}`,
   regenerateRobot: (organization: string, shortName: string) =>
@@ -37,6 +41,9 @@ export const endpointOf = (path: string): string => {
   if (!path.startsWith("/repository/")) return "other"
   if (/\/permissions\/user\/?$/.test(path)) return "/repository/{repository}/permissions/user/"
   if (/\/permissions\/user\/[^/]+$/.test(path)) return "/repository/{repository}/permissions/user/{username}"
+  if (/\/notification\/?$/.test(path)) return "/repository/{repository}/notification/"
+  if (/\/notification\/[^/]+\/test$/.test(path)) return "/repository/{repository}/notification/{uuid}/test"
+  if (/\/notification\/[^/]+$/.test(path)) return "/repository/{repository}/notification/{uuid}"
   if (path.endsWith("/changevisibility")) return "/repository/{repository}/changevisibility"
   return "/repository/{repository}"
 }

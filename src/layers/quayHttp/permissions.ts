@@ -23,6 +23,9 @@ export const permissionNeeded: Readonly<Record<QuayOperation, string>> = {
   setPermission: "Administer Repositories",
   deletePermission: "Administer Repositories",
   listPermissions: "Administer Repositories",
+  listNotifications: "Administer Repositories",
+  createNotification: "Administer Repositories",
+  deleteNotification: "Administer Repositories",
   verifyAccess: "Administer Organization"
 }
 

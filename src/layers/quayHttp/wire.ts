@@ -46,3 +46,16 @@ export const Role = Schema.Literal("read", "write", "admin")
 export const PermissionMap = Schema.Struct({
   permissions: Schema.Record({ key: Schema.String, value: Schema.Struct({ role: Role }) })
 })
+
+/** A repository notification (list items, and the create answer); the answer says `event_config`, not `eventConfig`. */
+export const NotificationBody = Schema.Struct({
+  uuid: Schema.String,
+  title: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  event: Schema.String,
+  method: Schema.String,
+  config: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { default: () => ({}) }),
+  number_of_failures: Schema.optionalWith(Schema.Number, { default: () => 0 })
+})
+export type NotificationBody = typeof NotificationBody.Type
+
+export const NotificationList = Schema.Struct({ notifications: Schema.Array(NotificationBody) })

@@ -1,6 +1,7 @@
 import type { RouteMatch, RouteName } from "../QuayRoutes.ts"
 import * as Wire from "../QuayWire.ts"
 import type { QuayAnswer, QuayRequest } from "../QuayWire.ts"
+import * as Notifications from "./notifications.ts"
 import * as Permissions from "./permissions.ts"
 import * as Repositories from "./repositories.ts"
 import { type RequestContext, slashRedirect } from "./request.ts"
@@ -31,7 +32,14 @@ const handlers: Readonly<Record<RouteName, Handler>> = {
   getRobot: Robots.getRobot,
   createRobot: Robots.createRobot,
   deleteRobot: Robots.deleteRobot,
-  regenerateRobot: Robots.regenerateRobot
+  regenerateRobot: Robots.regenerateRobot,
+  listNotifications: Notifications.listNotifications,
+  listNotificationsRedirect: Permissions.redirectToSlash,
+  createNotification: Notifications.createNotification,
+  getNotification: Notifications.getNotification,
+  deleteNotification: Notifications.deleteNotification,
+  resetNotification: Notifications.resetNotification,
+  testNotification: Notifications.testNotification
 }
 
 const bearer = (authorization: string | undefined): string | undefined => {
@@ -84,6 +92,7 @@ export const answer = (state: QuayState, match: RouteMatch, request: QuayRequest
     case "Matched":
       break
   }
+  if (!state.notificationsAvailable && Notifications.routes.has(match.route)) return Wire.webUiNotFound
   const token = bearer(request.authorization)
   const refusal = token === undefined ? undefined : jwtRefusal(token)
   if (refusal !== undefined) return refusal

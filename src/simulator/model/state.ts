@@ -38,6 +38,21 @@ export interface Repository {
   readonly statusToken: string
   /** Explicit grants: user or robot full name → role. */
   readonly grants: Map<string, Role>
+  /** Repository notifications by uuid, in creation order (Quay lists them in id order). */
+  readonly notifications: Map<string, Notification>
+  /** E-mail addresses authorized and confirmed to receive this repository's notifications. */
+  readonly authorizedEmails: Set<string>
+}
+
+/** A repository notification as Quay stores it: config and event config as the JSON the creator sent. */
+export interface Notification {
+  readonly uuid: string
+  readonly title: string | null
+  readonly event: string
+  readonly method: string
+  readonly config: unknown
+  readonly eventConfig: unknown
+  numberOfFailures: number
 }
 
 export interface Robot {
@@ -72,6 +87,8 @@ export interface QuayState {
   readonly repositories: Map<string, Repository>
   readonly robots: Map<string, Robot>
   nextRepositoryId: number
+  /** Off: the notification endpoints answer 404, as a Quay or proxy without them would. */
+  notificationsAvailable: boolean
 }
 
 export interface RepositorySnapshot {
@@ -91,6 +108,16 @@ export interface RobotSnapshot {
   readonly created: string
 }
 
+export interface NotificationSnapshot {
+  readonly namespace: string
+  readonly repository: string
+  readonly uuid: string
+  readonly title: string | null
+  readonly event: string
+  readonly method: string
+  readonly config: unknown
+}
+
 export interface PermissionSnapshot {
   readonly namespace: string
   readonly repository: string
@@ -104,6 +131,7 @@ export interface ModelSnapshot {
   readonly repositories: ReadonlyArray<RepositorySnapshot>
   readonly robots: ReadonlyArray<RobotSnapshot>
   readonly permissions: ReadonlyArray<PermissionSnapshot>
+  readonly notifications: ReadonlyArray<NotificationSnapshot>
 }
 
 const roleRank: Record<Role, number> = { read: 1, write: 2, admin: 3 }
@@ -146,7 +174,8 @@ export const emptyState = (options: {
   tokens: new Map(),
   repositories: new Map(),
   robots: new Map(),
-  nextRepositoryId: 1
+  nextRepositoryId: 1,
+  notificationsAvailable: true
 })
 
 export const addOrganization = (state: QuayState, name: string, plan: Plan = "paid"): void => {
@@ -173,7 +202,9 @@ export const insertRepository = (
     kind: input.kind,
     state: "NORMAL",
     statusToken: randomUUID(),
-    grants: new Map([[input.owner, "admin"]])
+    grants: new Map([[input.owner, "admin"]]),
+    notifications: new Map(),
+    authorizedEmails: new Set()
   }
   state.repositories.set(`${input.namespace}/${input.name}`, repo)
   return repo
@@ -205,6 +236,17 @@ export const snapshot = (state: QuayState): ModelSnapshot => {
     })),
     permissions: repositories.flatMap((r) =>
       [...r.grants].map(([username, role]) => ({ namespace: r.namespace, repository: r.name, username, role }))
+    ),
+    notifications: repositories.flatMap((r) =>
+      [...r.notifications.values()].map((n) => ({
+        namespace: r.namespace,
+        repository: r.name,
+        uuid: n.uuid,
+        title: n.title,
+        event: n.event,
+        method: n.method,
+        config: n.config
+      }))
     )
   }
 }
