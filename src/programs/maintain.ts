@@ -28,7 +28,6 @@ import { done } from "../services/ReconcileResult.ts"
 import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
 import { settle } from "./statusTransitions.ts"
 import { type Credentials, roles, type Target, withDerivedRobot } from "./Target.ts"
-import { writeRobotSecret } from "./writeRobotSecret.ts"
 import {
   deliverCredentials,
   deliversThroughRemoteSecrets,
@@ -222,7 +221,7 @@ const repairSecret = (ir: ImageRepository, target: Target, credentials: Credenti
     }
     if (credentials.robot.proof === "original") yield* confirmed
     const robot: QuayRobot = yield* afterProvisioning(currentRobot(ir, target, credentials))
-    yield* writeRobotSecret(ir, target.imageUrl, credentials, robot).pipe(Effect.mapError(retryCritical))
+    yield* deliverCredentials(ir, target, credentials, robot).pipe(Effect.mapError(retryCritical))
     yield* Effect.logInfo(`${credentials.role} Secret ${credentials.secretName} restored`)
     // secretWritten stays: it marks a pass that rewrote every role's Secret, and the other roles are still checked.
     return { ...pass, succeeded: true }

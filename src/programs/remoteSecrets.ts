@@ -184,7 +184,9 @@ const takeBackDeployedSecret = (ir: ImageRepository, credentials: Pick<Credentia
     const found = yield* kube.get(Secret, { namespace, name: credentials.secretName })
     if (Option.isNone(found) || !RemoteSecretDomain.isDeployedBy(found.value, namespace, credentials.secretName)) return
     const secret = found.value
-    const manager = yield* kube.get(RemoteSecret, { namespace, name: credentials.secretName })
+    const manager = yield* kube.get(RemoteSecret, { namespace, name: credentials.secretName }).pipe(
+      Effect.catchTag("KubernetesNotFound", () => Effect.succeed(Option.none()))
+    )
     if (Option.isSome(manager) && !RemoteSecretDomain.isOwnedBy(manager.value, ir)) return
     const owners = secret.metadata.ownerReferences ?? []
     yield* kube.patch(Secret, refOf(secret.metadata), {
@@ -254,6 +256,9 @@ export const deliverCredentials = (
       yield* uploadToken(ir, target.imageUrl, credentials, robot)
       return
     }
+    // A Secret this object's RemoteSecret deployed is taken back even where the API is gone (then no RemoteSecret
+    // can still manage it); the RemoteSecret itself is retired where it is served.
+    yield* takeBackDeployedSecret(ir, credentials).pipe(Effect.catchIf(isKubernetesError, (e) => Effect.fail(fromKubernetes(e))))
     yield* leaveRemoteSecrets(ir, [credentials])
     yield* writeRobotSecret(ir, target.imageUrl, credentials, robot)
   })
