@@ -107,6 +107,8 @@ export const launch = (name: string, rig: Pick<Rig, "sim" | "namespace" | "token
     LOG_LEVEL: "Debug",
     // Several operators run at once here: no fixed probe port (test/runtime/HealthServer.test.ts covers it).
     HEALTH_PORT: "0",
+    // Plain Secrets unless a suite asks for RemoteSecrets: one that installs their CRD must not switch the others.
+    REMOTE_SECRETS: "off",
     ...rig.options.env
   })
 
