@@ -1,16 +1,19 @@
 /**
  * RemoteSecret mode end to end: the RemoteSecret and Environment CRDs this project ships for tests
- * (test/cluster/manifests/remotesecret/) on the real apiserver, the operator as a real process in `REMOTE_SECRETS=auto`,
+ * (test/cluster/manifests/remotesecret/) on the real apiserver, the operator as a real process in `REMOTE_SECRETS=auto`
+ * with config/rbac's identity (so RemoteSecret mode needs nothing the manifests do not grant),
  * and what it writes as the RemoteSecret operator would find it: the RemoteSecrets, their upload Secrets (whose token
  * the Quay simulator accepts), links, targets (the Application's Environments too, a new one included) and the status
  * fields exactly as the spec shows them. No RemoteSecret operator runs here (see the README for a run with the real
  * one), so nothing consumes the upload Secrets.
  */
+import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { projectRoot } from "../../src/cluster/ControlPlane.ts"
 import { eventually, getJson, kubectl } from "./e2e/kubectl.ts"
 import { hygieneReport, type TokenWatch, watchTokens } from "./e2e/Hygiene.ts"
+import { installRbac, operatorKubeconfig, operatorNamespace } from "./e2e/OperatorIdentity.ts"
 import {
   applyYaml,
   componentLabels,
@@ -75,6 +78,7 @@ ${targetNamespace === undefined ? "" : `  tags: ["managed"]
 describe("RemoteSecret mode against the real apiserver", () => {
   let rig: Rig
   let watch: TokenWatch
+  let kubeconfig: string
 
   beforeAll(async () => {
     await kubectl(["apply", "-f", Path.join(manifests, "remotesecrets.yaml"), "-f", Path.join(manifests, "environments.yaml")])
@@ -82,12 +86,15 @@ describe("RemoteSecret mode against the real apiserver", () => {
       "wait", "--for", "condition=established", "--timeout=60s",
       "crd/remotesecrets.appstudio.redhat.com", "crd/environments.appstudio.redhat.com"
     ])
-    rig = await startRig("remote-secrets", { env: { REMOTE_SECRETS: "auto" } })
+    await installRbac()
+    kubeconfig = await operatorKubeconfig()
+    rig = await startRig("remote-secrets", { kubeconfig, leaseNamespace: operatorNamespace, env: { REMOTE_SECRETS: "auto" } })
     watch = watchTokens(rig)
   })
   afterAll(async () => {
     watch.stop()
     await stopRig(rig)
+    Fs.rmSync(kubeconfig, { force: true })
   })
 
   it("finds the RemoteSecret API by discovery and says so at start", async () => {
@@ -209,5 +216,7 @@ describe("RemoteSecret mode against the real apiserver", () => {
     const report = await hygieneReport(rig, watch, [rig.namespace])
     expect(report.tokens).toBeGreaterThanOrEqual(3)
     expect(report.findings).toEqual([])
+    // Nothing it tried was refused.
+    expect(rig.operator.log().split("\n").filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([])
   })
 })
