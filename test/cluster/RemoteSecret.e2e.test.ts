@@ -18,7 +18,9 @@ import {
   applyYaml,
   componentLabels,
   imageRepository,
+  launch,
   mergePatch,
+  pushAllowed,
   organization,
   ready,
   type Rig,
@@ -101,8 +103,8 @@ describe("RemoteSecret mode against the real apiserver", () => {
     await eventually("the mode line", async () =>
       rig.operator.log().includes("credentials mode: RemoteSecret (REMOTE_SECRETS=auto; appstudio.redhat.com/v1beta1 remotesecrets served)")
         ? true
-        : undefined)
-  })
+        : undefined, 90_000)
+  }, 120_000)
 
   it("the spec's general-purpose example: push-remote-secret next to push-secret, the RemoteSecret and its upload Secret", async () => {
     const ns = rig.namespace
@@ -219,4 +221,47 @@ describe("RemoteSecret mode against the real apiserver", () => {
     // Nothing it tried was refused.
     expect(rig.operator.log().split("\n").filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([])
   })
+
+  it("a restart in Secret mode takes back what the RemoteSecret deployed, retires it, and the Secret keeps working", async () => {
+    const ns = rig.namespace
+    await applyYaml(imageRepository(ns, "switched"))
+    const ir = await ready(ns, "switched")
+    const url = `${rig.sim.registryHost}/${organization}/${ns}/switched`
+    const upload = await uploadedCredentials(rig, ns, "switched-image-push", url, `${ns}/switched`, "push")
+    // What the RemoteSecret operator would do with it: the data deployed as the Secret, marked as its own.
+    const key = `${ns}/switched-image-push`
+    await applyYaml(`apiVersion: v1
+kind: Secret
+metadata:
+  name: switched-image-push
+  namespace: ${ns}
+  labels:
+    appstudio.redhat.com/linked-by-remote-secret: "true"
+  annotations:
+    appstudio.redhat.com/managing-remote-secret: ${key}
+    appstudio.redhat.com/linked-remote-secrets: ${key}
+type: kubernetes.io/dockerconfigjson
+data:
+  .dockerconfigjson: ${upload?.secret.data[".dockerconfigjson"] ?? ""}
+`)
+    await kubectl(["delete", "secret", "upload-secret-switched-image-push", "-n", ns])
+
+    await rig.operator.stop("SIGTERM")
+    rig.operator = launch("remote-secrets-off", { ...rig, options: { ...rig.options, env: { REMOTE_SECRETS: "off" } } })
+    await eventually("Secret mode", async () =>
+      rig.operator.log().includes("credentials mode: Secret (REMOTE_SECRETS=off; appstudio.redhat.com/v1beta1 remotesecrets served)")
+        ? true
+        : undefined, 90_000)
+    const secret = await eventually("the Secret taken back", async () => {
+      const found = await getJson<SecretJson & { metadata: { annotations?: Record<string, string> } }>("secret", ns, "switched-image-push")
+      return found?.metadata.ownerReferences?.some((o) => o.uid === ir.metadata.uid) === true ? found : undefined
+    })
+    expect(secret.metadata.annotations?.["appstudio.redhat.com/managing-remote-secret"]).toBeUndefined()
+    await eventually("the RemoteSecret retired", async () =>
+      (await remoteSecret(ns, "switched-image-push")) === undefined ? true : undefined)
+    const after = await ready(ns, "switched", (o) => o.status?.credentials?.["push-remote-secret"] === undefined)
+    expect(after.status?.credentials?.["push-secret"]).toBe("switched-image-push")
+    expect((await pushAllowed(rig, ns, "switched-image-push", url, `${ns}/switched`)).allowed).toBe(true)
+    expect(rig.operator.log().split("\n").filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([])
+  }, 180_000)
 })
