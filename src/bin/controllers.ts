@@ -52,12 +52,15 @@ export const imageRepositories = (settings: ControllerSettings = {}) => {
         .filter((ir) => awaitsLink(ir, account, programSettings.pipelineServiceAccount))
         .map((ir) => refOf(ir.metadata)))
   )
-  // RemoteSecret mode: a RemoteSecret deleted or changed wakes its owner; an Environment that comes, changes or goes
-  // wakes the component repositories of its namespace, whose pull RemoteSecret targets it.
+  // Where RemoteSecrets are served: one deleted or changed wakes its owner (and Secret mode reads its leftovers from
+  // the cache). RemoteSecret mode: an Environment that comes, changes or goes wakes the component repositories of its
+  // namespace, whose pull RemoteSecret targets it.
+  const owning = deliversThroughRemoteSecrets(programSettings) || programSettings.remoteSecretsServed === true
+    ? pipe(controller, Controller.owns(RemoteSecret))
+    : controller
   return deliversThroughRemoteSecrets(programSettings)
     ? pipe(
-      controller,
-      Controller.owns(RemoteSecret),
+      owning,
       Controller.watches(Environment, (environment, reconciled) =>
         reconciled
           .inNamespace(environment.metadata.namespace ?? "")
@@ -65,7 +68,7 @@ export const imageRepositories = (settings: ControllerSettings = {}) => {
           .filter((ir) => componentOf(ir) !== undefined)
           .map((ir) => refOf(ir.metadata)))
     )
-    : controller
+    : owning
 }
 
 export interface OrphanSweepSettings {
