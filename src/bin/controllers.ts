@@ -7,7 +7,9 @@ import { ImageRepository as ImageRepositorySchema } from "../domain/ImageReposit
 import { refOf } from "../domain/ObjectMeta.ts"
 import { managedSecretSelector } from "../domain/Secret.ts"
 import { awaitsLink } from "../domain/ServiceAccountLinks.ts"
+import { componentOf } from "../domain/ComponentRepository.ts"
 import { reconcileComponent } from "../programs/reconcileComponent.ts"
+import { deliversThroughRemoteSecrets } from "../programs/remoteSecrets.ts"
 import { reconcileImageRepository } from "../programs/reconcileImageRepository.ts"
 import { reportLines, sweepOrphans } from "../programs/sweepOrphans.ts"
 import * as Controller from "../runtime/Controller.ts"
@@ -15,7 +17,7 @@ import type { LeaderTask } from "../runtime/Manager.ts"
 import type { Kubernetes } from "../services/Kubernetes.ts"
 import * as ProgramSettings from "../services/ProgramSettings.ts"
 import { Quay } from "../services/Quay.ts"
-import { Component, ImageRepository, Secret, ServiceAccount } from "../services/ResourceKind.ts"
+import { Component, Environment, ImageRepository, RemoteSecret, Secret, ServiceAccount } from "../services/ResourceKind.ts"
 
 export interface ControllerSettings {
   /** Objects reconciled at once, per controller. Default 2. */
@@ -34,7 +36,7 @@ const isImageRepository = Schema.is(ImageRepositorySchema)
  */
 export const imageRepositories = (settings: ControllerSettings = {}) => {
   const programSettings = settings.programSettings ?? ProgramSettings.defaults
-  return pipe(
+  const controller = pipe(
     Controller.make(ImageRepository, {
       name: "imagerepository",
       reconcile: (ref) =>
@@ -50,6 +52,23 @@ export const imageRepositories = (settings: ControllerSettings = {}) => {
         .filter((ir) => awaitsLink(ir, account, programSettings.pipelineServiceAccount))
         .map((ir) => refOf(ir.metadata)))
   )
+  // Where RemoteSecrets are served: one deleted or changed wakes its owner (and Secret mode reads its leftovers from
+  // the cache). RemoteSecret mode: an Environment that comes, changes or goes wakes the component repositories of its
+  // namespace, whose pull RemoteSecret targets it.
+  const owning = deliversThroughRemoteSecrets(programSettings) || programSettings.remoteSecretsServed === true
+    ? pipe(controller, Controller.owns(RemoteSecret))
+    : controller
+  return deliversThroughRemoteSecrets(programSettings)
+    ? pipe(
+      owning,
+      Controller.watches(Environment, (environment, reconciled) =>
+        reconciled
+          .inNamespace(environment.metadata.namespace ?? "")
+          .filter(isImageRepository)
+          .filter((ir) => componentOf(ir) !== undefined)
+          .map((ir) => refOf(ir.metadata)))
+    )
+    : owning
 }
 
 export interface OrphanSweepSettings {

@@ -17,6 +17,7 @@ import { ImageRepository } from "../domain/ImageRepository.ts"
 import { toMillis } from "../domain/Timestamp.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
 import * as CleanupDeadline from "../programs/CleanupDeadline.ts"
+import * as CredentialDelivery from "../runtime/CredentialDelivery.ts"
 import * as HealthServer from "../runtime/HealthServer.ts"
 import * as Manager from "../runtime/Manager.ts"
 import * as OperatorConfig from "../runtime/OperatorConfig.ts"
@@ -40,9 +41,15 @@ const operator = Effect.gen(function*() {
     Effect.gen(function*() {
       // Whether the token reaches what the operator needs, said once at start-up; it waits on Quay, the probes must not.
       yield* Effect.forkScoped(QuayHttp.selfCheck)
+      const mode = yield* CredentialDelivery.resolve(config.remoteSecrets)
+      const programSettings = {
+        ...config.programSettings,
+        credentialDelivery: mode.delivery,
+        remoteSecretsServed: mode.served
+      }
       const running = yield* Manager.run({
         controllers: [
-          Controllers.imageRepositories({ workers: config.workers, programSettings: config.programSettings }),
+          Controllers.imageRepositories({ workers: config.workers, programSettings }),
           Controllers.components({ workers: config.workers })
         ],
         tasks: Option.match(config.orphanSweepInterval, {

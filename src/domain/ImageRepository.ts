@@ -60,7 +60,10 @@ export const CredentialsStatus = Schema.Struct({
   "push-robot-account": Schema.optional(Schema.String),
   "push-secret": Schema.optional(Schema.String),
   "pull-robot-account": Schema.optional(Schema.String),
-  "pull-secret": Schema.optional(Schema.String)
+  "pull-secret": Schema.optional(Schema.String),
+  /** In RemoteSecret mode: the RemoteSecrets that manage push-secret and pull-secret (src/domain/RemoteSecret.ts). */
+  "push-remote-secret": Schema.optional(Schema.String),
+  "pull-remote-secret": Schema.optional(Schema.String)
 })
 
 /**

@@ -18,12 +18,12 @@ import { randomUUID } from "node:crypto"
 import { Context, Effect, Either, Layer, Option, PubSub, Random, Stream } from "effect"
 import type { Kubernetes as KubernetesService } from "../services/Kubernetes.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
-import type { KubernetesError } from "../services/KubernetesError.ts"
+import { type KubernetesError, KubernetesNotFound } from "../services/KubernetesError.ts"
 import { admitAs, decode, encode } from "./kubernetesInMemory/codec.ts"
 import { KubernetesControl, makeCallCounter } from "./kubernetesInMemory/control.ts"
 import { makeFaults, type Verb } from "./kubernetesInMemory/faults.ts"
 import * as LabelSelector from "./kubernetesInMemory/labelSelector.ts"
-import { type KindInfo, labelsOf } from "./kubernetesInMemory/rawObject.ts"
+import { type KindInfo, kindKeyOf, labelsOf } from "./kubernetesInMemory/rawObject.ts"
 import { makeStore } from "./kubernetesInMemory/store.ts"
 import { openWatch, parseSelector, type Published } from "./kubernetesInMemory/watch.ts"
 
@@ -34,6 +34,11 @@ export type { KindInfo, RawObject } from "./kubernetesInMemory/rawObject.ts"
 export interface Options {
   /** Events kept for watches to replay; a watch from an older resourceVersion fails with Gone. */
   readonly historyLimit?: number
+  /**
+   * Kinds the apiserver does not serve (no CRD): discovery says so, `get` finds nothing and every other request
+   * is NotFound, as on a cluster. Every other kind is served. `KubernetesControl.setServed` changes it later.
+   */
+  readonly unserved?: ReadonlyArray<Pick<KindInfo, "group" | "version" | "plural">>
 }
 
 /** RFC 3339 with seconds, as the apiserver writes timestamps. */
@@ -58,6 +63,8 @@ export const make = (options: Options = {}): Effect.Effect<{
     const calls = makeCallCounter()
     const lock = yield* Effect.makeSemaphore(1)
     const published = yield* PubSub.unbounded<Published>()
+    const unserved = new Set((options.unserved ?? []).map(kindKeyOf))
+    const isServed = (kind: KindInfo) => !unserved.has(kindKeyOf(kind))
 
     /** Runs one store operation atomically and hands its events to the live watches in order. */
     const mutate = <A>(operation: () => A): Effect.Effect<A> =>
@@ -80,6 +87,16 @@ export const make = (options: Options = {}): Effect.Effect<{
     ): Effect.Effect<A, KubernetesError, R> =>
       Effect.gen(function*() {
         calls.count(verb, kind.kind)
+        // A get of a kind not served finds nothing (below), as the live layer reads a 404.
+        if (!isServed(kind) && verb !== "get") {
+          return yield* Effect.fail(
+            new KubernetesNotFound({
+              kind: kind.kind,
+              ...(target.namespace === undefined ? {} : { namespace: target.namespace }),
+              name: target.name ?? ""
+            })
+          )
+        }
         const drawn = yield* Random.next
         const injected = faults.decide(verb, kind.kind, target.name ?? "", () => drawn)
         if (injected !== undefined && !injected.afterApply) return yield* Effect.fail(injected.error)
@@ -103,6 +120,7 @@ export const make = (options: Options = {}): Effect.Effect<{
           kind,
           ref,
           Effect.suspend(() => {
+            if (!isServed(kind)) return Effect.succeed(Option.none())
             const object = store.get(kind, ref)
             return object === undefined
               ? Effect.succeed(Option.none())
@@ -180,7 +198,9 @@ export const make = (options: Options = {}): Effect.Effect<{
       watch: (kind, watchOptions) =>
         Stream.unwrapScoped(
           request("watch", kind, { namespace: watchOptions?.namespace }, openWatch({ store, published, lock }, kind, watchOptions))
-        )
+        ),
+
+      serves: (kind) => Effect.sync(() => !unserved.has(kindKeyOf(kind))).pipe(Effect.withSpan("Kubernetes.serves"))
     }
 
     const control: KubernetesControl = {
@@ -197,6 +217,11 @@ export const make = (options: Options = {}): Effect.Effect<{
         Effect.flatMap(mutate(() => store.patch(kind, ref, patch, patchOptions?.subresource)), fromEither),
       delete: (kind, ref) => Effect.flatMap(mutate(() => store.delete(kind, ref, undefined)), fromEither),
       remove: (kind, ref) => mutate(() => store.remove(kind, ref)),
+      setServed: (kind, served) =>
+        Effect.sync(() => {
+          if (served) unserved.delete(kindKeyOf(kind))
+          else unserved.add(kindKeyOf(kind))
+        }),
       endWatches: (error) => PubSub.publish(published, error === undefined ? { _tag: "End" } : { _tag: "Fail", error })
     }
 

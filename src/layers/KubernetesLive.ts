@@ -13,7 +13,7 @@ import { subjectOf, type Target } from "./kubernetesLive/apiErrors.ts"
 import { decodeListPage, decodeObject, decodeOrSkip, encodeObject } from "./kubernetesLive/codec.ts"
 import type { KubeConfigError } from "./kubernetesLive/KubeConfigError.ts"
 import { type KubeConfigSource, loadKubeConfig } from "./kubernetesLive/kubeConfig.ts"
-import { collectionPath, objectPath } from "./kubernetesLive/paths.ts"
+import { collectionPath, discoveryPath, objectPath } from "./kubernetesLive/paths.ts"
 import { makeTransport } from "./kubernetesLive/transport.ts"
 import { openWatch } from "./kubernetesLive/watch.ts"
 
@@ -167,7 +167,24 @@ export const make = (options: KubernetesLiveOptions = {}): Effect.Effect<Kuberne
         openWatch(transport, watchTimeoutSeconds, kind, opts).pipe(span("watch", kind, { namespace: opts.namespace }))
       )
 
-    return Kubernetes.of({ get, list, create, replace, patch, delete: del, watch })
+    const serves = (kind: { readonly group: string; readonly version: string; readonly plural: string }) =>
+      send({
+        method: "GET",
+        path: discoveryPath(kind),
+        subject: { kind: "APIResourceList", name: `${kind.group}/${kind.version}` }
+      }).pipe(
+        Effect.map((raw) => {
+          const resources = (raw as { readonly resources?: ReadonlyArray<{ readonly name?: unknown }> }).resources ?? []
+          return resources.some((resource) => resource.name === kind.plural)
+        }),
+        Effect.catchTag("KubernetesNotFound", () => Effect.succeed(false)),
+        Effect.withSpan("Kubernetes.serves", {
+          kind: "client",
+          attributes: { "k8s.group": kind.group, "k8s.version": kind.version, "k8s.resource": kind.plural }
+        })
+      )
+
+    return Kubernetes.of({ get, list, create, replace, patch, delete: del, watch, serves })
   })
 
 export const layer = (options: KubernetesLiveOptions = {}): Layer.Layer<Kubernetes, KubeConfigError> =>

@@ -31,7 +31,14 @@ import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDa
 import { settle } from "./statusTransitions.ts"
 import { notificationsStep } from "./syncNotifications.ts"
 import { type Credentials, roles, type Target, withDerivedRobot } from "./Target.ts"
-import { writeRobotSecret } from "./writeRobotSecret.ts"
+import {
+  deliverCredentials,
+  deliversThroughRemoteSecrets,
+  leaveRemoteSecrets,
+  pullServiceAccount,
+  repairRemoteSecret,
+  withRemoteSecretFields
+} from "./remoteSecrets.ts"
 
 /** The one-shot flags a pass removes from spec once it has acted on them. */
 const clearedFlags = (specPatch: unknown): ReadonlyArray<OneShotFlag> => {
@@ -164,7 +171,7 @@ const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confir
     )
     yield* Effect.forEach(
       robots,
-      ([c, robot]) => writeRobotSecret(ir, target.imageUrl, c, robot).pipe(Effect.mapError(retryCritical)),
+      ([c, robot]) => deliverCredentials(ir, target, c, robot).pipe(Effect.mapError(retryCritical)),
       { discard: true }
     )
     const at = yield* now
@@ -190,6 +197,17 @@ const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confir
 const repairSecret = (ir: ImageRepository, target: Target, credentials: Credentials, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
     if (pass.secretWritten) return pass
+    if (deliversThroughRemoteSecrets(yield* ProgramSettings)) {
+      // RemoteSecret mode: the RemoteSecret operator owns the Secret; the RemoteSecret is what is repaired.
+      const token = Effect.andThen(
+        credentials.robot.proof === "original" ? confirmed : Effect.void,
+        afterProvisioning(currentRobot(ir, target, credentials))
+      )
+      const restored = yield* repairRemoteSecret(ir, target, credentials, token).pipe(
+        Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
+      )
+      return restored ? { ...pass, succeeded: true } : pass
+    }
     const kube = yield* Kubernetes
     const secret = yield* kube
       .get(Secret, { namespace: ir.metadata.namespace ?? "", name: credentials.secretName })
@@ -212,16 +230,22 @@ const repairSecret = (ir: ImageRepository, target: Target, credentials: Credenti
     }
     if (credentials.robot.proof === "original") yield* confirmed
     const robot: QuayRobot = yield* afterProvisioning(currentRobot(ir, target, credentials))
-    yield* writeRobotSecret(ir, target.imageUrl, credentials, robot).pipe(Effect.mapError(retryCritical))
+    yield* deliverCredentials(ir, target, credentials, robot).pipe(Effect.mapError(retryCritical))
     yield* Effect.logInfo(`${credentials.role} Secret ${credentials.secretName} restored`)
     // secretWritten stays: it marks a pass that rewrote every role's Secret, and the other roles are still checked.
     const restored = TransitionEvent.secretRestored(credentials.secretName, credentials.robotFullName)
     return { ...withEvent(pass, restored), succeeded: true }
   })
 
-/** Every role's Secret, repaired when it was lost (not in a pass that has just rewritten them all). */
+/**
+ * Every role's Secret (or RemoteSecret), repaired when it was lost (not in a pass that has just rewritten them all);
+ * first, after a switch to Secret mode, what RemoteSecrets deployed is taken back (remoteSecrets.ts).
+ */
 const repairSecrets = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
-  Effect.reduce(roles(target), pass, (current, credentials) => repairSecret(ir, target, credentials, current, confirmed))
+  Effect.andThen(
+    leaveRemoteSecrets(ir, roles(target)),
+    Effect.reduce(roles(target), pass, (current, credentials) => repairSecret(ir, target, credentials, current, confirmed))
+  )
 
 /** The accounts in the namespace whose lists name the Secret. */
 const referencing = (accounts: ReadonlyArray<ServiceAccountObject>, secret: string): ReadonlyArray<string> =>
@@ -256,10 +280,15 @@ const maintainLinks = (ir: ImageRepository, target: Target, pass: Pass) =>
     const pull = target.pull
     if (pull !== undefined) {
       const pullExists = yield* exists(pull.secretName)
+      // In RemoteSecret mode the pull Secret is linked to the default account (its RemoteSecret's linkedTo).
+      const linked = deliversThroughRemoteSecrets(settings) ? [pullServiceAccount] : []
       fixed.push(
         ...yield* Effect.filter(
-          referencing(accounts, pull.secretName),
-          (sa) => verifySecretReferences(namespace, sa, pull.secretName, pullExists)
+          [...new Set([...linked, ...referencing(accounts, pull.secretName)])],
+          (sa) =>
+            linked.includes(sa)
+              ? verifySecretLinks(namespace, sa, pull.secretName, pullExists)
+              : verifySecretReferences(namespace, sa, pull.secretName, pullExists)
         )
       )
     }
@@ -328,13 +357,14 @@ const commit = (ir: ImageRepository, pass: Pass) =>
  */
 export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyArray<StatusDamage> = []) =>
   Effect.gen(function*() {
+    const { credentialDelivery } = yield* ProgramSettings
     const start: Pass = {
       specPatch: {},
-      status: {
+      status: withRemoteSecretFields({
         ...StatusClaims.putBack(ir.status, damages, provisionedNames(target)),
         // An object adopted from the original controller has its decision recorded in its first pass here.
         ...(target.component === undefined ? {} : { component: target.component })
-      },
+      }, target, credentialDelivery),
       succeeded: false,
       warnings: damages.map((d) => ({ reason: statusDamagedReason, message: d.message })),
       events: [],

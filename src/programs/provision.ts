@@ -21,7 +21,7 @@ import { damageMessage, provisionedNames, reportDamages } from "./statusDamage.t
 import { markFailed, settle } from "./statusTransitions.ts"
 import { notificationsAfterProvisioning } from "./syncNotifications.ts"
 import * as Target from "./Target.ts"
-import { writeRobotSecret } from "./writeRobotSecret.ts"
+import { deliverCredentials, withRemoteSecretFields } from "./remoteSecrets.ts"
 
 /**
  * Claims the object before anything exists in Quay: the finalizer (so a deletion from now on always cleans up)
@@ -83,14 +83,15 @@ const provisionRepository = (
   Effect.gen(function*() {
     for (const credentials of Target.roles(target)) {
       const robot = robots[credentials.role]
-      if (robot !== undefined) yield* writeRobotSecret(ir, target.imageUrl, credentials, robot)
+      if (robot !== undefined) yield* deliverCredentials(ir, target, credentials, robot)
     }
     const at = yield* now
+    const settings = yield* ProgramSettings
     const ready = yield* writeStatus(
       ir,
       settle(
         ir,
-        {
+        withRemoteSecretFields({
           state: "ready",
           image: { url: target.imageUrl, visibility },
           credentials: {
@@ -101,7 +102,7 @@ const provisionRepository = (
           },
           ...(target.component === undefined ? {} : { component: target.component }),
           ...(ir.status?.conditions === undefined ? {} : { conditions: ir.status.conditions })
-        },
+        }, target, settings.credentialDelivery),
         message,
         message === undefined
           ? { status: "True", reason: ReadyCondition.Reason.Provisioned, message: "Image repository is ready" }
@@ -125,7 +126,6 @@ const provisionRepository = (
     if (ir.status?.state !== "ready") yield* recordProvisioned(ready)
     yield* notificationsAfterProvisioning(ready, target)
     // The repository is usable now: a ServiceAccount that does not exist yet delays its link, not readiness.
-    const settings = yield* ProgramSettings
     yield* Effect.forEach(
       pushSecretTargets(ready, settings.pipelineServiceAccount),
       (serviceAccount) => linkSecret(ready.metadata.namespace ?? "", serviceAccount, target.secretName),

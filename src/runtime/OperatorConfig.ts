@@ -3,6 +3,7 @@ import { Config, ConfigError, Duration, Effect, Either, Option } from "effect"
 import { parseDurationText } from "../domain/DurationText.ts"
 import { defaultPipelineServiceAccount, templateProblem } from "../domain/ServiceAccountLinks.ts"
 import type { ProgramSettingsOptions } from "../services/ProgramSettings.ts"
+import { type RemoteSecretMode, remoteSecretModes } from "./CredentialDelivery.ts"
 import { defaultTimings, type LeaderElectionConfig } from "./LeaderElection.ts"
 
 /** The operator's own settings (Quay's and the apiserver's are read by their layers). */
@@ -19,7 +20,12 @@ export interface OperatorConfig {
   readonly cleanupDeadline: Duration.Duration
   /** How often the leader sweeps Quay for orphans; absent when off. */
   readonly orphanSweepInterval: Option.Option<Duration.Duration>
+  /** REMOTE_SECRETS: deliver credentials through RemoteSecrets (`on`), never (`off`), or when served (`auto`). */
+  readonly remoteSecrets: RemoteSecretMode
 }
+
+const remoteSecretMode = (name: string) =>
+  Config.literal(...remoteSecretModes)(name).pipe(Config.withDefault<RemoteSecretMode>("auto"))
 
 const positiveInteger = (name: string) =>
   Config.integer(name).pipe(
@@ -95,7 +101,8 @@ export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effe
     leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(false)),
     cleanupDeadline: positiveDuration("CLEANUP_DEADLINE", Duration.minutes(5)),
     orphanSweepInterval: durationOrOff("ORPHAN_SWEEP_INTERVAL"),
-    pipelineServiceAccount: accountTemplate("PIPELINE_SERVICE_ACCOUNT")
+    pipelineServiceAccount: accountTemplate("PIPELINE_SERVICE_ACCOUNT"),
+    remoteSecrets: remoteSecretMode("REMOTE_SECRETS")
   })
   // The Lease settings are read (and required) only when the election is on.
   const leaderElection = base.leaderElectionEnabled ? Option.some(yield* leaderElectionConfig) : Option.none()
@@ -106,7 +113,8 @@ export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effe
     leaderElection,
     cleanupDeadline: base.cleanupDeadline,
     orphanSweepInterval: base.orphanSweepInterval,
-    programSettings: { pipelineServiceAccount: base.pipelineServiceAccount }
+    programSettings: { pipelineServiceAccount: base.pipelineServiceAccount },
+    remoteSecrets: base.remoteSecrets
   }
 })
 
@@ -150,7 +158,8 @@ const leaderElectionConfig: Config.Config<LeaderElectionConfig> = Config.all({
 const flags = {
   "leader-elect": "LEADER_ELECTION",
   "metrics-bind-address": "METRICS_PORT",
-  "health-probe-bind-address": "HEALTH_PORT"
+  "health-probe-bind-address": "HEALTH_PORT",
+  "remote-secrets": "REMOTE_SECRETS"
 } as const
 
 /**

@@ -69,6 +69,14 @@ export interface Kubernetes {
     ref: ObjectRef,
     options?: DeleteOptions
   ) => Effect.Effect<void, KubernetesError>
+  /**
+   * Discovery: whether the apiserver serves the kind (its group/version lists the resource), e.g. whether a CRD is
+   * installed. A group/version the apiserver does not know answers false.
+   */
+  readonly serves: (kind: { readonly group: string; readonly version: string; readonly plural: string }) => Effect.Effect<
+    boolean,
+    KubernetesError
+  >
   /** Events after `resourceVersion` (or from now); fails with `KubernetesGone` when that version is too old. */
   readonly watch: <A extends Object, I>(
     kind: ResourceKind<A, I>,

@@ -9,7 +9,17 @@ export interface ProgramSettingsOptions {
    * Konflux uses `build-pipeline-{component}`.
    */
   readonly pipelineServiceAccount: string
+  /**
+   * How credentials reach the namespace, decided at start (runtime: `REMOTE_SECRETS` and discovery): Secrets the
+   * operator writes itself (`secrets`, the default), or RemoteSecrets the RemoteSecret operator deploys
+   * (`remote-secrets`).
+   */
+  readonly credentialDelivery?: CredentialDelivery | undefined
+  /** Whether the RemoteSecret API is served: in `secrets` mode the object's RemoteSecrets left from before are retired. */
+  readonly remoteSecretsServed?: boolean | undefined
 }
+
+export type CredentialDelivery = "secrets" | "remote-secrets"
 
 export const defaults: ProgramSettingsOptions = { pipelineServiceAccount: defaultPipelineServiceAccount }
 

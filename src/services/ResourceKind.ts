@@ -1,7 +1,9 @@
 import type { Schema } from "effect"
 import * as ComponentModule from "../domain/Component.ts"
+import * as EnvironmentModule from "../domain/Environment.ts"
 import * as ImageRepositoryModule from "../domain/ImageRepository.ts"
 import type { ObjectMeta } from "../domain/ObjectMeta.ts"
+import * as RemoteSecretModule from "../domain/RemoteSecret.ts"
 import { Event as EventSchema } from "../domain/Event.ts"
 import { Secret as SecretSchema } from "../domain/Secret.ts"
 import { ServiceAccount as ServiceAccountSchema } from "../domain/ServiceAccount.ts"
@@ -68,4 +70,24 @@ export const Event = resourceKind({
   plural: "events",
   statusSubresource: false,
   schema: EventSchema
+})
+
+/** redhat-appstudio/remote-secret's RemoteSecret: how credentials are delivered in RemoteSecret mode. */
+export const RemoteSecret = resourceKind({
+  group: RemoteSecretModule.group,
+  version: RemoteSecretModule.version,
+  kind: RemoteSecretModule.kind,
+  plural: RemoteSecretModule.plural,
+  statusSubresource: true,
+  schema: RemoteSecretModule.RemoteSecret
+})
+
+/** application-api's Environment (of the spec's era): where a component repository's pull RemoteSecret also goes. */
+export const Environment = resourceKind({
+  group: EnvironmentModule.group,
+  version: EnvironmentModule.version,
+  kind: EnvironmentModule.kind,
+  plural: EnvironmentModule.plural,
+  statusSubresource: true,
+  schema: EnvironmentModule.Environment
 })

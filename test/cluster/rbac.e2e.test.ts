@@ -58,7 +58,13 @@ describe("the operator with config/rbac's identity", () => {
       ["update", "leases", operatorNamespace],
       ["watch", "components.appstudio.redhat.com"],
       ["patch", "components.appstudio.redhat.com"],
-      ["update", "components.appstudio.redhat.com/finalizers"]
+      ["update", "components.appstudio.redhat.com/finalizers"],
+      ["create", "remotesecrets.appstudio.redhat.com"],
+      ["patch", "remotesecrets.appstudio.redhat.com"],
+      ["delete", "remotesecrets.appstudio.redhat.com"],
+      ["watch", "remotesecrets.appstudio.redhat.com"],
+      ["list", "environments.appstudio.redhat.com"],
+      ["watch", "environments.appstudio.redhat.com"]
     ])).toEqual([
       ["patch", "imagerepositories.appstudio.redhat.com", true],
       ["patch", "imagerepositories.appstudio.redhat.com/status", true],
@@ -71,7 +77,13 @@ describe("the operator with config/rbac's identity", () => {
       ["update", "leases", true],
       ["watch", "components.appstudio.redhat.com", true],
       ["patch", "components.appstudio.redhat.com", true],
-      ["update", "components.appstudio.redhat.com/finalizers", true]
+      ["update", "components.appstudio.redhat.com/finalizers", true],
+      ["create", "remotesecrets.appstudio.redhat.com", true],
+      ["patch", "remotesecrets.appstudio.redhat.com", true],
+      ["delete", "remotesecrets.appstudio.redhat.com", true],
+      ["watch", "remotesecrets.appstudio.redhat.com", true],
+      ["list", "environments.appstudio.redhat.com", true],
+      ["watch", "environments.appstudio.redhat.com", true]
     ])
     expect(await allowed([
       ["update", "secrets"],
@@ -89,7 +101,11 @@ describe("the operator with config/rbac's identity", () => {
       ["update", "components.appstudio.redhat.com"],
       ["create", "components.appstudio.redhat.com"],
       ["delete", "components.appstudio.redhat.com"],
-      ["patch", "components.appstudio.redhat.com/status"]
+      ["patch", "components.appstudio.redhat.com/status"],
+      ["update", "remotesecrets.appstudio.redhat.com"],
+      ["patch", "remotesecrets.appstudio.redhat.com/status"],
+      ["get", "environments.appstudio.redhat.com"],
+      ["patch", "environments.appstudio.redhat.com"]
     ])).toEqual([
       ["update", "secrets", false],
       ["update", "serviceaccounts", false],
@@ -106,7 +122,11 @@ describe("the operator with config/rbac's identity", () => {
       ["update", "components.appstudio.redhat.com", false],
       ["create", "components.appstudio.redhat.com", false],
       ["delete", "components.appstudio.redhat.com", false],
-      ["patch", "components.appstudio.redhat.com/status", false]
+      ["patch", "components.appstudio.redhat.com/status", false],
+      ["update", "remotesecrets.appstudio.redhat.com", false],
+      ["patch", "remotesecrets.appstudio.redhat.com/status", false],
+      ["get", "environments.appstudio.redhat.com", false],
+      ["patch", "environments.appstudio.redhat.com", false]
     ])
   })
 

@@ -22,12 +22,25 @@
 import { assert, layer } from "@effect/vitest"
 import { Chunk, Data, Duration, Effect, Exit, type Layer, Option, Schedule, Schema, type Scope, Stream } from "effect"
 import * as ImageRepositoryDomain from "../../src/domain/ImageRepository.ts"
-import type { ObjectMeta } from "../../src/domain/ObjectMeta.ts"
+import { type ObjectMeta, ObjectMeta as ObjectMetaSchema } from "../../src/domain/ObjectMeta.ts"
 import type { Secret as SecretType } from "../../src/domain/Secret.ts"
 import { ServiceAccount as ServiceAccountSchema } from "../../src/domain/ServiceAccount.ts"
 import { Kubernetes, type WatchEvent } from "../../src/services/Kubernetes.ts"
 import type { KubernetesError } from "../../src/services/KubernetesError.ts"
 import { ImageRepository, resourceKind, Secret, ServiceAccount } from "../../src/services/ResourceKind.ts"
+
+/** A kind no cluster serves: the in-memory layer is told so (`unserved`), a real apiserver has no CRD for it. */
+export const UnservedKind = resourceKind({
+  group: "contract.example.com",
+  version: "v1",
+  kind: "Widget",
+  plural: "widgets",
+  statusSubresource: false,
+  schema: Schema.Struct({ metadata: ObjectMetaSchema })
+})
+
+/** A resource no CRD defines in a group/version that is served (the ImageRepository's). */
+export const UnservedInServedGroup = resourceKind({ ...UnservedKind, group: ImageRepository.group, version: ImageRepository.version })
 
 export interface ContractEnv {
   /** Provides the `Kubernetes` under test; built once for the whole suite. */
@@ -158,6 +171,18 @@ export const kubernetesContract = (name: string, makeEnv: () => ContractEnv): vo
         assert.strictEqual(Option.getOrThrow(got).metadata.uid, created.metadata.uid)
         assert.strictEqual(Option.getOrThrow(got).metadata.resourceVersion, created.metadata.resourceVersion)
         assert.isTrue(Option.isNone(yield* k8s.get(ImageRepository, { namespace, name: "absent" })))
+      }))
+
+    it.scoped("discovery tells a served kind from one no CRD serves; an unserved kind reads as absent", () =>
+      Effect.gen(function*() {
+        const k8s = yield* Kubernetes
+        const namespace = yield* fresh
+        assert.isTrue(yield* k8s.serves(Secret))
+        assert.isTrue(yield* k8s.serves(ImageRepository))
+        assert.isFalse(yield* k8s.serves(UnservedKind), "a group/version the apiserver does not know")
+        assert.isFalse(yield* k8s.serves(UnservedInServedGroup), "a group/version the apiserver serves, without that resource")
+        assert.isTrue(Option.isNone(yield* k8s.get(UnservedKind, { namespace, name: "any" })))
+        assert.strictEqual(errorTagOf(yield* Effect.exit(k8s.list(UnservedKind, { namespace }))), "KubernetesNotFound")
       }))
 
     it.scoped("resourceVersions move forward and differ between writes", () =>

@@ -9,7 +9,7 @@ import * as InMemory from "../../src/layers/KubernetesInMemory.ts"
 import * as QuayInMemory from "../../src/layers/QuayInMemory.ts"
 import * as Manager from "../../src/runtime/Manager.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
-import { ImageRepository, ServiceAccount } from "../../src/services/ResourceKind.ts"
+import { Environment, ImageRepository, RemoteSecret, ServiceAccount } from "../../src/services/ResourceKind.ts"
 import { eventually, settle } from "./support.ts"
 
 const world = Layer.mergeAll(InMemory.layer(), QuayInMemory.layer({ organization: "my-org" }))
@@ -67,5 +67,38 @@ describe("the operator's ImageRepository controller", () => {
       yield* control.put(ServiceAccount, { apiVersion: "v1", kind: "ServiceAccount", metadata: { namespace: "ns", name: "build-pipeline-comp" } })
       yield* eventually(Effect.map(linked("build-pipeline-comp"), (secrets) => secrets.includes("c-image-push")), 5000)
       assert.deepStrictEqual(yield* linked("appstudio-pipeline"), [])
+    }).pipe(Effect.provide(world)))
+
+  it.scoped("in RemoteSecret mode, a new Environment and a deleted RemoteSecret wake the object: the watches reach it", () =>
+    Effect.gen(function*() {
+      const control = yield* InMemory.KubernetesControl
+      yield* control.put(ImageRepository, componentRepository("c", "comp"))
+      yield* Manager.run({
+        controllers: [Controllers.imageRepositories({
+          programSettings: { pipelineServiceAccount: "appstudio-pipeline", credentialDelivery: "remote-secrets", remoteSecretsServed: true }
+        })]
+      })
+      yield* eventually(readyState("c"), 5000)
+      yield* Effect.repeatN(settle, 40)
+      const targets = Effect.flatMap(Kubernetes, (k) => k.get(RemoteSecret, { namespace: "ns", name: "c-image-pull" })).pipe(
+        Effect.map(Option.match({ onNone: (): ReadonlyArray<string> => [], onSome: (rs) => (rs.spec?.targets ?? []).map((t) => t.namespace) })),
+        Effect.orDie
+      )
+      assert.deepStrictEqual(yield* targets, ["ns"])
+      yield* control.put(Environment, {
+        apiVersion: "appstudio.redhat.com/v1alpha1",
+        kind: "Environment",
+        metadata: { namespace: "ns", name: "staging" },
+        spec: { tags: ["managed"], unstableConfigurationFields: { kubernetesCredentials: { targetNamespace: "staging-ns" } } }
+      })
+      yield* eventually(Effect.map(targets, (t) => t.includes("staging-ns")), 5000)
+      yield* control.remove(RemoteSecret, { namespace: "ns", name: "c-image-push" })
+      yield* eventually(
+        Effect.flatMap(Kubernetes, (k) => k.get(RemoteSecret, { namespace: "ns", name: "c-image-push" })).pipe(
+          Effect.map(Option.isSome),
+          Effect.orDie
+        ),
+        5000
+      )
     }).pipe(Effect.provide(world)))
 })

@@ -53,6 +53,8 @@ export interface KubernetesControl {
   readonly delete: (kind: KindInfo, ref: ObjectRef) => Effect.Effect<void, KubernetesError>
   /** The object vanishes at once, finalizers or not (etcd surgery); garbage collection still follows. */
   readonly remove: (kind: KindInfo, ref: ObjectRef) => Effect.Effect<void>
+  /** Installs (served) or removes (not served) a kind's API, as installing or deleting its CRD would. */
+  readonly setServed: (kind: Pick<KindInfo, "group" | "version" | "plural">, served: boolean) => Effect.Effect<void>
   /**
    * Ends every open watch: normally without `error`, as the apiserver does when a watch times out, or
    * failing with `error`, as a restart or a dropped connection would.

@@ -21,3 +21,6 @@ export const objectPath = (
   subresource?: "status"
 ): string =>
   `${collectionPath(kind, namespace)}/${encodeURIComponent(name)}${subresource === undefined ? "" : `/${subresource}`}`
+
+/** The discovery document of the kind's group/version (an APIResourceList). */
+export const discoveryPath = (kind: KindAddress): string => prefix(kind)
