@@ -43,6 +43,7 @@ const operator = Effect.gen(function*() {
       const running = yield* Manager.run({
         controllers: [
           Controllers.imageRepositories({ workers: config.workers, programSettings: config.programSettings }),
+          Controllers.konfluxImageRepositories({ workers: config.workers, programSettings: config.programSettings }),
           Controllers.components({ workers: config.workers })
         ],
         tasks: Option.match(config.orphanSweepInterval, {

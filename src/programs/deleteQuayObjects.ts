@@ -7,8 +7,8 @@ import { robotFullName } from "../domain/RobotName.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { Quay, type QuayRepository, type RepositoryRole } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
-import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
 import { fromKubernetes, isRetryable } from "./errors.ts"
+import { imageRepositoriesIn } from "./imageRepositoriesIn.ts"
 import { isOurRepository } from "./ownership.ts"
 import * as Target from "./Target.ts"
 
@@ -30,11 +30,8 @@ const attempt = <A>(what: string, step: Effect.Effect<A, QuayError>): Effect.Eff
 const otherUsers = (ir: ImageRepository, repository: string) =>
   Effect.gen(function*() {
     const quay = yield* Quay
-    const kube = yield* Kubernetes
-    const objects = yield* kube
-      .list(ImageRepositoryKind, { namespace: ir.metadata.namespace ?? "" })
-      .pipe(Effect.mapError(fromKubernetes))
-    return usersOf(objects.items, repository, quay, ir.metadata.uid)
+    const objects = yield* imageRepositoriesIn(ir.metadata.namespace ?? "").pipe(Effect.mapError(fromKubernetes))
+    return usersOf(objects, repository, quay, ir.metadata.uid)
   })
 
 /**

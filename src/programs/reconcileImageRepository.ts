@@ -5,7 +5,7 @@ import type { Transient } from "../domain/ReconcileError.ts"
 import { done, type ReconcileResult } from "../services/ReconcileResult.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { Quay } from "../services/Quay.ts"
-import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
+import { ImageRepository as ImageRepositoryKind, type ResourceKind } from "../services/ResourceKind.ts"
 import { cleanup } from "./cleanup.ts"
 import { fromKubernetes, isRoutineRetry } from "./errors.ts"
 import { maintain } from "./maintain.ts"
@@ -31,14 +31,17 @@ const reconcileObject = (ir: ImageRepository) =>
 
 /**
  * Reconciles one ImageRepository: the only entry point the controller runtime calls. Fails only with Transient
- * (retry with backoff); critical and non-critical outcomes are written to the object's status.
+ * (retry with backoff); critical and non-critical outcomes are written to the object's status. `kind` is the API
+ * group's ImageRepository kind the controller serves (the original group's by default); everything after the read
+ * follows the object's own group.
  */
 export const reconcileImageRepository = (
-  ref: ObjectRef
+  ref: ObjectRef,
+  kind: ResourceKind<ImageRepository, typeof ImageRepositoryKind.schema.Encoded> = ImageRepositoryKind
 ): Effect.Effect<ReconcileResult, Transient, Quay | Kubernetes> =>
   Effect.gen(function*() {
     const kube = yield* Kubernetes
-    const found = yield* kube.get(ImageRepositoryKind, ref).pipe(Effect.mapError(fromKubernetes))
+    const found = yield* kube.get(kind, ref).pipe(Effect.mapError(fromKubernetes))
     if (Option.isNone(found)) return done
     const ir = found.value
     return yield* reconcileObject(ir).pipe(
