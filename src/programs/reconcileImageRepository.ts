@@ -4,11 +4,13 @@ import type { ObjectRef } from "../domain/ObjectMeta.ts"
 import type { Transient } from "../domain/ReconcileError.ts"
 import { done, type ReconcileResult } from "../services/ReconcileResult.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
+import { ProgramSettings } from "../services/ProgramSettings.ts"
 import { Quay } from "../services/Quay.ts"
 import { ImageRepository as ImageRepositoryKind, type ResourceKind } from "../services/ResourceKind.ts"
 import { cleanup } from "./cleanup.ts"
 import { fromKubernetes, isRoutineRetry } from "./errors.ts"
 import { maintain } from "./maintain.ts"
+import { ensureNamespacePull, needsNamespacePull } from "./namespacePull.ts"
 import { provision } from "./provision.ts"
 import { recordTransient } from "./statusTransitions.ts"
 import * as Target from "./Target.ts"
@@ -23,6 +25,14 @@ const reconcileObject = (ir: ImageRepository) =>
     if (isFailed(ir)) return done
     const recorded = Target.recorded(ir, quay)
     if (ir.status?.state !== "ready" || Option.isNone(recorded)) return yield* provision(ir, damages)
+    const settings = yield* ProgramSettings
+    if (settings.namespacePullSecret === true && needsNamespacePull(ir)) {
+      return yield* ensureNamespacePull(ir, recorded.value).pipe(
+        // Maintenance reports and puts back what status named that is not this object's.
+        Effect.catchTag("StatusDamaged", () => maintain(ir, recorded.value, damages)),
+        Effect.catchTag("RepositoryMissing", () => provision(ir, damages))
+      )
+    }
     // A repository deleted behind the operator's back is provisioned again, under its recorded name.
     return yield* maintain(ir, recorded.value, damages).pipe(
       Effect.catchTag("RepositoryMissing", () => provision(ir, damages))

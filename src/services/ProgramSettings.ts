@@ -9,6 +9,12 @@ export interface ProgramSettingsOptions {
    * Konflux uses `build-pipeline-{component}`.
    */
   readonly pipelineServiceAccount: string
+  /**
+   * The original controller's namespace pull robot, its read grant on each repository of the namespace and the
+   * `components-namespace-pull` Secret, with spec.credentials.regenerate-namespace-pull-token. Off by default: the
+   * spec's model has no such robot (a component repository's own pull robot and Secret serve its pulls).
+   */
+  readonly namespacePullSecret?: boolean | undefined
 }
 
 export const defaults: ProgramSettingsOptions = { pipelineServiceAccount: defaultPipelineServiceAccount }

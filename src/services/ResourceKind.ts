@@ -4,6 +4,7 @@ import * as ImageRepositoryModule from "../domain/ImageRepository.ts"
 import { imageRepositoryGroupOf, konflux } from "../domain/ImageRepositoryGroup.ts"
 import type { ObjectMeta } from "../domain/ObjectMeta.ts"
 import { Event as EventSchema } from "../domain/Event.ts"
+import { Namespace as NamespaceSchema } from "../domain/NamespacePull.ts"
 import { Secret as SecretSchema } from "../domain/Secret.ts"
 import { ServiceAccount as ServiceAccountSchema } from "../domain/ServiceAccount.ts"
 
@@ -86,4 +87,14 @@ export const Event = resourceKind({
   plural: "events",
   statusSubresource: false,
   schema: EventSchema
+})
+
+/** A Namespace, read for kube-system's uid: it names the namespace pull robot (domain/NamespacePull.ts). */
+export const Namespace = resourceKind({
+  group: "",
+  version: "v1",
+  kind: "Namespace",
+  plural: "namespaces",
+  statusSubresource: false,
+  schema: NamespaceSchema
 })
