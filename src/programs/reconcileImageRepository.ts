@@ -10,6 +10,7 @@ import { ImageRepository as ImageRepositoryKind, type ResourceKind } from "../se
 import { cleanup } from "./cleanup.ts"
 import { fromKubernetes, isRoutineRetry } from "./errors.ts"
 import { maintain } from "./maintain.ts"
+import { updateComponentImage, wantsComponentImage } from "./updateComponentImage.ts"
 import { ensureNamespacePull, needsNamespacePull } from "./namespacePull.ts"
 import { provision } from "./provision.ts"
 import { recordTransient } from "./statusTransitions.ts"
@@ -25,6 +26,7 @@ const reconcileObject = (ir: ImageRepository) =>
     if (isFailed(ir)) return done
     const recorded = Target.recorded(ir, quay)
     if (ir.status?.state !== "ready" || Option.isNone(recorded)) return yield* provision(ir, damages)
+    if (wantsComponentImage(ir, recorded.value) && (yield* updateComponentImage(ir, recorded.value))) return done
     const settings = yield* ProgramSettings
     if (settings.namespacePullSecret === true && needsNamespacePull(ir)) {
       return yield* ensureNamespacePull(ir, recorded.value).pipe(

@@ -242,7 +242,7 @@ describe("taking over from the original controller", () => {
     }
   }, 180_000)
 
-  it("each feature works on adopted objects: rotation, visibility, Secret repair, verify-linking, the new group's name rule", async () => {
+  it("each feature works on adopted objects: rotation, visibility, Secret repair, verify-linking, the new group's name rule, the Component's image", async () => {
     const [general, billing, newer, payments] = objects as [Original.OriginalObject, Original.OriginalObject, Original.OriginalObject, Original.OriginalObject]
     const patch = (o: Original.OriginalObject, body: unknown) =>
       kubectl(["patch", resource(o), o.name, "-n", namespace, "--type=merge", "-p", JSON.stringify(body)])
@@ -287,6 +287,14 @@ describe("taking over from the original controller", () => {
     expect((Array.isArray(listed) ? listed : []).map((s: unknown) => at(s, "name"))).toEqual([Original.secretNameOf(payments, "push"), Original.namespacePullSecret])
 
     await expect(patch(payments, { spec: { image: { name: `${namespace}/elsewhere` } } })).rejects.toThrow(/Image repository name cannot be changed/)
+
+    await patch(billing, { metadata: { annotations: { "image-controller.appstudio.redhat.com/update-component-image": "true" } } })
+    await eventually("billing's Component image set", async () =>
+      text(await getJson("components.appstudio.redhat.com", "billing", namespace), "spec", "containerImage") === imageUrl(billing)
+        ? true
+        : undefined, 60_000)
+    expect(at(await getJson(resource(billing), billing.name, namespace), "metadata", "annotations", "image-controller.appstudio.redhat.com/update-component-image"))
+      .toBeUndefined()
   }, 240_000)
 
   it("deleting each removes everything the original created for it, and nothing shared or anyone else's", async () => {
