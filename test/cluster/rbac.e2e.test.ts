@@ -58,7 +58,12 @@ describe("the operator with config/rbac's identity", () => {
       ["update", "leases", operatorNamespace],
       ["watch", "components.appstudio.redhat.com"],
       ["patch", "components.appstudio.redhat.com"],
-      ["update", "components.appstudio.redhat.com/finalizers"]
+      ["update", "components.appstudio.redhat.com/finalizers"],
+      ["watch", "imagerepositories.konflux-ci.dev"],
+      ["patch", "imagerepositories.konflux-ci.dev"],
+      ["patch", "imagerepositories.konflux-ci.dev/status"],
+      ["update", "imagerepositories.konflux-ci.dev/finalizers"],
+      ["get", "namespaces"]
     ])).toEqual([
       ["patch", "imagerepositories.appstudio.redhat.com", true],
       ["patch", "imagerepositories.appstudio.redhat.com/status", true],
@@ -71,7 +76,12 @@ describe("the operator with config/rbac's identity", () => {
       ["update", "leases", true],
       ["watch", "components.appstudio.redhat.com", true],
       ["patch", "components.appstudio.redhat.com", true],
-      ["update", "components.appstudio.redhat.com/finalizers", true]
+      ["update", "components.appstudio.redhat.com/finalizers", true],
+      ["watch", "imagerepositories.konflux-ci.dev", true],
+      ["patch", "imagerepositories.konflux-ci.dev", true],
+      ["patch", "imagerepositories.konflux-ci.dev/status", true],
+      ["update", "imagerepositories.konflux-ci.dev/finalizers", true],
+      ["get", "namespaces", true]
     ])
     expect(await allowed([
       ["update", "secrets"],
@@ -89,7 +99,12 @@ describe("the operator with config/rbac's identity", () => {
       ["update", "components.appstudio.redhat.com"],
       ["create", "components.appstudio.redhat.com"],
       ["delete", "components.appstudio.redhat.com"],
-      ["patch", "components.appstudio.redhat.com/status"]
+      ["patch", "components.appstudio.redhat.com/status"],
+      ["update", "imagerepositories.konflux-ci.dev"],
+      ["create", "imagerepositories.konflux-ci.dev"],
+      ["delete", "imagerepositories.konflux-ci.dev"],
+      ["list", "namespaces"],
+      ["patch", "namespaces"]
     ])).toEqual([
       ["update", "secrets", false],
       ["update", "serviceaccounts", false],
@@ -106,7 +121,12 @@ describe("the operator with config/rbac's identity", () => {
       ["update", "components.appstudio.redhat.com", false],
       ["create", "components.appstudio.redhat.com", false],
       ["delete", "components.appstudio.redhat.com", false],
-      ["patch", "components.appstudio.redhat.com/status", false]
+      ["patch", "components.appstudio.redhat.com/status", false],
+      ["update", "imagerepositories.konflux-ci.dev", false],
+      ["create", "imagerepositories.konflux-ci.dev", false],
+      ["delete", "imagerepositories.konflux-ci.dev", false],
+      ["list", "namespaces", false],
+      ["patch", "namespaces", false]
     ])
   })
 
