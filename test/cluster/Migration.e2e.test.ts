@@ -207,7 +207,9 @@ describe("taking over from the original controller", () => {
       LEADER_ELECTION: "false",
       PIPELINE_SERVICE_ACCOUNT: "build-pipeline-{component}",
       LOG_LEVEL: "Debug",
-      HEALTH_PORT: "0"
+      // Other operators may run on this machine: no fixed ports.
+      HEALTH_PORT: "0",
+      METRICS_PORT: "0"
     })
     const running = operator
     await eventually("the operator's start-up checks", async () =>
