@@ -10,6 +10,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
+import { createServer, type AddressInfo } from "node:net"
 import { Effect, Exit, Scope } from "effect"
 import { load } from "js-yaml"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -40,6 +41,17 @@ const text = (value: unknown, ...path: ReadonlyArray<string>): string => {
   const found = at(value, ...path)
   return typeof found === "string" ? found : ""
 }
+
+/** A port nothing listens on now. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
 
 let kubeconfig = ""
 const kubectl = (args: ReadonlyArray<string>, input?: string): Promise<string> =>
@@ -207,9 +219,9 @@ describe("taking over from the original controller", () => {
       LEADER_ELECTION: "false",
       PIPELINE_SERVICE_ACCOUNT: "build-pipeline-{component}",
       LOG_LEVEL: "Debug",
-      // Other operators may run on this machine: no fixed ports.
       HEALTH_PORT: "0",
-      METRICS_PORT: "0"
+      // Other operators may run on this machine: not the fixed 8080 (METRICS_PORT=0 is refused by Config.port).
+      METRICS_PORT: String(await freePort())
     })
     const running = operator
     await eventually("the operator's start-up checks", async () =>
