@@ -107,8 +107,6 @@ export const launch = (name: string, rig: Pick<Rig, "sim" | "namespace" | "token
     LOG_LEVEL: "Debug",
     // Several operators run at once here: no fixed probe port (test/runtime/HealthServer.test.ts covers it).
     HEALTH_PORT: "0",
-    // Nor a fixed metrics port: another process on the machine holding 8080 would stop the operator at start.
-    METRICS_PORT: "0",
     ...rig.options.env
   })
 
