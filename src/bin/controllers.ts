@@ -17,7 +17,7 @@ import type { LeaderTask } from "../runtime/Manager.ts"
 import type { Kubernetes } from "../services/Kubernetes.ts"
 import * as ProgramSettings from "../services/ProgramSettings.ts"
 import { Quay } from "../services/Quay.ts"
-import { Component, Environment, ImageRepository, RemoteSecret, Secret, ServiceAccount } from "../services/ResourceKind.ts"
+import { Component, Environment, ImageRepository, KonfluxImageRepository, RemoteSecret, Secret, ServiceAccount } from "../services/ResourceKind.ts"
 
 export interface ControllerSettings {
   /** Objects reconciled at once, per controller. Default 2. */
@@ -34,13 +34,17 @@ const isImageRepository = Schema.is(ImageRepositorySchema)
  * list (read from the cache of ImageRepositories, in its namespace only). The programs and the mapping are given the
  * same settings, so they agree on which account that is.
  */
-export const imageRepositories = (settings: ControllerSettings = {}) => {
+export const imageRepositories = (
+  settings: ControllerSettings = {},
+  kind: typeof ImageRepository = ImageRepository,
+  name = "imagerepository"
+) => {
   const programSettings = settings.programSettings ?? ProgramSettings.defaults
   const controller = pipe(
-    Controller.make(ImageRepository, {
-      name: "imagerepository",
+    Controller.make(kind, {
+      name,
       reconcile: (ref) =>
-        reconcileImageRepository(ref).pipe(Effect.provideService(ProgramSettings.ProgramSettings, programSettings)),
+        reconcileImageRepository(ref, kind).pipe(Effect.provideService(ProgramSettings.ProgramSettings, programSettings)),
       workers: settings.workers,
       reconcileTimeout: "5 minutes"
     }),
@@ -70,6 +74,14 @@ export const imageRepositories = (settings: ControllerSettings = {}) => {
     )
     : owning
 }
+
+/**
+ * ImageRepositories of the original controller's newer API group (`konflux-ci.dev`): the same controller and
+ * programs over the other kind; owned Secrets map to their owner by its group (`-img-push`/`-img-pull`). On a
+ * cluster without that CRD its informer stays empty until the kind is served, holding nothing up.
+ */
+export const konfluxImageRepositories = (settings: ControllerSettings = {}) =>
+  imageRepositories(settings, KonfluxImageRepository, "imagerepository-konflux")
 
 export interface OrphanSweepSettings {
   readonly interval: Duration.Duration

@@ -77,7 +77,7 @@ const main = Effect.gen(function*() {
     Telemetry.layer({ metricsPort, metricsHost: "127.0.0.1" }),
     CleanupDeadline.layer(Duration.minutes(5))
   ))
-  const manager = yield* Manager.run({ controllers: [Controllers.imageRepositories(), Controllers.components()] }).pipe(Effect.provide(context))
+  const manager = yield* Manager.run({ controllers: [Controllers.imageRepositories(), Controllers.konfluxImageRepositories(), Controllers.components()] }).pipe(Effect.provide(context))
   const metricsUrl = Option.match(yield* Effect.map(Telemetry.Telemetry, (t) => t.metricsPort).pipe(Effect.provide(context)), {
     onNone: () => "off",
     onSome: (p) => `http://127.0.0.1:${p}/metrics`

@@ -50,6 +50,7 @@ const operator = Effect.gen(function*() {
       const running = yield* Manager.run({
         controllers: [
           Controllers.imageRepositories({ workers: config.workers, programSettings }),
+          Controllers.konfluxImageRepositories({ workers: config.workers, programSettings }),
           Controllers.components({ workers: config.workers })
         ],
         tasks: Option.match(config.orphanSweepInterval, {

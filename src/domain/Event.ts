@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto"
 import { Schema } from "effect"
-import { ownerKind as imageRepositoryKind } from "./ImageRepository.ts"
+import { ownerKindOf } from "./ImageRepositoryGroup.ts"
 import { ObjectMeta, type OwnerKind } from "./ObjectMeta.ts"
 
 /** What an Event is about: an ImageRepository, or a Component of the legacy flow. */
-type Regarding = { readonly metadata: ObjectMeta }
+type Regarding = { readonly apiVersion?: string | undefined; readonly metadata: ObjectMeta }
 
 export const reportingController = "image-repository-operator"
 
@@ -57,7 +57,7 @@ export const about = (
   ir: Regarding,
   input: EventInput,
   eventTime: string,
-  kind: OwnerKind = imageRepositoryKind
+  kind: OwnerKind = ownerKindOf(ir)
 ): Event => ({
   apiVersion: "events.k8s.io/v1",
   kind: "Event",

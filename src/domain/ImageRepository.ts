@@ -27,6 +27,7 @@ export const ImageSpec = Schema.Struct({
 
 export const CredentialsSpec = Schema.Struct({
   "regenerate-token": Schema.optional(Schema.Boolean),
+  "regenerate-namespace-pull-token": Schema.optional(Schema.Boolean),
   "verify-linking": Schema.optional(Schema.Boolean)
 })
 

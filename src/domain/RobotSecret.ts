@@ -1,6 +1,6 @@
 import { Option, type Redacted } from "effect"
 import * as DockerConfig from "./DockerConfig.ts"
-import { ownerKind as imageRepositoryKind } from "./ImageRepository.ts"
+import { ownerKindOf } from "./ImageRepositoryGroup.ts"
 import type { ObjectMeta, OwnerKind } from "./ObjectMeta.ts"
 import {
   dockerConfigJsonKey,
@@ -18,7 +18,7 @@ export const isLabelled = (secret: Secret): boolean =>
   Object.entries(labels).every(([key, value]) => secret.metadata.labels?.[key] === value)
 
 /** What a robot Secret may belong to: an ImageRepository, or a Component of the legacy flow. */
-type Owner = { readonly metadata: ObjectMeta }
+type Owner = { readonly apiVersion?: string | undefined; readonly metadata: ObjectMeta }
 
 export const isOwnedBy = (secret: Secret, owner: Owner): boolean =>
   (secret.metadata.ownerReferences ?? []).some((ref) => ref.uid === owner.metadata.uid)
@@ -27,7 +27,7 @@ export const isOwnedBy = (secret: Secret, owner: Owner): boolean =>
  * Left behind by an earlier ImageRepository of the same name (deleted and created again, as the spec tells users
  * to retry): garbage collection removes it in the background, so the new object may meet it first.
  */
-export const isLeftByPredecessor = (secret: Secret, owner: Owner, kind: OwnerKind = imageRepositoryKind): boolean =>
+export const isLeftByPredecessor = (secret: Secret, owner: Owner, kind: OwnerKind = ownerKindOf(owner)): boolean =>
   (secret.metadata.ownerReferences ?? []).some(
     (ref) =>
       ref.apiVersion === kind.apiVersion && ref.kind === kind.kind && ref.name === owner.metadata.name &&
@@ -46,7 +46,7 @@ export const make = (
     readonly username: string
     readonly token: Redacted.Redacted<string>
   },
-  kind: OwnerKind = imageRepositoryKind
+  kind: OwnerKind = ownerKindOf(owner)
 ): Secret => ({
   apiVersion: "v1",
   kind: "Secret",

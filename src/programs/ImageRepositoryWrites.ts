@@ -3,7 +3,7 @@ import type { ImageRepository, ImageRepositoryStatus } from "../domain/ImageRepo
 import * as MergePatch from "../domain/MergePatch.ts"
 import { type ObjectMeta, refOf } from "../domain/ObjectMeta.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
-import { ImageRepository as ImageRepositoryKind, type ResourceKind } from "../services/ResourceKind.ts"
+import { imageRepositoryKindOf, type ResourceKind } from "../services/ResourceKind.ts"
 import type { KubernetesError } from "../services/KubernetesError.ts"
 import { fromKubernetes } from "./errors.ts"
 
@@ -31,7 +31,7 @@ export const patchGuarded = <A extends { readonly metadata: ObjectMeta }, I>(
 
 /** A guarded merge patch of an ImageRepository's metadata/spec (`patchGuarded`). */
 export const patchObject = (ir: ImageRepository, patch: { readonly [key: string]: unknown }) =>
-  patchGuarded(ImageRepositoryKind, ir, patch)
+  patchGuarded(imageRepositoryKindOf(ir), ir, patch)
 
 /**
  * Writes status through the status subresource, and only what changed; an unchanged status costs no call.
@@ -47,7 +47,7 @@ export const writeStatus = (
     ? Effect.succeed(ir)
     : Effect.flatMap(Kubernetes, (kube) =>
         kube.patch(
-          ImageRepositoryKind,
+          imageRepositoryKindOf(ir),
           refOf(ir.metadata),
           options.guarded === true ? { metadata: { resourceVersion: ir.metadata.resourceVersion }, status: patch } : { status: patch },
           { subresource: "status" }
@@ -66,7 +66,7 @@ export type OneShotFlag = typeof oneShotFlags[number]
  */
 export const clearFlags = (ir: ImageRepository, flags: ReadonlyArray<OneShotFlag>) =>
   Effect.flatMap(Kubernetes, (kube) =>
-    kube.patch(ImageRepositoryKind, refOf(ir.metadata), {
+    kube.patch(imageRepositoryKindOf(ir), refOf(ir.metadata), {
       spec: { credentials: Object.fromEntries(flags.map((flag) => [flag, null])) }
     })
   ).pipe(Effect.mapError(writeError))

@@ -7,8 +7,9 @@ import { robotFullName } from "../domain/RobotName.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { Quay, type QuayRepository, type RepositoryRole } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
-import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
 import { fromKubernetes, isRetryable } from "./errors.ts"
+import { imageRepositoriesIn } from "./imageRepositoriesIn.ts"
+import { isNamespaceGranted, revokeNamespaceGrant } from "./namespacePull.ts"
 import { isOurRepository } from "./ownership.ts"
 import * as Target from "./Target.ts"
 
@@ -20,7 +21,7 @@ export interface Leftover {
 }
 
 /** One Quay step whose failure is written down instead of ending the deletion, so the other steps still run. */
-const attempt = <A>(what: string, step: Effect.Effect<A, QuayError>): Effect.Effect<Either.Either<A, Leftover>> =>
+const attempt = <A, R>(what: string, step: Effect.Effect<A, QuayError, R>): Effect.Effect<Either.Either<A, Leftover>, never, R> =>
   Effect.match(step, {
     onFailure: (error) => Either.left({ what, error }),
     onSuccess: (a) => Either.right(a)
@@ -30,11 +31,8 @@ const attempt = <A>(what: string, step: Effect.Effect<A, QuayError>): Effect.Eff
 const otherUsers = (ir: ImageRepository, repository: string) =>
   Effect.gen(function*() {
     const quay = yield* Quay
-    const kube = yield* Kubernetes
-    const objects = yield* kube
-      .list(ImageRepositoryKind, { namespace: ir.metadata.namespace ?? "" })
-      .pipe(Effect.mapError(fromKubernetes))
-    return usersOf(objects.items, repository, quay, ir.metadata.uid)
+    const objects = yield* imageRepositoriesIn(ir.metadata.namespace ?? "").pipe(Effect.mapError(fromKubernetes))
+    return usersOf(objects, repository, quay, ir.metadata.uid)
   })
 
 /**
@@ -59,6 +57,9 @@ export const deleteQuayObjects = (
     const repository = Option.map(Either.getRight(Target.chosen(ir, quay)), (t) => t.repository)
     const keep = ir.metadata.annotations?.[skipRepositoryDeletionAnnotation] === "true"
     const users = Option.isSome(repository) && !keep ? yield* otherUsers(ir, repository.value) : []
+    // A kept repository's grant to the namespace robot goes unless another object still uses the repository.
+    const granted = keep && isNamespaceGranted(ir)
+    const sharers = granted && Option.isSome(repository) ? yield* otherUsers(ir, repository.value) : users
     const repositoryText = (name: string) => `repository ${org}/${name}`
     const markText = (name: string) =>
       `the mark on the kept ${repositoryText(name)} (while it carries it, the orphan sweep would delete it)`
@@ -108,6 +109,10 @@ export const deleteQuayObjects = (
       return leftovers
     }
     if (keep) {
+      if (granted && sharers.length === 0) {
+        const revoked = yield* attempt(`the namespace robot's grant on ${repositoryText(present.name)}`, revokeNamespaceGrant(ir, present.name))
+        if (Either.isLeft(revoked)) leftovers.push(revoked.left)
+      }
       // An original controller's repository carries no mark to release.
       if (!isOwnedBy(present.description, ir.metadata)) return leftovers
       const released = yield* attempt(

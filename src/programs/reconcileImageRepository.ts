@@ -4,11 +4,14 @@ import type { ObjectRef } from "../domain/ObjectMeta.ts"
 import type { Transient } from "../domain/ReconcileError.ts"
 import { done, type ReconcileResult } from "../services/ReconcileResult.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
+import { ProgramSettings } from "../services/ProgramSettings.ts"
 import { Quay } from "../services/Quay.ts"
-import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
+import { ImageRepository as ImageRepositoryKind, type ResourceKind } from "../services/ResourceKind.ts"
 import { cleanup } from "./cleanup.ts"
 import { fromKubernetes, isRoutineRetry } from "./errors.ts"
 import { maintain } from "./maintain.ts"
+import { updateComponentImage, wantsComponentImage } from "./updateComponentImage.ts"
+import { ensureNamespacePull, needsNamespacePull } from "./namespacePull.ts"
 import { provision } from "./provision.ts"
 import { recordTransient } from "./statusTransitions.ts"
 import * as Target from "./Target.ts"
@@ -23,6 +26,15 @@ const reconcileObject = (ir: ImageRepository) =>
     if (isFailed(ir)) return done
     const recorded = Target.recorded(ir, quay)
     if (ir.status?.state !== "ready" || Option.isNone(recorded)) return yield* provision(ir, damages)
+    if (wantsComponentImage(ir, recorded.value) && (yield* updateComponentImage(ir, recorded.value))) return done
+    const settings = yield* ProgramSettings
+    if (settings.namespacePullSecret === true && needsNamespacePull(ir)) {
+      return yield* ensureNamespacePull(ir, recorded.value).pipe(
+        // Maintenance reports and puts back what status named that is not this object's.
+        Effect.catchTag("StatusDamaged", () => maintain(ir, recorded.value, damages)),
+        Effect.catchTag("RepositoryMissing", () => provision(ir, damages))
+      )
+    }
     // A repository deleted behind the operator's back is provisioned again, under its recorded name.
     return yield* maintain(ir, recorded.value, damages).pipe(
       Effect.catchTag("RepositoryMissing", () => provision(ir, damages))
@@ -31,14 +43,17 @@ const reconcileObject = (ir: ImageRepository) =>
 
 /**
  * Reconciles one ImageRepository: the only entry point the controller runtime calls. Fails only with Transient
- * (retry with backoff); critical and non-critical outcomes are written to the object's status.
+ * (retry with backoff); critical and non-critical outcomes are written to the object's status. `kind` is the API
+ * group's ImageRepository kind the controller serves (the original group's by default); everything after the read
+ * follows the object's own group.
  */
 export const reconcileImageRepository = (
-  ref: ObjectRef
+  ref: ObjectRef,
+  kind: ResourceKind<ImageRepository, typeof ImageRepositoryKind.schema.Encoded> = ImageRepositoryKind
 ): Effect.Effect<ReconcileResult, Transient, Quay | Kubernetes> =>
   Effect.gen(function*() {
     const kube = yield* Kubernetes
-    const found = yield* kube.get(ImageRepositoryKind, ref).pipe(Effect.mapError(fromKubernetes))
+    const found = yield* kube.get(kind, ref).pipe(Effect.mapError(fromKubernetes))
     if (Option.isNone(found)) return done
     const ir = found.value
     return yield* reconcileObject(ir).pipe(

@@ -6,7 +6,7 @@ import { now } from "../domain/Timestamp.ts"
 import { done } from "../services/ReconcileResult.ts"
 import { refOf } from "../domain/ObjectMeta.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
-import { ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
+import { imageRepositoryKindOf } from "../services/ResourceKind.ts"
 import { fromKubernetes } from "./errors.ts"
 import { writeStatus } from "./ImageRepositoryWrites.ts"
 import { recordProvisionFailed } from "./provisionMetrics.ts"
@@ -66,7 +66,7 @@ export const markFailed = (ir: ImageRepository, error: Critical, options: { read
 export const recordTransient = (ir: ImageRepository, error: Transient) =>
   Effect.gen(function*() {
     const kube = yield* Kubernetes
-    const latest = yield* kube.get(ImageRepositoryKind, refOf(ir.metadata)).pipe(Effect.mapError(fromKubernetes))
+    const latest = yield* kube.get(imageRepositoryKindOf(ir), refOf(ir.metadata)).pipe(Effect.mapError(fromKubernetes))
     if (Option.isNone(latest)) return
     const current = latest.value
     const at = yield* now

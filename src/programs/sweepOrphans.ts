@@ -7,7 +7,8 @@ import { derivesFrom } from "../domain/RobotName.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { Quay } from "../services/Quay.ts"
 import type { QuayError } from "../services/QuayError.ts"
-import { Component as ComponentKind, ImageRepository as ImageRepositoryKind } from "../services/ResourceKind.ts"
+import { Component as ComponentKind } from "../services/ResourceKind.ts"
+import { imageRepositoriesIn } from "./imageRepositoriesIn.ts"
 
 /** A robot or repository in Quay that carries the mark of an object that no longer exists. */
 export interface Orphan {
@@ -78,15 +79,15 @@ const namespaceOwners = (namespace: string) =>
     const quay = yield* Quay
     const kube = yield* Kubernetes
     const [repositories, components] = yield* Effect.all([
-      kube.list(ImageRepositoryKind, { namespace }),
+      imageRepositoriesIn(namespace),
       kube.list(ComponentKind, { namespace }).pipe(
         Effect.map((listed) => listed.items),
         Effect.catchTag("KubernetesNotFound", () => Effect.succeed([]))
       )
     ])
     return {
-      uids: new Set([...repositories.items, ...components].flatMap((o) => o.metadata.uid ?? [])),
-      used: usedRepositories(repositories.items, quay)
+      uids: new Set([...repositories, ...components].flatMap((o) => o.metadata.uid ?? [])),
+      used: usedRepositories(repositories, quay)
     }
   })
 

@@ -1,5 +1,5 @@
 import { Effect, Option } from "effect"
-import { ownerKind as imageRepositoryKind } from "../domain/ImageRepository.ts"
+import { ownerKindOf } from "../domain/ImageRepositoryGroup.ts"
 import * as MergePatch from "../domain/MergePatch.ts"
 import { type ObjectMeta, type OwnerKind, refOf } from "../domain/ObjectMeta.ts"
 import * as RobotSecret from "../domain/RobotSecret.ts"
@@ -19,11 +19,11 @@ import type { Credentials } from "./Target.ts"
  * for ImageRepositories and for the legacy Component flow.
  */
 export const writeRobotSecret = (
-  ir: { readonly metadata: ObjectMeta },
+  ir: { readonly apiVersion?: string | undefined; readonly metadata: ObjectMeta },
   imageUrl: string,
   credentials: Pick<Credentials, "role" | "secretName">,
   robot: Pick<QuayRobot, "name" | "token">,
-  kind: OwnerKind = imageRepositoryKind
+  kind: OwnerKind = ownerKindOf(ir)
 ) =>
   Effect.gen(function*() {
     const kube = yield* Kubernetes

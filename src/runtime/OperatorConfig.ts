@@ -87,7 +87,8 @@ const durationOrOff = (name: string) =>
  * LEASE_DURATION / RENEW_DEADLINE / RETRY_PERIOD (default 137 s / 107 s / 26 s), CLEANUP_DEADLINE (default 5
  * minutes), ORPHAN_SWEEP_INTERVAL (default off) and PIPELINE_SERVICE_ACCOUNT (the ServiceAccount a component
  * repository's push Secret is linked to; default `appstudio-pipeline`, or a template such as
- * `build-pipeline-{component}`).
+ * `build-pipeline-{component}`), NAMESPACE_PULL_SECRET (default false: the original controller's namespace pull
+ * robot and `components-namespace-pull` Secret).
  */
 /** WATCH_NAMESPACE: one namespace, or all when unset or empty. Also what an on-demand sweep is kept to. */
 export const watchNamespace: Config.Config<Option.Option<string>> = nonEmpty("WATCH_NAMESPACE")
@@ -102,7 +103,9 @@ export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effe
     cleanupDeadline: positiveDuration("CLEANUP_DEADLINE", Duration.minutes(5)),
     orphanSweepInterval: durationOrOff("ORPHAN_SWEEP_INTERVAL"),
     pipelineServiceAccount: accountTemplate("PIPELINE_SERVICE_ACCOUNT"),
-    remoteSecrets: remoteSecretMode("REMOTE_SECRETS")
+    remoteSecrets: remoteSecretMode("REMOTE_SECRETS"),
+    // The original controller's namespace pull robot: off by default, the spec's model has none.
+    namespacePullSecret: Config.boolean("NAMESPACE_PULL_SECRET").pipe(Config.withDefault(false))
   })
   // The Lease settings are read (and required) only when the election is on.
   const leaderElection = base.leaderElectionEnabled ? Option.some(yield* leaderElectionConfig) : Option.none()
@@ -113,7 +116,10 @@ export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effe
     leaderElection,
     cleanupDeadline: base.cleanupDeadline,
     orphanSweepInterval: base.orphanSweepInterval,
-    programSettings: { pipelineServiceAccount: base.pipelineServiceAccount },
+    programSettings: {
+      pipelineServiceAccount: base.pipelineServiceAccount,
+      namespacePullSecret: base.namespacePullSecret
+    },
     remoteSecrets: base.remoteSecrets
   }
 })

@@ -17,6 +17,12 @@ export interface ProgramSettingsOptions {
   readonly credentialDelivery?: CredentialDelivery | undefined
   /** Whether the RemoteSecret API is served: in `secrets` mode the object's RemoteSecrets left from before are retired. */
   readonly remoteSecretsServed?: boolean | undefined
+  /**
+   * The original controller's namespace pull robot, its read grant on each repository of the namespace and the
+   * `components-namespace-pull` Secret, with spec.credentials.regenerate-namespace-pull-token. Off by default: the
+   * spec's model has no such robot (a component repository's own pull robot and Secret serve its pulls).
+   */
+  readonly namespacePullSecret?: boolean | undefined
 }
 
 export type CredentialDelivery = "secrets" | "remote-secrets"

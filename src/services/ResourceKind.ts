@@ -2,9 +2,11 @@ import type { Schema } from "effect"
 import * as ComponentModule from "../domain/Component.ts"
 import * as EnvironmentModule from "../domain/Environment.ts"
 import * as ImageRepositoryModule from "../domain/ImageRepository.ts"
+import { imageRepositoryGroupOf, konflux } from "../domain/ImageRepositoryGroup.ts"
 import type { ObjectMeta } from "../domain/ObjectMeta.ts"
 import * as RemoteSecretModule from "../domain/RemoteSecret.ts"
 import { Event as EventSchema } from "../domain/Event.ts"
+import { Namespace as NamespaceSchema } from "../domain/NamespacePull.ts"
 import { Secret as SecretSchema } from "../domain/Secret.ts"
 import { ServiceAccount as ServiceAccountSchema } from "../domain/ServiceAccount.ts"
 
@@ -34,6 +36,23 @@ export const ImageRepository = resourceKind({
   statusSubresource: true,
   schema: ImageRepositoryModule.ImageRepository
 })
+
+/** The same ImageRepository in the original controller's newer API group (same schema, served by its own controller). */
+export const KonfluxImageRepository = resourceKind({
+  group: konflux.group,
+  version: ImageRepositoryModule.version,
+  kind: ImageRepositoryModule.kind,
+  plural: ImageRepositoryModule.plural,
+  statusSubresource: true,
+  schema: ImageRepositoryModule.ImageRepository
+})
+
+/** Both groups' ImageRepository kinds, the original group's first. */
+export const imageRepositoryKinds = [ImageRepository, KonfluxImageRepository] as const
+
+/** The kind an ImageRepository is read and written as: its own group's. */
+export const imageRepositoryKindOf = (ir: ImageRepositoryModule.ImageRepository) =>
+  imageRepositoryGroupOf(ir).group === konflux.group ? KonfluxImageRepository : ImageRepository
 
 /** Konflux's Component (application-api): read, and annotated, by the legacy image flow. */
 export const Component = resourceKind({
@@ -90,4 +109,14 @@ export const Environment = resourceKind({
   plural: EnvironmentModule.plural,
   statusSubresource: true,
   schema: EnvironmentModule.Environment
+})
+
+/** A Namespace, read for kube-system's uid: it names the namespace pull robot (domain/NamespacePull.ts). */
+export const Namespace = resourceKind({
+  group: "",
+  version: "v1",
+  kind: "Namespace",
+  plural: "namespaces",
+  statusSubresource: false,
+  schema: NamespaceSchema
 })

@@ -63,6 +63,7 @@ describe("make deploy applies config/default to a real apiserver", () => {
       "ClusterRole /image-repository-operator",
       "ClusterRoleBinding /image-repository-operator",
       "CustomResourceDefinition /imagerepositories.appstudio.redhat.com",
+      "CustomResourceDefinition /imagerepositories.konflux-ci.dev",
       "Deployment image-controller-system/image-repository-operator",
       "Namespace /image-controller-system",
       "PodDisruptionBudget image-controller-system/image-repository-operator",

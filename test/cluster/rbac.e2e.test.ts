@@ -64,7 +64,12 @@ describe("the operator with config/rbac's identity", () => {
       ["delete", "remotesecrets.appstudio.redhat.com"],
       ["watch", "remotesecrets.appstudio.redhat.com"],
       ["list", "environments.appstudio.redhat.com"],
-      ["watch", "environments.appstudio.redhat.com"]
+      ["watch", "environments.appstudio.redhat.com"],
+      ["watch", "imagerepositories.konflux-ci.dev"],
+      ["patch", "imagerepositories.konflux-ci.dev"],
+      ["patch", "imagerepositories.konflux-ci.dev/status"],
+      ["update", "imagerepositories.konflux-ci.dev/finalizers"],
+      ["get", "namespaces"]
     ])).toEqual([
       ["patch", "imagerepositories.appstudio.redhat.com", true],
       ["patch", "imagerepositories.appstudio.redhat.com/status", true],
@@ -83,7 +88,12 @@ describe("the operator with config/rbac's identity", () => {
       ["delete", "remotesecrets.appstudio.redhat.com", true],
       ["watch", "remotesecrets.appstudio.redhat.com", true],
       ["list", "environments.appstudio.redhat.com", true],
-      ["watch", "environments.appstudio.redhat.com", true]
+      ["watch", "environments.appstudio.redhat.com", true],
+      ["watch", "imagerepositories.konflux-ci.dev", true],
+      ["patch", "imagerepositories.konflux-ci.dev", true],
+      ["patch", "imagerepositories.konflux-ci.dev/status", true],
+      ["update", "imagerepositories.konflux-ci.dev/finalizers", true],
+      ["get", "namespaces", true]
     ])
     expect(await allowed([
       ["update", "secrets"],
@@ -105,7 +115,12 @@ describe("the operator with config/rbac's identity", () => {
       ["update", "remotesecrets.appstudio.redhat.com"],
       ["patch", "remotesecrets.appstudio.redhat.com/status"],
       ["get", "environments.appstudio.redhat.com"],
-      ["patch", "environments.appstudio.redhat.com"]
+      ["patch", "environments.appstudio.redhat.com"],
+      ["update", "imagerepositories.konflux-ci.dev"],
+      ["create", "imagerepositories.konflux-ci.dev"],
+      ["delete", "imagerepositories.konflux-ci.dev"],
+      ["list", "namespaces"],
+      ["patch", "namespaces"]
     ])).toEqual([
       ["update", "secrets", false],
       ["update", "serviceaccounts", false],
@@ -126,7 +141,12 @@ describe("the operator with config/rbac's identity", () => {
       ["update", "remotesecrets.appstudio.redhat.com", false],
       ["patch", "remotesecrets.appstudio.redhat.com/status", false],
       ["get", "environments.appstudio.redhat.com", false],
-      ["patch", "environments.appstudio.redhat.com", false]
+      ["patch", "environments.appstudio.redhat.com", false],
+      ["update", "imagerepositories.konflux-ci.dev", false],
+      ["create", "imagerepositories.konflux-ci.dev", false],
+      ["delete", "imagerepositories.konflux-ci.dev", false],
+      ["list", "namespaces", false],
+      ["patch", "namespaces", false]
     ])
   })
 

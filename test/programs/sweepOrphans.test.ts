@@ -128,7 +128,7 @@ describe("the orphan sweep", () => {
       expect((yield* names).repositories).toEqual([`${namespace}/kept`])
     }).pipe(Effect.provide(world())))
 
-  it.effect("looks owners up with one list per namespace, however many Quay objects name it", () =>
+  it.effect("looks owners up with one list per namespace and API group, however many Quay objects name it", () =>
     Effect.gen(function*() {
       for (const [ns, name] of [["ns-a", "one"], ["ns-a", "two"], ["ns-a", "three"], ["ns-b", "one"], ["ns-b", "two"]] as const) {
         yield* leftoversOf({ namespace: ns, name, uid: `9d5ce2a4-0000-4000-8000-${ns}-${name}` })
@@ -136,7 +136,8 @@ describe("the orphan sweep", () => {
       const before = yield* imageRepositoryLists
       const report = yield* sweepOrphans({ dryRun: false })
       expect(report.orphans).toHaveLength(10)
-      expect((yield* imageRepositoryLists) - before).toBe(2)
+      // 2 namespaces × 2 API groups (appstudio.redhat.com, konflux-ci.dev), both counted under the kind name.
+      expect((yield* imageRepositoryLists) - before).toBe(4)
       expect(yield* names).toEqual({ robots: [], repositories: [] })
     }).pipe(Effect.provide(world())))
 
