@@ -42,13 +42,17 @@ type Work =
   | { readonly _tag: "Delete"; readonly item: NotificationStatus }
 
 /** Compares status with spec: no Quay call. `verifyRecorded` ignores fingerprints (a re-created repository). */
-const planWork = (ir: ImageRepository, plan: Notification.Plan, verifyRecorded: boolean): ReadonlyArray<Work> => {
+const planWork = (
+  recorded: ReadonlyArray<NotificationStatus> | undefined,
+  plan: Notification.Plan,
+  verifyRecorded: boolean
+): ReadonlyArray<Work> => {
   const desiredByTitle = new Map(plan.desired.map((d) => [d.title, d]))
   // An entry refused as bad input keeps what it had: nothing is lost while the user corrects it.
   const refusedTitles = new Set(plan.invalid.map((i) => i.title ?? ""))
   const placed = new Set<string>()
   const work: Array<Work> = []
-  for (const item of ir.status?.notifications ?? []) {
+  for (const item of recorded ?? []) {
     const title = item.title ?? ""
     if (item.uuid === undefined || item.uuid === "") continue
     const desired = desiredByTitle.get(title)
@@ -64,6 +68,24 @@ const planWork = (ir: ImageRepository, plan: Notification.Plan, verifyRecorded: 
   }
   for (const desired of plan.desired) if (!placed.has(desired.title)) work.push({ _tag: "Create", desired })
   return work
+}
+
+/**
+ * An entry the original controller wrote (title and uuid, no fingerprint) for a title spec still asks for is the
+ * notification it made from that spec: it is taken over as it is and fingerprinted without a Quay call, so a
+ * takeover costs nothing. A later change of the entry in spec replaces it as any other.
+ */
+const takenOver = (
+  recorded: ReadonlyArray<NotificationStatus> | undefined,
+  plan: Notification.Plan
+): ReadonlyArray<NotificationStatus> | undefined => {
+  const desiredByTitle = new Map(plan.desired.map((d) => [d.title, d]))
+  return recorded?.map((item) => {
+    const desired = desiredByTitle.get(item.title ?? "")
+    return item.fingerprint === undefined && item.uuid !== undefined && item.uuid !== "" && desired !== undefined
+      ? { ...item, fingerprint: desired.fingerprint }
+      : item
+  })
 }
 
 const recordOf = (desired: Notification.Desired, uuid: string): NotificationStatus => ({
@@ -102,9 +124,11 @@ export const syncNotifications = <E, R>(
       reason: "InvalidNotification",
       message: Notification.describeInvalid(invalid)
     }))
-    const work = planWork(ir, plan, options.verifyRecorded === true)
+    const verifyRecorded = options.verifyRecorded === true
+    const recorded = verifyRecorded ? ir.status?.notifications : takenOver(ir.status?.notifications, plan)
+    const work = planWork(recorded, plan, verifyRecorded)
     if (work.every((w) => w._tag === "Keep")) {
-      return { notifications: ir.status?.notifications, warnings, changed: false } satisfies NotificationOutcome
+      return { notifications: recorded, warnings, changed: false } satisfies NotificationOutcome
     }
     yield* confirmed
     const quay = yield* Quay

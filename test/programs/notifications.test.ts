@@ -168,7 +168,7 @@ describe("notifications", () => {
       expect((yield* mustGetImageRepository("n")).status?.message).toBeUndefined()
     }).pipe(Effect.provide(world())))
 
-  it.effect("status the original controller wrote (title and uuid, no fingerprint) is checked once, then costs nothing", () =>
+  it.effect("status the original controller wrote (title and uuid, no fingerprint) is taken over with no Quay call", () =>
     Effect.gen(function*() {
       yield* applyImageRepository("n", { notifications: [hook("build", "https://ci.example/a")] })
       yield* converge("n")
@@ -178,11 +178,15 @@ describe("notifications", () => {
       yield* kube.patch(Kinds.ImageRepository, ref("n"), { status: { notifications: [{ title: "build", uuid: first?.uuid }] } }, {
         subresource: "status"
       })
-      const calls = yield* pass
-      expect(calls).toBe(2) // the repository's ownership, then one list
+      expect(yield* pass).toBe(0) // the takeover costs nothing: the entry is fingerprinted from spec
       expect(yield* recorded).toEqual([first])
       expect((yield* inQuay).map((n) => n.uuid)).toEqual([first?.uuid])
       expect(yield* pass).toBe(0)
+      // A later change of that entry replaces the taken-over notification as any other.
+      yield* editImageRepository("n", { spec: { notifications: [hook("build", "https://ci.example/b")] } })
+      yield* converge("n")
+      expect((yield* inQuay).map((n) => n.config)).toEqual([{ url: "https://ci.example/b" }])
+      expect((yield* recorded).map((r) => r.uuid)).toEqual((yield* inQuay).map((n) => n.uuid))
     }).pipe(Effect.provide(world())))
 
   it.effect("a repository deleted behind the operator's back is provisioned again with the notifications spec asks for", () =>
