@@ -65,7 +65,14 @@ const main = Effect.gen(function*() {
   yield* Console.log("starting the local control plane (the first run builds it from the Go module proxy: minutes)")
   const plane = yield* ControlPlane.up({ ...where, onProgress: progress })
   // Stops on Ctrl-C what this run started; a control plane that was already up stays up.
-  if (plane.started) yield* Effect.addFinalizer(() => ControlPlane.down(where).pipe(Effect.ignore))
+  if (plane.started) {
+    yield* Effect.addFinalizer(() =>
+      ControlPlane.down(where).pipe(
+        Effect.tap(() => progress("control plane stopped")),
+        Effect.catchAll((error) => Console.error(`could not stop the control plane: ${error.message}`))
+      )
+    )
+  }
   const token = Redacted.make(randomBytes(24).toString("hex"))
   const sim = yield* QuaySimulator.start({ port, organization, token, plan })
   const registryBinaries = yield* LocalRegistry.ensureBinaries({ onProgress: progress })

@@ -83,12 +83,15 @@ export const withLock = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   onWaiting: (line: string) => void = (line) => process.stderr.write(`${line}\n`)
 ): Effect.Effect<A, E, R> =>
-  Effect.acquireUseRelease(
-    // Waiting can be interrupted (Ctrl-C, a setup time limit); a lock left by an interrupt carries our pid
-    // and is broken once this process is gone.
-    Effect.interruptible(acquire(lockDir, onWaiting)),
-    () => effect,
-    () => Effect.sync(() => Fs.rmSync(lockDir, { recursive: true, force: true }))
+  Effect.uninterruptibleMask((restore) =>
+    Effect.acquireUseRelease(
+      // Waiting can be interrupted (Ctrl-C, a setup time limit) where the caller is; a lock left by an interrupt
+      // carries our pid and is broken once this process is gone. Not forced interruptible: in a finalizer (npm run
+      // local's `down` after Ctrl-C) the fiber is already interrupted and would give up before taking the lock.
+      restore(acquire(lockDir, onWaiting)),
+      () => effect,
+      () => Effect.sync(() => Fs.rmSync(lockDir, { recursive: true, force: true }))
+    )
   )
 
 /** Records that this process uses the cluster. */
