@@ -1,4 +1,5 @@
-import { NodeHttpClient } from "@effect/platform-node"
+// The module, not the package barrel, which loads every platform-node module (cluster, workers, sockets).
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
 import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
 import { Config, Context, Effect, Layer, Option, type Scope, Tracer } from "effect"

@@ -3,9 +3,12 @@
  * material, credentials asked for on every request, JSON bodies, and non-2xx answers as typed errors.
  */
 import type * as Https from "node:https"
-import { type HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+// Module paths, not the package barrels: those load every module (HttpApi's bundled UIs, cluster, workers).
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type { HttpClientError } from "@effect/platform/HttpClientError"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type { KubeConfig } from "@kubernetes/client-node"
 import { Duration, Effect, type Scope } from "effect"
 import { failureMessage } from "../../domain/FailureMessage.ts"
