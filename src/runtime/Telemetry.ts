@@ -1,10 +1,7 @@
-// The module, not the package barrel, which loads every platform-node module (cluster, workers, sockets).
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
-import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
 import { Config, Context, Effect, Layer, Option, type Scope, Tracer } from "effect"
 import type { HttpEndpointError } from "./HttpEndpoint.ts"
-import * as PrometheusMetrics from "./PrometheusMetrics.ts"
+// Types only: the exporters (OpenTelemetry's SDK, tens of MB once loaded) are imported when they are turned on.
+import type * as PrometheusMetrics from "./PrometheusMetrics.ts"
 
 /**
  * Where the operator's telemetry goes. The code records spans (`Effect.withSpan` on every external call and
@@ -33,25 +30,37 @@ const defaultServiceName = "image-repository-operator"
 
 const tracing = (options: TelemetryOptions): Layer.Layer<never> => {
   if (options.tracer !== undefined) return Layer.setTracer(options.tracer)
-  if (options.otlpEndpoint === undefined) return Layer.empty
-  return OtlpTracer.layer({
-    url: `${options.otlpEndpoint.replace(/\/+$/, "")}/v1/traces`,
-    resource: { serviceName: options.serviceName ?? defaultServiceName }
-  }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(NodeHttpClient.layer))
+  const endpoint = options.otlpEndpoint
+  if (endpoint === undefined) return Layer.empty
+  return Layer.unwrapEffect(
+    Effect.promise(() =>
+      Promise.all([
+        import("@effect/opentelemetry/OtlpTracer"),
+        import("@effect/opentelemetry/OtlpSerialization"),
+        import("@effect/platform-node/NodeHttpClient")
+      ])
+    ).pipe(
+      Effect.map(([OtlpTracer, OtlpSerialization, NodeHttpClient]) =>
+        OtlpTracer.layer({
+          url: `${endpoint.replace(/\/+$/, "")}/v1/traces`,
+          resource: { serviceName: options.serviceName ?? defaultServiceName }
+        }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(NodeHttpClient.layer))
+      )
+    )
+  )
 }
 
 export const layer = (options: TelemetryOptions = {}): Layer.Layer<Telemetry, HttpEndpointError> => {
-  const metrics = options.metricsPort === undefined
+  const port = options.metricsPort
+  const metrics = port === undefined
     ? Layer.succeed(Telemetry, { metricsPort: Option.none(), observe: () => Effect.void })
     : Layer.scoped(
       Telemetry,
-      Effect.map(
-        PrometheusMetrics.serve({
-          port: options.metricsPort,
-          host: options.metricsHost,
-          serviceName: options.serviceName ?? defaultServiceName
-        }),
-        (served) => ({ metricsPort: Option.some(served.port), observe: served.observe })
+      Effect.promise(() => import("./PrometheusMetrics.ts")).pipe(
+        Effect.flatMap((PrometheusMetrics) =>
+          PrometheusMetrics.serve({ port, host: options.metricsHost, serviceName: options.serviceName ?? defaultServiceName })
+        ),
+        Effect.map((served) => ({ metricsPort: Option.some(served.port), observe: served.observe }))
       )
     )
   return Layer.merge(metrics, tracing(options))
