@@ -3,6 +3,10 @@
  * bench/scenarios/ exporting a `Scenario` (bench/Scenario.ts); register it here.
  */
 import type { Scenario } from "./Scenario.ts"
+import { latency } from "./scenarios/latency.ts"
 import { programs } from "./scenarios/programs.ts"
 
-export const scenarios: ReadonlyArray<Scenario> = [programs]
+export const scenarios: ReadonlyArray<Scenario> = [
+  latency,
+  programs
+]
