@@ -4,9 +4,11 @@
  */
 import type { Scenario } from "./Scenario.ts"
 import { latency } from "./scenarios/latency.ts"
+import { memory } from "./scenarios/memory.ts"
 import { programs } from "./scenarios/programs.ts"
 
 export const scenarios: ReadonlyArray<Scenario> = [
   latency,
+  memory,
   programs
 ]

@@ -30,6 +30,10 @@ export interface OurSettings {
   readonly requestsPerSecond?: number | undefined
   readonly burst?: number | undefined
   readonly maxConcurrentRequests?: number | undefined
+  /** The script to run (default src/bin/operator.ts; the memory scenario runs the built dist/bin/operator.js). */
+  readonly entry?: string | undefined
+  /** More environment (NODE_OPTIONS, METRICS_PORT, ...), winning over the settings above. */
+  readonly environment?: Readonly<Record<string, string>> | undefined
 }
 
 export type Which =
@@ -81,7 +85,7 @@ export const start = (
           QUAY_TOKEN: quay.token
         }
         const child = which._tag === "Ours"
-          ? spawn(process.execPath, [Path.join(projectRoot, "src", "bin", "operator.ts")], {
+          ? spawn(process.execPath, [which.settings.entry ?? Path.join(projectRoot, "src", "bin", "operator.ts")], {
             cwd: projectRoot,
             stdio: ["ignore", out, out],
             env: {
@@ -94,7 +98,8 @@ export const start = (
               ...(which.settings.burst === undefined ? {} : { QUAY_BURST: String(which.settings.burst) }),
               ...(which.settings.maxConcurrentRequests === undefined
                 ? {}
-                : { QUAY_MAX_CONCURRENCY: String(which.settings.maxConcurrentRequests) })
+                : { QUAY_MAX_CONCURRENCY: String(which.settings.maxConcurrentRequests) }),
+              ...which.settings.environment
             }
           })
           : spawn(which.original.binary, ["--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=127.0.0.1:0"], {

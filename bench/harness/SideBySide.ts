@@ -2,7 +2,9 @@
  * Runs a measurement for this operator and then, when it is given, for the original controller (one after the
  * other, never at once), on the same control plane: what each one ran with goes into the notes.
  */
+import * as Path from "node:path"
 import { Effect, Option, type Scope } from "effect"
+import { projectRoot } from "../../src/cluster/ControlPlane.ts"
 import type { BenchContext } from "../Scenario.ts"
 import * as Cluster from "./Cluster.ts"
 import type * as ControllerProcess from "./ControllerProcess.ts"
@@ -26,7 +28,7 @@ export const run = <A, E>(
     context.progress("  this operator")
     const oursResult = yield* Effect.scoped(measure(cluster, { _tag: "Ours", settings: ours }))
     const notes = [
-      `this operator ran as \`node src/bin/operator.ts\` with WORKERS=${ours.workers}` +
+      `this operator ran as \`node ${Path.relative(projectRoot, ours.entry ?? Path.join(projectRoot, "src", "bin", "operator.ts"))}\` with WORKERS=${ours.workers}` +
       (ours.requestsPerSecond === undefined ? " and its default Quay client limits" : `, Quay client limit ${ours.requestsPerSecond} req/s burst ${ours.burst ?? "default"}`) +
       `${ours.maxConcurrentRequests === undefined ? "" : `, ${ours.maxConcurrentRequests} requests in flight`}, on its own CRD (config/crd)`
     ]
