@@ -105,8 +105,15 @@ const measure = (
       : which
     const samples: Array<Sample> = []
     let peakBytes = 0
+    // This operator's /readyz answers once its caches are filled: a loaded machine can take longer than the settle time.
+    const readyz = Effect.promise(() =>
+      fetch(`http://127.0.0.1:${healthPort}/readyz`).then((response) => response.ok).catch(() => false)
+    )
     const sample = (controller: ControllerProcess.ControllerProcess, point: string) =>
       Effect.gen(function*() {
+        if (which._tag === "Ours") {
+          yield* ControllerProcess.awaitCondition(controller, readyz, "ready (/readyz)", Duration.minutes(5), Duration.seconds(1))
+        }
         yield* Effect.sleep(settleTime)
         if (controller.exited()) {
           return yield* new ControllerProcess.ControllerProcessError({
@@ -225,7 +232,7 @@ export const memory: Scenario = {
           "its kubeconfig is the cluster's as JSON, read without @kubernetes/client-node as a pod's service account is",
           `the Quay client limit is raised to ${provisioningRate} req/s for provisioning only, so 10,000 objects take minutes ` +
           "rather than 100 (a setting of the client's token bucket, not of memory); LOG_LEVEL=WARN",
-          `each sample is taken ${Duration.toSeconds(settleTime)} s after the step's last object is ready; "restart" is a fresh ` +
+          `each sample is taken ${Duration.toSeconds(settleTime)} s after /readyz answers and the step's last object is ready; "restart" is a fresh ` +
           "process started with every object ready",
           `the original runs the same steps up to ${originalSizes} objects (one worker, 8-9 Quay requests per object)`,
           `RSS in MB of 2^20 bytes; the unrelated Secrets (${unrelated}) exist from before the first sample`
