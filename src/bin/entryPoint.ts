@@ -4,7 +4,8 @@
  * configured from the environment, logging (LOG_LEVEL, default Info; LOG_FORMAT pretty, json or logfmt), and how the
  * process runs and ends.
  */
-import { NodeRuntime } from "@effect/platform-node"
+// The module, not the package barrel, which loads every platform-node module (cluster, workers, sockets).
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Config, ConfigError, Console, Effect, Layer, Logger, LogLevel } from "effect"
 import { failureMessage } from "../domain/FailureMessage.ts"
 import * as KubernetesLive from "../layers/KubernetesLive.ts"

@@ -1,7 +1,8 @@
 /**
  * The `Kubernetes` service against a real apiserver: raw REST calls (JSON in and out, merge patches with
- * `application/merge-patch+json`) authenticated through @kubernetes/client-node's KubeConfig, so every
- * kubeconfig form it understands (token, client cert, exec plugin, in-cluster) works.
+ * `application/merge-patch+json`) authenticated as kubectl would: in-cluster and static JSON kubeconfigs are read
+ * here, every other form through @kubernetes/client-node's KubeConfig (exec plugins, auth providers, YAML), loaded
+ * only then.
  */
 import { Config, type ConfigError, Duration, Effect, Layer, Option, type Scope, Stream } from "effect"
 import type { ObjectMeta, ObjectRef } from "../domain/ObjectMeta.ts"
@@ -57,8 +58,8 @@ const span = (name: string, kind: { readonly kind: string }, target: Target) =>
 /** Builds the service; the connection pool lives as long as the scope. */
 export const make = (options: KubernetesLiveOptions = {}): Effect.Effect<Kubernetes, KubeConfigError, Scope.Scope> =>
   Effect.gen(function*() {
-    const kc = yield* loadKubeConfig(options.kubeconfig)
-    const transport = yield* makeTransport(kc, Duration.decode(options.requestTimeout ?? "30 seconds"))
+    const access = yield* loadKubeConfig(options.kubeconfig)
+    const transport = yield* makeTransport(access, Duration.decode(options.requestTimeout ?? "30 seconds"))
     const { send } = transport
     const watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300
     const pageSize = options.pageSize ?? 500

@@ -2,8 +2,9 @@
  * The live `Quay` service: Quay's REST API (api/v1) over HTTP, with Quay's wire quirks turned into the
  * contract's semantics (absent = `Option.none()`, deleting what is absent succeeds, typed errors).
  */
-import type { HttpClient } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import type * as HttpClient from "@effect/platform/HttpClient"
+// The module, not the package barrel, which loads every platform-node module (cluster, workers, sockets).
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Config, type ConfigError, type Duration, Effect, Either, Layer, type Schedule, type Scope } from "effect"
 import { readFile } from "node:fs/promises"
 import { rootCertificates } from "node:tls"

@@ -4,6 +4,7 @@ import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporte
 import { Effect, Layer, Ref, type Scope } from "effect"
 import { failureMessage } from "../domain/FailureMessage.ts"
 import * as HttpEndpoint from "./HttpEndpoint.ts"
+import { processMemoryGauges } from "./ProcessMetrics.ts"
 
 /**
  * A gauge computed when Prometheus scrapes, one series per current object (e.g. each ImageRepository's credential
@@ -27,7 +28,7 @@ export interface PrometheusMetrics {
 /**
  * Serves `/metrics` in Prometheus' text format on `port`: every Effect metric the code records (through
  * @effect/opentelemetry's producer into OpenTelemetry's Prometheus exporter, which names, labels and serializes
- * them as Prometheus expects) plus the scrape-time gauges.
+ * them as Prometheus expects) plus the scrape-time gauges, the process's memory among them.
  */
 export const serve = (
   options: { readonly port: number; readonly host?: string | undefined; readonly serviceName: string }
@@ -40,7 +41,7 @@ export const serve = (
       yield* Effect.scope
     )
     const serializer = new PrometheusSerializer(undefined, false, undefined, true, true)
-    const gauges = yield* Ref.make<ReadonlyArray<ObservedGauge>>([])
+    const gauges = yield* Ref.make<ReadonlyArray<ObservedGauge>>(processMemoryGauges)
 
     const scrape = Effect.gen(function*() {
       const collected = yield* Effect.tryPromise(() => exporter.collect())

@@ -1,6 +1,7 @@
 import { Config, Context, Effect, Layer, Option, type Scope, Tracer } from "effect"
 import type { HttpEndpointError } from "./HttpEndpoint.ts"
-import * as PrometheusMetrics from "./PrometheusMetrics.ts"
+// Types only: the exporters (OpenTelemetry's SDK, tens of MB once loaded) are imported when they are turned on.
+import type * as PrometheusMetrics from "./PrometheusMetrics.ts"
 
 /**
  * Where the operator's telemetry goes. The code records spans (`Effect.withSpan` on every external call and
@@ -35,11 +36,11 @@ const otlpTracing = (endpoint: string, serviceName: string): Layer.Layer<never> 
   const url = `${endpoint.replace(/\/+$/, "")}/v1/traces`
   return Layer.unwrapEffect(
     Effect.gen(function*() {
-      const [OtlpTracer, OtlpSerialization, { NodeHttpClient }] = yield* Effect.promise(() =>
+      const [OtlpTracer, OtlpSerialization, NodeHttpClient] = yield* Effect.promise(() =>
         Promise.all([
           import("@effect/opentelemetry/OtlpTracer"),
           import("@effect/opentelemetry/OtlpSerialization"),
-          import("@effect/platform-node")
+          import("@effect/platform-node/NodeHttpClient")
         ])
       )
       yield* Effect.logInfo(`spans are exported over OTLP to ${url}`)
@@ -58,17 +59,16 @@ const tracing = (options: TelemetryOptions): Layer.Layer<never> => {
 }
 
 export const layer = (options: TelemetryOptions = {}): Layer.Layer<Telemetry, HttpEndpointError> => {
-  const metrics = options.metricsPort === undefined
+  const port = options.metricsPort
+  const metrics = port === undefined
     ? Layer.succeed(Telemetry, { metricsPort: Option.none(), observe: () => Effect.void })
     : Layer.scoped(
       Telemetry,
-      Effect.map(
-        PrometheusMetrics.serve({
-          port: options.metricsPort,
-          host: options.metricsHost,
-          serviceName: options.serviceName ?? defaultServiceName
-        }),
-        (served) => ({ metricsPort: Option.some(served.port), observe: served.observe })
+      Effect.promise(() => import("./PrometheusMetrics.ts")).pipe(
+        Effect.flatMap((PrometheusMetrics) =>
+          PrometheusMetrics.serve({ port, host: options.metricsHost, serviceName: options.serviceName ?? defaultServiceName })
+        ),
+        Effect.map((served) => ({ metricsPort: Option.some(served.port), observe: served.observe }))
       )
     )
   return Layer.merge(metrics, tracing(options))

@@ -61,7 +61,8 @@ export const ensureBinaries = (options: { readonly onProgress?: (line: string) =
     })
   }).pipe(Effect.withSpan("LocalRegistry.ensureBinaries"))
 
-const freePort: Effect.Effect<number, LocalRegistryError> = Effect.async((resume) => {
+/** A port nothing listens on now, on 127.0.0.1. */
+export const freePort: Effect.Effect<number, LocalRegistryError> = Effect.async((resume) => {
   const server = createServer()
   server.once("error", (cause) => resume(Effect.fail(new LocalRegistryError({ reason: `no free port: ${cause.message}` }))))
   server.listen(0, "127.0.0.1", () => {

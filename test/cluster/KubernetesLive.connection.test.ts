@@ -60,6 +60,26 @@ describe("KubernetesLive: kubeconfig, credentials and an unreachable apiserver",
       assert.isTrue(Option.isSome(sa))
     }))
 
+  it.scoped("a static JSON kubeconfig, read without client-node, reaches the apiserver with a token or a client certificate", () =>
+    Effect.gen(function*() {
+      const kc = new KubeConfig()
+      kc.loadFromFile(kubeconfigPath())
+      const whole = JSON.parse(kc.exportConfig()) as { readonly contexts: ReadonlyArray<{ readonly context: object }> }
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "kubeconfig-json-"))),
+        (d) => Effect.sync(() => Fs.rmSync(d, { recursive: true, force: true }))
+      )
+      for (const user of ["admin", "admin-cert"]) {
+        const file = Path.join(dir, `${user}.json`)
+        const contexts = whole.contexts.map((c) => ({ ...c, context: { ...c.context, user } }))
+        Fs.writeFileSync(file, JSON.stringify({ ...whole, contexts }))
+        const sa = yield* Effect.flatMap(Kubernetes, (k8s) => k8s.get(ServiceAccount, { namespace: "default", name: "default" })).pipe(
+          Effect.provide(KubernetesLive.layer({ kubeconfig: file }).pipe(Layer.orDie))
+        )
+        assert.isTrue(Option.isSome(sa), user)
+      }
+    }))
+
   it.live("an apiserver that does not answer is KubernetesUnavailable", () =>
     Effect.gen(function*() {
       const kc = new KubeConfig()

@@ -92,7 +92,7 @@ describe("make deploy applies config/default to a real apiserver", () => {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ["ALL"] }
     })
-    expect(container.resources.requests["memory"]).toBe("128Mi")
+    expect(container.resources.requests["memory"]).toBe("160Mi")
     expect(container.resources.limits["memory"]).toBe("256Mi")
 
     const env = new Map(container.env.map((e) => [e.name, e]))

@@ -33,6 +33,11 @@ describe("Prometheus metrics", () => {
       assert.match(first.body, /test_requests_total\{status="200"\} 2/)
       assert.include(first.body, '# TYPE test_objects_age_seconds gauge')
       assert.include(first.body, 'test_objects_age_seconds{namespace="ns",name="a\\"b"} 42')
+      // The process's memory, under the Node.js client's names: a resident set and a heap in use, both non-zero.
+      const memory = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(first.body)?.[1] ?? "0")
+      assert.isAbove(memory("process_resident_memory_bytes"), 0)
+      assert.isAbove(memory("nodejs_heap_size_used_bytes"), 0)
+      assert.isAbove(memory("nodejs_heap_size_limit_bytes"), memory("nodejs_heap_size_used_bytes"))
 
       yield* Scope.close(gaugeScope, Exit.void)
       const second = yield* scrape(port)

@@ -2,12 +2,14 @@
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-// The package barrel: client-node's own config module imports the whole generated API too (most of the
-// ~80 MB RSS the package costs), so importing KubeConfig by its module path saves only ~2 MB.
-import { KubeConfig } from "@kubernetes/client-node"
-import { Effect } from "effect"
+// Types only. client-node's KubeConfig module imports the whole generated API (~75 MB RSS, whichever path it is
+// imported by), so the package is loaded only for the forms nativeKubeConfig.ts does not read.
+import type { KubeConfig } from "@kubernetes/client-node"
+import { Effect, Option } from "effect"
 import { failureMessage } from "../../domain/FailureMessage.ts"
+import { type ApiserverAccess, fromKubeConfig } from "./ApiserverAccess.ts"
 import { KubeConfigError } from "./KubeConfigError.ts"
+import { inCluster, serviceAccountDirectory, staticKubeConfig } from "./nativeKubeConfig.ts"
 
 /**
  * Where the kubeconfig comes from: one already loaded; the path of a kubeconfig file, or several joined by the
@@ -16,18 +18,21 @@ import { KubeConfigError } from "./KubeConfigError.ts"
  */
 export type KubeConfigSource = KubeConfig | string | undefined
 
-/** Where a pod's service account token is mounted; client-node reads it for in-cluster configuration. */
-const serviceAccountToken = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+/** Where a pod's service account token is mounted: its presence means in-cluster configuration. */
+const serviceAccountToken = Path.join(serviceAccountDirectory, "token")
+
+const clientNode = Effect.promise(() => import("@kubernetes/client-node"))
 
 const loadFile = (path: string): Effect.Effect<KubeConfig, KubeConfigError> =>
-  Effect.try({
-    try: () => {
-      const kc = new KubeConfig()
-      kc.loadFromFile(path)
-      return kc
-    },
-    catch: (cause) => new KubeConfigError({ detail: `cannot load ${path}: ${loadErrorReason(cause)}` })
-  })
+  Effect.flatMap(clientNode, ({ KubeConfig }) =>
+    Effect.try({
+      try: () => {
+        const kc = new KubeConfig()
+        kc.loadFromFile(path)
+        return kc
+      },
+      catch: (cause) => new KubeConfigError({ detail: `cannot load ${path}: ${loadErrorReason(cause)}` })
+    }))
 
 /** Merged as client-node's `loadFromDefault` merges KUBECONFIG's files: a later file's current context wins. */
 const loadFiles = (paths: ReadonlyArray<string>): Effect.Effect<KubeConfig, KubeConfigError> =>
@@ -53,23 +58,26 @@ const exists = (path: string): boolean => {
   }
 }
 
-const loadInCluster: Effect.Effect<KubeConfig, KubeConfigError> = Effect.try({
-  try: () => {
-    const kc = new KubeConfig()
-    kc.loadFromCluster()
-    return kc
-  },
-  catch: (cause) => new KubeConfigError({ detail: `in-cluster configuration: ${loadErrorReason(cause)}` })
-})
+/** One kubeconfig file: read here when it is a static JSON one, else by client-node. */
+const loadOneFile = (path: string): Effect.Effect<ApiserverAccess, KubeConfigError> =>
+  Effect.gen(function*() {
+    const text = yield* Effect.try({
+      try: () => Fs.readFileSync(path, "utf-8"),
+      catch: (cause) => new KubeConfigError({ detail: `cannot load ${path}: ${loadErrorReason(cause)}` })
+    })
+    const native = yield* staticKubeConfig(path, text)
+    return Option.isSome(native) ? native.value : yield* Effect.flatMap(loadFile(path), fromKubeConfig)
+  })
 
-/** The kubeconfig of a source (see `KubeConfigSource`). */
-export const loadKubeConfig = (source: KubeConfigSource): Effect.Effect<KubeConfig, KubeConfigError> => {
-  if (typeof source === "object") return Effect.succeed(source)
+/** How to reach the apiserver a source names (see `KubeConfigSource`). */
+export const loadKubeConfig = (source: KubeConfigSource): Effect.Effect<ApiserverAccess, KubeConfigError> => {
+  if (typeof source === "object") return fromKubeConfig(source)
   const paths = (source ?? "").split(Path.delimiter).filter((path) => path !== "")
-  if (paths.length > 0) return loadFiles(paths)
+  if (paths.length === 1) return loadOneFile(paths[0] ?? "")
+  if (paths.length > 1) return Effect.flatMap(loadFiles(paths), fromKubeConfig)
   const home = Path.join(Os.homedir(), ".kube", "config")
-  if (exists(home)) return loadFile(home)
-  if (exists(serviceAccountToken)) return loadInCluster
+  if (exists(home)) return loadOneFile(home)
+  if (exists(serviceAccountToken)) return inCluster(process.env)
   return Effect.fail(
     new KubeConfigError({
       detail: `none given (KUBECONFIG), none at ${home}, and no service account token at ${serviceAccountToken}`

@@ -2,17 +2,18 @@
  * Requests to the apiserver and their answers: one keep-alive connection pool with the kubeconfig's TLS
  * material, credentials asked for on every request, JSON bodies, and non-2xx answers as typed errors.
  */
-import type * as Https from "node:https"
-import { type HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+// Module paths, not the package barrels: those load every module (HttpApi's bundled UIs, cluster, workers).
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type { HttpClientError } from "@effect/platform/HttpClientError"
-import { NodeHttpClient } from "@effect/platform-node"
-import type { KubeConfig } from "@kubernetes/client-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Duration, Effect, type Scope } from "effect"
 import { failureMessage } from "../../domain/FailureMessage.ts"
 import type { KubernetesError } from "../../services/KubernetesError.ts"
 import { KubernetesUnavailable } from "../../services/KubernetesError.ts"
 import { fromStatus, type Subject } from "./apiErrors.ts"
-import { KubeConfigError } from "./KubeConfigError.ts"
+import type { ApiserverAccess } from "./ApiserverAccess.ts"
 
 export interface Call {
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
@@ -35,46 +36,6 @@ export interface Transport {
   readonly requestTimeout: Duration.Duration
 }
 
-/** The TLS material of the kubeconfig's current cluster and user, for the connection pool. */
-const tlsOptions = (kc: KubeConfig): Effect.Effect<Https.AgentOptions, KubeConfigError> =>
-  Effect.tryPromise({
-    try: async () => {
-      const opts: Https.RequestOptions = {}
-      await kc.applyToHTTPSOptions(opts)
-      const agent: Https.AgentOptions = { keepAlive: true }
-      if (opts.ca !== undefined) agent.ca = opts.ca
-      if (opts.cert !== undefined) agent.cert = opts.cert
-      if (opts.key !== undefined) agent.key = opts.key
-      if (opts.pfx !== undefined) agent.pfx = opts.pfx
-      if (opts.passphrase !== undefined) agent.passphrase = opts.passphrase
-      if (opts.rejectUnauthorized !== undefined) agent.rejectUnauthorized = opts.rejectUnauthorized
-      if (opts.servername !== undefined) agent.servername = opts.servername
-      return agent
-    },
-    catch: (cause) => new KubeConfigError({ detail: `reading TLS settings: ${failureMessage(cause)}` })
-  })
-
-/**
- * Per-request credentials: asking the KubeConfig each time picks up rotated in-cluster tokens and
- * refreshed exec-plugin tokens.
- */
-const authHeaders = (kc: KubeConfig): Effect.Effect<Record<string, string>, KubernetesUnavailable> =>
-  Effect.tryPromise({
-    try: async () => {
-      const opts: Https.RequestOptions = {}
-      await kc.applyToHTTPSOptions(opts)
-      const headers: Record<string, string> = {}
-      for (const [name, value] of Object.entries(opts.headers ?? {})) {
-        if (typeof value === "string") headers[name] = value
-        else if (typeof value === "number") headers[name] = String(value)
-      }
-      if (typeof opts.auth === "string") headers["Authorization"] = `Basic ${Buffer.from(opts.auth).toString("base64")}`
-      return headers
-    },
-    // The cause may carry credentials: keep only its message.
-    catch: (cause) => new KubernetesUnavailable({ detail: `could not obtain credentials: ${failureMessage(cause)}` })
-  })
-
 export const transportError = (error: HttpClientError): KubernetesUnavailable =>
   new KubernetesUnavailable({
     detail: error._tag === "RequestError"
@@ -89,23 +50,21 @@ export const parseJson = (text: string, subject: Subject): Effect.Effect<unknown
       new KubernetesUnavailable({ detail: `the apiserver sent a body that is not JSON for ${subject.kind} ${subject.name}` })
   })
 
-/** The transport to the kubeconfig's current cluster; the connection pool lives as long as the scope. */
+/** The transport to the kubeconfig's apiserver; the connection pool lives as long as the scope. */
 export const makeTransport = (
-  kc: KubeConfig,
+  access: ApiserverAccess,
   requestTimeout: Duration.Duration
-): Effect.Effect<Transport, KubeConfigError, Scope.Scope> =>
+): Effect.Effect<Transport, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const cluster = kc.getCurrentCluster()
-    if (cluster === null) return yield* new KubeConfigError({ detail: "the kubeconfig has no current cluster" })
-    const server = cluster.server.replace(/\/+$/, "")
-    const agent = yield* NodeHttpClient.makeAgent(yield* tlsOptions(kc))
+    const { server } = access
+    const agent = yield* NodeHttpClient.makeAgent({ keepAlive: true, ...access.tls })
     const client: HttpClient.HttpClient = yield* NodeHttpClient.make.pipe(
       Effect.provideService(NodeHttpClient.HttpAgent, agent)
     )
 
     const request = (call: Call): Effect.Effect<HttpClientRequest.HttpClientRequest, KubernetesError> =>
       Effect.gen(function*() {
-        const headers = yield* authHeaders(kc)
+        const headers = yield* access.credentials
         let req = HttpClientRequest.make(call.method)(`${server}${call.path}`).pipe(
           HttpClientRequest.setHeaders(headers),
           HttpClientRequest.acceptJson

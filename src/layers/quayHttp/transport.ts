@@ -1,4 +1,7 @@
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+// Module paths, not the @effect/platform barrel: the barrel loads every module, HttpApi's bundled UIs included.
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Cause, Clock, Duration, Effect, Exit, Option, RateLimiter, Redacted, Schedule, type Scope, Stream } from "effect"
 import { type QuayError, QuayUnavailable } from "../../services/QuayError.ts"
 import type { ResolvedQuayHttpConfig } from "./config.ts"

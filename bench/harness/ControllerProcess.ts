@@ -1,0 +1,162 @@
+/**
+ * A controller under measurement, run as its own process (as it runs in a pod): this operator
+ * (`node src/bin/operator.ts`) or the original Go manager. Its CPU time and RSS are read from /proc; it is stopped
+ * (SIGTERM, then SIGKILL) when the scope closes. Its output goes to a log file, for when a run goes wrong.
+ */
+import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { Data, Duration, Effect, type Scope } from "effect"
+import { projectRoot } from "../../src/cluster/ControlPlane.ts"
+import { failureMessage } from "../../src/domain/FailureMessage.ts"
+import type { OriginalController } from "./OriginalController.ts"
+
+export class ControllerProcessError extends Data.TaggedError("ControllerProcessError")<{ readonly reason: string }> {
+  override get message(): string {
+    return `controller under measurement: ${this.reason}`
+  }
+}
+
+export interface QuayEndpoint {
+  readonly apiUrl: string
+  readonly organization: string
+  readonly token: string
+}
+
+export interface OurSettings {
+  readonly workers: number
+  /** The Quay client's limit; absent keeps the operator's defaults. */
+  readonly requestsPerSecond?: number | undefined
+  readonly burst?: number | undefined
+  readonly maxConcurrentRequests?: number | undefined
+  /** The script to run (default src/bin/operator.ts; the memory scenario runs the built dist/bin/operator.js). */
+  readonly entry?: string | undefined
+  /** More environment (NODE_OPTIONS, METRICS_PORT, ...), winning over the settings above. */
+  readonly environment?: Readonly<Record<string, string>> | undefined
+}
+
+export type Which =
+  | { readonly _tag: "Ours"; readonly settings: OurSettings }
+  | { readonly _tag: "Original"; readonly original: OriginalController }
+
+export interface ControllerProcess {
+  readonly pid: number
+  readonly label: string
+  readonly logFile: string
+  /** User + system CPU seconds so far. */
+  readonly cpuSeconds: Effect.Effect<number>
+  /** Resident set size in bytes now. */
+  readonly rssBytes: Effect.Effect<number>
+  /** Whether it has exited (a crash fails the measurement instead of waiting forever). */
+  readonly exited: () => boolean
+}
+
+/** The component push Secret goes to `build-pipeline-<component>`, the original's fixed choice. */
+export const pipelineAccountTemplate = "build-pipeline-{component}"
+
+const clockTicks = 100
+
+const readStat = (pid: number): Array<string> => {
+  const text = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  return text.slice(text.lastIndexOf(")") + 2).split(" ")
+}
+
+export const label = (which: Which): string =>
+  which._tag === "Ours" ? "this operator" : `original (${which.original.build})`
+
+export const start = (
+  which: Which,
+  kubeconfig: string,
+  quay: QuayEndpoint
+): Effect.Effect<ControllerProcess, ControllerProcessError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        const logFile = Path.join(Os.tmpdir(), `bench-${which._tag.toLowerCase()}-${process.pid}-${Date.now()}.log`)
+        const out = Fs.openSync(logFile, "w")
+        const env = {
+          PATH: process.env["PATH"] ?? "",
+          HOME: process.env["HOME"] ?? "",
+          KUBECONFIG: kubeconfig,
+          QUAY_API_URL: quay.apiUrl,
+          QUAY_ORG: quay.organization,
+          QUAY_TOKEN: quay.token
+        }
+        const child = which._tag === "Ours"
+          ? spawn(process.execPath, [which.settings.entry ?? Path.join(projectRoot, "src", "bin", "operator.ts")], {
+            cwd: projectRoot,
+            stdio: ["ignore", out, out],
+            env: {
+              ...env,
+              WORKERS: String(which.settings.workers),
+              HEALTH_PORT: "0",
+              LOG_LEVEL: "WARN",
+              PIPELINE_SERVICE_ACCOUNT: pipelineAccountTemplate,
+              ...(which.settings.requestsPerSecond === undefined ? {} : { QUAY_RATE_LIMIT: String(which.settings.requestsPerSecond) }),
+              ...(which.settings.burst === undefined ? {} : { QUAY_BURST: String(which.settings.burst) }),
+              ...(which.settings.maxConcurrentRequests === undefined
+                ? {}
+                : { QUAY_MAX_CONCURRENCY: String(which.settings.maxConcurrentRequests) }),
+              ...which.settings.environment
+            }
+          })
+          : spawn(which.original.binary, ["--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=127.0.0.1:0"], {
+            stdio: ["ignore", out, out],
+            env
+          })
+        Fs.closeSync(out)
+        let hasExited = false
+        child.on("exit", () => {
+          hasExited = true
+        })
+        const pid = child.pid
+        if (pid === undefined) throw new Error(`could not start it; see ${logFile}`)
+        const process_: ControllerProcess & { readonly stop: () => Promise<void> } = {
+          pid,
+          label: label(which),
+          logFile,
+          cpuSeconds: Effect.sync(() => {
+            if (hasExited) return 0
+            const fields = readStat(pid)
+            return (Number(fields[11]) + Number(fields[12])) / clockTicks
+          }),
+          rssBytes: Effect.sync(() => (hasExited ? 0 : Number(readStat(pid)[21]) * 4096)),
+          exited: () => hasExited,
+          stop: () =>
+            new Promise<void>((resolve) => {
+              if (hasExited) return resolve()
+              const kill = setTimeout(() => child.kill("SIGKILL"), 10_000)
+              child.once("exit", () => {
+                clearTimeout(kill)
+                resolve()
+              })
+              child.kill("SIGTERM")
+            })
+        }
+        return process_
+      },
+      catch: (error) => new ControllerProcessError({ reason: failureMessage(error) })
+    }),
+    (running) => Effect.promise(() => running.stop())
+  )
+
+/** Polls `check` until it holds; fails when the controller exits or `limit` passes first. */
+export const awaitCondition = (
+  running: ControllerProcess,
+  check: Effect.Effect<boolean>,
+  what: string,
+  limit: Duration.DurationInput,
+  every: Duration.DurationInput = Duration.millis(100)
+): Effect.Effect<void, ControllerProcessError> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + Duration.toMillis(Duration.decode(limit))
+    while (!(yield* check)) {
+      if (running.exited()) return yield* new ControllerProcessError({ reason: `${running.label} exited before ${what}; see ${running.logFile}` })
+      if (Date.now() > deadline) {
+        return yield* new ControllerProcessError({ reason: `${running.label}: not ${what} within ${Duration.format(Duration.decode(limit))}; see ${running.logFile}` })
+      }
+      yield* Effect.sleep(every)
+    }
+  })

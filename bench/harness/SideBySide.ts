@@ -1,0 +1,50 @@
+/**
+ * Runs a measurement for this operator and then, when it is given, for the original controller (one after the
+ * other, never at once), on the same control plane: what each one ran with goes into the notes.
+ */
+import * as Path from "node:path"
+import { Effect, Option, type Scope } from "effect"
+import { projectRoot } from "../../src/cluster/ControlPlane.ts"
+import type { BenchContext } from "../Scenario.ts"
+import * as Cluster from "./Cluster.ts"
+import type * as ControllerProcess from "./ControllerProcess.ts"
+import * as OriginalController from "./OriginalController.ts"
+import * as Stage from "./Stage.ts"
+
+export interface Pair<A> {
+  readonly ours: A
+  readonly original: Option.Option<A>
+  readonly notes: ReadonlyArray<string>
+}
+
+export const run = <A, E>(
+  context: BenchContext,
+  ours: ControllerProcess.OurSettings,
+  measure: (cluster: Cluster.Cluster, which: ControllerProcess.Which) => Effect.Effect<A, E, Scope.Scope>
+): Effect.Effect<Pair<A>, E | Cluster.ClusterError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const cluster = yield* Cluster.up(context)
+    yield* Effect.addFinalizer(() => Stage.restoreOurCrds(cluster).pipe(Effect.ignore))
+    context.progress("  this operator")
+    const oursResult = yield* Effect.scoped(measure(cluster, { _tag: "Ours", settings: ours }))
+    const notes = [
+      `this operator ran as \`node ${Path.relative(projectRoot, ours.entry ?? Path.join(projectRoot, "src", "bin", "operator.ts"))}\` with WORKERS=${ours.workers}` +
+      (ours.requestsPerSecond === undefined ? " and its default Quay client limits" : `, Quay client limit ${ours.requestsPerSecond} req/s burst ${ours.burst ?? "default"}`) +
+      `${ours.maxConcurrentRequests === undefined ? "" : `, ${ours.maxConcurrentRequests} requests in flight`}, on its own CRD (config/crd)`
+    ]
+    const original = yield* Option.match(context.original, {
+      onNone: () => Effect.succeed(Option.none<A>()),
+      onSome: (original) =>
+        Effect.gen(function*() {
+          context.progress(`  the original (${original.build})`)
+          const result = yield* Effect.scoped(measure(cluster, { _tag: "Original", original }))
+          notes.push(
+            `the original (${original.build}) ran with one worker and its own CRDs (its config/crd/bases plus ` +
+            "application-api's Application and Component), installed in place of this operator's"
+          )
+          return Option.some(result)
+        })
+    })
+    if (Option.isNone(context.original)) notes.push(OriginalController.skippedNote)
+    return { ours: oursResult, original, notes }
+  })
