@@ -24,8 +24,9 @@ export interface QuayEndpoint {
   readonly token: string
 }
 
+/** Overrides of this operator's defaults; what is absent keeps the default (what a plain install runs with). */
 export interface OurSettings {
-  readonly workers: number
+  readonly workers?: number | undefined
   /** The Quay client's limit; absent keeps the operator's defaults. */
   readonly requestsPerSecond?: number | undefined
   readonly burst?: number | undefined
@@ -86,7 +87,7 @@ export const start = (
             stdio: ["ignore", out, out],
             env: {
               ...env,
-              WORKERS: String(which.settings.workers),
+              ...(which.settings.workers === undefined ? {} : { WORKERS: String(which.settings.workers) }),
               HEALTH_PORT: "0",
               LOG_LEVEL: "WARN",
               PIPELINE_SERVICE_ACCOUNT: pipelineAccountTemplate,
@@ -137,7 +138,25 @@ export const start = (
     (running) => Effect.promise(() => running.stop())
   )
 
-/** Polls `check` until it holds; fails when the controller exits or `limit` passes first. */
+/** Polls `check` until it holds (true) or `limit` passes (false); fails when the controller exits first. */
+export const awaitUntil = (
+  running: ControllerProcess,
+  check: Effect.Effect<boolean>,
+  what: string,
+  limit: Duration.DurationInput,
+  every: Duration.DurationInput = Duration.millis(100)
+): Effect.Effect<boolean, ControllerProcessError> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + Duration.toMillis(Duration.decode(limit))
+    while (!(yield* check)) {
+      if (running.exited()) return yield* new ControllerProcessError({ reason: `${running.label} exited before ${what}; see ${running.logFile}` })
+      if (Date.now() > deadline) return false
+      yield* Effect.sleep(every)
+    }
+    return true
+  })
+
+/** `awaitUntil`, failing when `limit` passes first. */
 export const awaitCondition = (
   running: ControllerProcess,
   check: Effect.Effect<boolean>,
@@ -145,13 +164,9 @@ export const awaitCondition = (
   limit: Duration.DurationInput,
   every: Duration.DurationInput = Duration.millis(100)
 ): Effect.Effect<void, ControllerProcessError> =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + Duration.toMillis(Duration.decode(limit))
-    while (!(yield* check)) {
-      if (running.exited()) return yield* new ControllerProcessError({ reason: `${running.label} exited before ${what}; see ${running.logFile}` })
-      if (Date.now() > deadline) {
-        return yield* new ControllerProcessError({ reason: `${running.label}: not ${what} within ${Duration.format(Duration.decode(limit))}; see ${running.logFile}` })
-      }
-      yield* Effect.sleep(every)
-    }
-  })
+  Effect.flatMap(awaitUntil(running, check, what, limit, every), (met) =>
+    met
+      ? Effect.void
+      : new ControllerProcessError({
+        reason: `${running.label}: not ${what} within ${Duration.format(Duration.decode(limit))}; see ${running.logFile}`
+      }))
