@@ -74,7 +74,7 @@ export const installCrds = (cluster: Cluster, flavour: Flavour): Effect.Effect<v
  */
 export const dropNamespace = (cluster: Cluster, namespace: string): Effect.Effect<void, ClusterError> =>
   Effect.gen(function*() {
-    for (const kind of ["imagerepositories.appstudio.redhat.com", "components.appstudio.redhat.com"]) {
+    for (const kind of ["imagerepositories.appstudio.redhat.com", "components.appstudio.redhat.com", "applications.appstudio.redhat.com"]) {
       const names = (yield* kubectl(cluster, ["get", kind, "-n", namespace, "-o", "name"]).pipe(
         Effect.orElseSucceed(() => "")
       )).split("\n").filter((line) => line !== "")

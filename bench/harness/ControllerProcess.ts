@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process"
 import * as Fs from "node:fs"
+import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { Data, Duration, Effect, type Scope } from "effect"
@@ -68,7 +69,7 @@ export const start = (
   kubeconfig: string,
   quay: QuayEndpoint
 ): Effect.Effect<ControllerProcess, ControllerProcessError, Scope.Scope> =>
-  Effect.acquireRelease(
+  Effect.flatMap(freePort, (metricsPort) => Effect.acquireRelease(
     Effect.try({
       try: () => {
         const logFile = Path.join(Os.tmpdir(), `bench-${which._tag.toLowerCase()}-${process.pid}-${Date.now()}.log`)
@@ -89,6 +90,8 @@ export const start = (
               ...env,
               ...(which.settings.workers === undefined ? {} : { WORKERS: String(which.settings.workers) }),
               HEALTH_PORT: "0",
+              // METRICS_PORT takes no 0 (off): a free port, so a busy 8080 on a shared machine does not stop it.
+              METRICS_PORT: String(metricsPort),
               LOG_LEVEL: "WARN",
               PIPELINE_SERVICE_ACCOUNT: pipelineAccountTemplate,
               ...(which.settings.requestsPerSecond === undefined ? {} : { QUAY_RATE_LIMIT: String(which.settings.requestsPerSecond) }),
@@ -136,7 +139,17 @@ export const start = (
       catch: (error) => new ControllerProcessError({ reason: failureMessage(error) })
     }),
     (running) => Effect.promise(() => running.stop())
-  )
+  ))
+
+/** A port nothing listens on now (the kernel's pick for port 0). */
+const freePort: Effect.Effect<number> = Effect.async<number>((resume) => {
+  const server = Net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
 
 /** Polls `check` until it holds (true) or `limit` passes (false); fails when the controller exits first. */
 export const awaitUntil = (
