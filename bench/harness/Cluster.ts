@@ -24,14 +24,18 @@ export interface Cluster {
   readonly live: Layer.Layer<Kubernetes>
 }
 
+const clusterOf = (kubeconfig: string): Cluster => ({
+  kubeconfig,
+  live: KubernetesLive.layer({ kubeconfig }).pipe(Layer.orDie)
+})
+
 export const up = (context: BenchContext): Effect.Effect<Cluster, ClusterError> =>
-  ControlPlane.up({ ...(context.stateDir === undefined ? {} : { stateDir: context.stateDir }), onProgress: context.progress }).pipe(
-    Effect.mapError((error) => new ClusterError({ reason: error.message })),
-    Effect.map((plane) => ({
-      kubeconfig: plane.kubeconfig,
-      live: KubernetesLive.layer({ kubeconfig: plane.kubeconfig }).pipe(Layer.orDie)
-    }))
-  )
+  context.kubeconfig !== undefined
+    ? Effect.succeed(clusterOf(context.kubeconfig))
+    : ControlPlane.up({ ...(context.stateDir === undefined ? {} : { stateDir: context.stateDir }), onProgress: context.progress }).pipe(
+      Effect.mapError((error) => new ClusterError({ reason: error.message })),
+      Effect.map((plane) => clusterOf(plane.kubeconfig))
+    )
 
 export const kubectl = (cluster: Cluster, args: ReadonlyArray<string>): Effect.Effect<string, ClusterError> =>
   Effect.async<string, ClusterError>((resume) => {

@@ -21,7 +21,17 @@ interface Restart {
   readonly writes: number
   readonly secondsUntilIdle: number
   readonly cpuSeconds: number
+  /** The restarted process's Quay requests by endpoint and status, to tell start-up probes from object work. */
+  readonly quayByEndpoint: string
 }
+
+const endpointText = (before: Readonly<Record<string, Readonly<Record<string, number>>>>, after: Readonly<Record<string, Readonly<Record<string, number>>>>) =>
+  Object.entries(after).flatMap(([endpoint, statuses]) =>
+    Object.entries(statuses).flatMap(([status, n]) => {
+      const delta = n - (before[endpoint]?.[status] ?? 0)
+      return delta > 0 ? [`${endpoint} ${status}: ${delta}`] : []
+    })
+  ).join(", ") || "none"
 
 /** Samples CPU every 100 ms; idle once a whole window passes without a tick. The time of the last busy sample. */
 const untilIdle = (controller: ControllerProcess.ControllerProcess, started: number) =>
@@ -49,6 +59,7 @@ const measure = (context: BenchContext, count: (which: ControllerProcess.Which) 
         context.progress(`    ${provisioned.ready} ready in ${provisioned.seconds.toFixed(1)} s; restarting`)
       }))
       const quayBefore = Stage.quayCounts(stage).total
+      const byEndpointBefore = stage.sim.model.requestCounts().byEndpoint
       const writesBefore = yield* Cluster.apiserverWrites(cluster)
       const started = performance.now()
       const second = yield* Stage.launch(stage)
@@ -59,7 +70,8 @@ const measure = (context: BenchContext, count: (which: ControllerProcess.Which) 
         quayRequests: Stage.quayCounts(stage).total - quayBefore,
         writes: (yield* Cluster.apiserverWrites(cluster)) - writesBefore,
         secondsUntilIdle: idle.seconds,
-        cpuSeconds: idle.cpuSeconds
+        cpuSeconds: idle.cpuSeconds,
+        quayByEndpoint: endpointText(byEndpointBefore, stage.sim.model.requestCounts().byEndpoint)
       } satisfies Restart
     })
 
@@ -92,7 +104,9 @@ export const restart: Scenario = {
         notes: [
           ...pair.notes,
           `the original restarts with ${originalCount + 1} ready objects (it provisions a few per second), so it is compared per object; its time until idle was ${theirs === undefined ? "not measured" : `${theirs.secondsUntilIdle.toFixed(1)} s with ${theirs.cpuSeconds.toFixed(2)} CPU s`}`,
-          `idle = no CPU tick for ${Duration.format(idleWindow)}; the counts include the warm-up object`
+          `idle = no CPU tick for ${Duration.format(idleWindow)}; the counts include the warm-up object`,
+          `this operator's Quay requests after the restart, by endpoint: ${pair.ours.quayByEndpoint}` +
+          (theirs === undefined ? "" : `; the original's: ${theirs.quayByEndpoint}`)
         ]
       }
     })
