@@ -44,6 +44,8 @@ export const quayLimit: Scenario = {
           return yield* AtOnce.provision(stage, controller, count, deadline)
         }))
       const theirs = Option.getOrUndefined(pair.original)
+      // A controller whose objects failed was not faster: its time counts only when every object became ready.
+      const theirTime = theirs !== undefined && theirs.failed + theirs.pending === 0 ? theirs.seconds : undefined
       // The bound counts the requests that passed: a 429 is not work done, and it is the client's choice to make it.
       const bound = (m: AtOnce.AtOnce) => boundSeconds(m.quayRequests - m.tooManyRequests)
       return {
@@ -54,14 +56,14 @@ export const quayLimit: Scenario = {
             value: pair.ours.seconds,
             unit: "s",
             limit: bound(pair.ours),
-            original: theirs?.seconds,
+            original: theirTime,
             target: Figure.ratioToLimitAtMost(1.1)
           }),
           Figure.make({
             label: "time until all ready (against the original)",
             value: pair.ours.seconds,
             unit: "s",
-            original: theirs?.seconds,
+            original: theirTime,
             target: Figure.ratioToOriginalAtMost(0.4)
           }),
           Figure.make({ label: "Quay requests per object (429s included)", value: pair.ours.quayRequests / count, unit: "requests", original: theirs === undefined ? undefined : theirs.quayRequests / count }),
