@@ -63,6 +63,8 @@ export interface BenchContext {
   readonly original: Option.Option<OriginalController>
   /** The local control plane's state directory (CLUSTER_STATE_DIR), when set. */
   readonly stateDir: string | undefined
+  /** A running cluster to use instead (the cluster tests' own); the local control plane is started when absent. */
+  readonly kubeconfig?: string | undefined
   /** Progress lines, to stderr. */
   readonly progress: (line: string) => void
 }

@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util"
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Logger, LogLevel } from "effect"
+import * as OriginalController from "./harness/OriginalController.ts"
 import { run } from "./run.ts"
 
 const { values, positionals } = parseArgs({
@@ -31,7 +32,7 @@ if (!(Number.isFinite(scale) && scale > 0)) {
 run({
   names: positionals,
   scale,
-  original: { src: values["original-src"], bin: values["original-bin"] },
+  original: OriginalController.sourceOf({ src: values["original-src"], bin: values["original-bin"] }),
   resultsDir: values.results,
   stateDir: process.env["CLUSTER_STATE_DIR"] || undefined
 }).pipe(

@@ -16,6 +16,8 @@ export interface RunOptions {
   readonly original: OriginalController.OriginalSource
   readonly resultsDir?: string | undefined
   readonly stateDir?: string | undefined
+  /** A running cluster to use (tests); else the local control plane in `stateDir`. */
+  readonly kubeconfig?: string | undefined
   /** Where tables go; stdout by default. */
   readonly print?: ((text: string) => void) | undefined
   readonly progress?: ((line: string) => void) | undefined
@@ -40,7 +42,7 @@ export const run = (options: RunOptions) =>
     const progress = options.progress ?? ((line: string) => process.stderr.write(`bench: ${line}\n`))
     const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n\n`))
     const original = yield* OriginalController.resolve(options.original, progress)
-    const context: BenchContext = { scale: options.scale, original, stateDir: options.stateDir, progress }
+    const context: BenchContext = { scale: options.scale, original, stateDir: options.stateDir, kubeconfig: options.kubeconfig, progress }
     const results: Array<Result> = []
     for (const scenario of chosen) {
       progress(`${scenario.name}: ${scenario.title}`)

@@ -24,14 +24,18 @@ export interface Cluster {
   readonly live: Layer.Layer<Kubernetes>
 }
 
+const clusterOf = (kubeconfig: string): Cluster => ({
+  kubeconfig,
+  live: KubernetesLive.layer({ kubeconfig }).pipe(Layer.orDie)
+})
+
 export const up = (context: BenchContext): Effect.Effect<Cluster, ClusterError> =>
-  ControlPlane.up({ ...(context.stateDir === undefined ? {} : { stateDir: context.stateDir }), onProgress: context.progress }).pipe(
-    Effect.mapError((error) => new ClusterError({ reason: error.message })),
-    Effect.map((plane) => ({
-      kubeconfig: plane.kubeconfig,
-      live: KubernetesLive.layer({ kubeconfig: plane.kubeconfig }).pipe(Layer.orDie)
-    }))
-  )
+  context.kubeconfig !== undefined
+    ? Effect.succeed(clusterOf(context.kubeconfig))
+    : ControlPlane.up({ ...(context.stateDir === undefined ? {} : { stateDir: context.stateDir }), onProgress: context.progress }).pipe(
+      Effect.mapError((error) => new ClusterError({ reason: error.message })),
+      Effect.map((plane) => clusterOf(plane.kubeconfig))
+    )
 
 export const kubectl = (cluster: Cluster, args: ReadonlyArray<string>): Effect.Effect<string, ClusterError> =>
   Effect.async<string, ClusterError>((resume) => {
@@ -74,7 +78,7 @@ export const installCrds = (cluster: Cluster, flavour: Flavour): Effect.Effect<v
  */
 export const dropNamespace = (cluster: Cluster, namespace: string): Effect.Effect<void, ClusterError> =>
   Effect.gen(function*() {
-    for (const kind of ["imagerepositories.appstudio.redhat.com", "components.appstudio.redhat.com"]) {
+    for (const kind of ["imagerepositories.appstudio.redhat.com", "components.appstudio.redhat.com", "applications.appstudio.redhat.com"]) {
       const names = (yield* kubectl(cluster, ["get", kind, "-n", namespace, "-o", "name"]).pipe(
         Effect.orElseSucceed(() => "")
       )).split("\n").filter((line) => line !== "")

@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process"
 import * as Fs from "node:fs"
+import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { Data, Duration, Effect, type Scope } from "effect"
@@ -24,8 +25,9 @@ export interface QuayEndpoint {
   readonly token: string
 }
 
+/** Overrides of this operator's defaults; what is absent keeps the default (what a plain install runs with). */
 export interface OurSettings {
-  readonly workers: number
+  readonly workers?: number | undefined
   /** The Quay client's limit; absent keeps the operator's defaults. */
   readonly requestsPerSecond?: number | undefined
   readonly burst?: number | undefined
@@ -71,7 +73,7 @@ export const start = (
   kubeconfig: string,
   quay: QuayEndpoint
 ): Effect.Effect<ControllerProcess, ControllerProcessError, Scope.Scope> =>
-  Effect.acquireRelease(
+  Effect.flatMap(freePort, (metricsPort) => Effect.acquireRelease(
     Effect.try({
       try: () => {
         const logFile = Path.join(Os.tmpdir(), `bench-${which._tag.toLowerCase()}-${process.pid}-${Date.now()}.log`)
@@ -90,8 +92,10 @@ export const start = (
             stdio: ["ignore", out, out],
             env: {
               ...env,
-              WORKERS: String(which.settings.workers),
+              ...(which.settings.workers === undefined ? {} : { WORKERS: String(which.settings.workers) }),
               HEALTH_PORT: "0",
+              // METRICS_PORT takes no 0 (off): a free port, so a busy 8080 on a shared machine does not stop it.
+              METRICS_PORT: String(metricsPort),
               LOG_LEVEL: "WARN",
               PIPELINE_SERVICE_ACCOUNT: pipelineAccountTemplate,
               ...(which.settings.requestsPerSecond === undefined ? {} : { QUAY_RATE_LIMIT: String(which.settings.requestsPerSecond) }),
@@ -140,9 +144,37 @@ export const start = (
       catch: (error) => new ControllerProcessError({ reason: failureMessage(error) })
     }),
     (running) => Effect.promise(() => running.stop())
-  )
+  ))
 
-/** Polls `check` until it holds; fails when the controller exits or `limit` passes first. */
+/** A port nothing listens on now (the kernel's pick for port 0). */
+const freePort: Effect.Effect<number> = Effect.async<number>((resume) => {
+  const server = Net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** Polls `check` until it holds (true) or `limit` passes (false); fails when the controller exits first. */
+export const awaitUntil = (
+  running: ControllerProcess,
+  check: Effect.Effect<boolean>,
+  what: string,
+  limit: Duration.DurationInput,
+  every: Duration.DurationInput = Duration.millis(100)
+): Effect.Effect<boolean, ControllerProcessError> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + Duration.toMillis(Duration.decode(limit))
+    while (!(yield* check)) {
+      if (running.exited()) return yield* new ControllerProcessError({ reason: `${running.label} exited before ${what}; see ${running.logFile}` })
+      if (Date.now() > deadline) return false
+      yield* Effect.sleep(every)
+    }
+    return true
+  })
+
+/** `awaitUntil`, failing when `limit` passes first. */
 export const awaitCondition = (
   running: ControllerProcess,
   check: Effect.Effect<boolean>,
@@ -150,13 +182,9 @@ export const awaitCondition = (
   limit: Duration.DurationInput,
   every: Duration.DurationInput = Duration.millis(100)
 ): Effect.Effect<void, ControllerProcessError> =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + Duration.toMillis(Duration.decode(limit))
-    while (!(yield* check)) {
-      if (running.exited()) return yield* new ControllerProcessError({ reason: `${running.label} exited before ${what}; see ${running.logFile}` })
-      if (Date.now() > deadline) {
-        return yield* new ControllerProcessError({ reason: `${running.label}: not ${what} within ${Duration.format(Duration.decode(limit))}; see ${running.logFile}` })
-      }
-      yield* Effect.sleep(every)
-    }
-  })
+  Effect.flatMap(awaitUntil(running, check, what, limit, every), (met) =>
+    met
+      ? Effect.void
+      : new ControllerProcessError({
+        reason: `${running.label}: not ${what} within ${Duration.format(Duration.decode(limit))}; see ${running.logFile}`
+      }))

@@ -17,6 +17,30 @@ export interface Pair<A> {
   readonly notes: ReadonlyArray<string>
 }
 
+const settingsText = (ours: ControllerProcess.OurSettings): string => {
+  const set = [
+    ours.workers === undefined ? undefined : `WORKERS=${ours.workers}`,
+    ours.requestsPerSecond === undefined ? undefined : `QUAY_RATE_LIMIT=${ours.requestsPerSecond}`,
+    ours.burst === undefined ? undefined : `QUAY_BURST=${ours.burst}`,
+    ours.maxConcurrentRequests === undefined ? undefined : `QUAY_MAX_CONCURRENCY=${ours.maxConcurrentRequests}`
+  ].filter((s) => s !== undefined)
+  return set.length === 0 ? "its defaults (no WORKERS or QUAY_* limit set)" : `${set.join(", ")} (the rest at its defaults)`
+}
+
+/** Overrides for this operator from the environment (BENCH_WORKERS, BENCH_QUAY_RATE_LIMIT, ...), to explore settings. */
+export const oursFromEnvironment = (): ControllerProcess.OurSettings => {
+  const number = (name: string) => {
+    const text = process.env[name]
+    return text === undefined || text === "" ? undefined : Number(text)
+  }
+  return {
+    workers: number("BENCH_WORKERS"),
+    requestsPerSecond: number("BENCH_QUAY_RATE_LIMIT"),
+    burst: number("BENCH_QUAY_BURST"),
+    maxConcurrentRequests: number("BENCH_QUAY_MAX_CONCURRENCY")
+  }
+}
+
 export const run = <A, E>(
   context: BenchContext,
   ours: ControllerProcess.OurSettings,
@@ -27,11 +51,8 @@ export const run = <A, E>(
     yield* Effect.addFinalizer(() => Stage.restoreOurCrds(cluster).pipe(Effect.ignore))
     context.progress("  this operator")
     const oursResult = yield* Effect.scoped(measure(cluster, { _tag: "Ours", settings: ours }))
-    const notes = [
-      `this operator ran as \`node ${Path.relative(projectRoot, ours.entry ?? Path.join(projectRoot, "src", "bin", "operator.ts"))}\` with WORKERS=${ours.workers}` +
-      (ours.requestsPerSecond === undefined ? " and its default Quay client limits" : `, Quay client limit ${ours.requestsPerSecond} req/s burst ${ours.burst ?? "default"}`) +
-      `${ours.maxConcurrentRequests === undefined ? "" : `, ${ours.maxConcurrentRequests} requests in flight`}, on its own CRD (config/crd)`
-    ]
+    const entry = Path.relative(projectRoot, ours.entry ?? Path.join(projectRoot, "src", "bin", "operator.ts"))
+    const notes = [`this operator ran as \`node ${entry}\` with ${settingsText(ours)}, on its own CRD (config/crd)`]
     const original = yield* Option.match(context.original, {
       onNone: () => Effect.succeed(Option.none<A>()),
       onSome: (original) =>

@@ -95,7 +95,8 @@ export const setUpComponents = (stage: Stage, components: ReadonlyArray<Componen
           apiVersion: "appstudio.redhat.com/v1alpha1",
           kind: "Component",
           metadata: { name: component, namespace: stage.namespace },
-          spec: { componentName: component, application }
+          // application-api's CRD requires a source; this operator's keeps any spec.
+          spec: { componentName: component, application, source: { git: { url: `https://example.invalid/${component}` } } }
         },
         {
           apiVersion: "v1",

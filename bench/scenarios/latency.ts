@@ -84,7 +84,7 @@ export const latency: Scenario = {
   run: (context) =>
     Effect.gen(function*() {
       const count = scaled(context, 50)
-      const pair = yield* SideBySide.run(context, { workers: 2 }, (cluster, which) =>
+      const pair = yield* SideBySide.run(context, SideBySide.oursFromEnvironment(), (cluster, which) =>
         Effect.forEach(flavours, (flavour) => Effect.scoped(measureFlavour(cluster, which, flavour, count))))
       const [oursGeneral, oursComponent] = pair.ours
       if (oursGeneral === undefined || oursComponent === undefined) return yield* Effect.dieMessage("a flavour did not run")

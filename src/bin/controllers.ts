@@ -20,7 +20,7 @@ import { Quay } from "../services/Quay.ts"
 import { Component, Environment, ImageRepository, KonfluxImageRepository, RemoteSecret, Secret, ServiceAccount } from "../services/ResourceKind.ts"
 
 export interface ControllerSettings {
-  /** Objects reconciled at once, per controller. Default 2. */
+  /** Objects reconciled at once, per controller. Default 16 (`Controller.defaultWorkers`). */
   readonly workers?: number | undefined
   /** What the programs are told (the pipeline ServiceAccount's name template); the spec's defaults when absent. */
   readonly programSettings?: ProgramSettings.ProgramSettingsOptions | undefined

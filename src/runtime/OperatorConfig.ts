@@ -3,6 +3,7 @@ import { Config, ConfigError, Duration, Effect, Either, Option } from "effect"
 import { parseDurationText } from "../domain/DurationText.ts"
 import { defaultPipelineServiceAccount, templateProblem } from "../domain/ServiceAccountLinks.ts"
 import type { ProgramSettingsOptions } from "../services/ProgramSettings.ts"
+import { defaultWorkers } from "./Controller.ts"
 import { type RemoteSecretMode, remoteSecretModes } from "./CredentialDelivery.ts"
 import { defaultTimings, type LeaderElectionConfig } from "./LeaderElection.ts"
 
@@ -81,7 +82,7 @@ const durationOrOff = (name: string) =>
   )
 
 /**
- * Reads WATCH_NAMESPACE (all namespaces when unset or empty), WORKERS (default 2), RESYNC_PERIOD (default
+ * Reads WATCH_NAMESPACE (all namespaces when unset or empty), WORKERS (default 16), RESYNC_PERIOD (default
  * 10 minutes), LEADER_ELECTION (default false) and, for the election, LEASE_NAMESPACE (else POD_NAMESPACE,
  * required), LEASE_NAME (default image-repository-operator), POD_NAME (the identity; default the host name),
  * LEASE_DURATION / RENEW_DEADLINE / RETRY_PERIOD (default 137 s / 107 s / 26 s), CLEANUP_DEADLINE (default 5
@@ -96,7 +97,7 @@ export const watchNamespace: Config.Config<Option.Option<string>> = nonEmpty("WA
 export const load: Effect.Effect<OperatorConfig, ConfigError.ConfigError> = Effect.gen(function*() {
   const base = yield* Config.all({
     watchNamespace,
-    workers: positiveInteger("WORKERS").pipe(Config.withDefault(2)),
+    workers: positiveInteger("WORKERS").pipe(Config.withDefault(defaultWorkers)),
     resyncPeriod: positiveDuration("RESYNC_PERIOD", Duration.minutes(10)),
     // Off unless asked for, as kubebuilder's --leader-elect: a local `npm start` needs no Lease; the manifest turns it on.
     leaderElectionEnabled: Config.boolean("LEADER_ELECTION").pipe(Config.withDefault(false)),

@@ -4,7 +4,7 @@ import { type ObjectMeta, type ObjectRef, refKey } from "../domain/ObjectMeta.ts
 import { Kubernetes } from "../services/Kubernetes.ts"
 import type { ReconcileResult } from "../services/ReconcileResult.ts"
 import { defaultItemBackoff } from "./Backoff.ts"
-import type { Controller } from "./Controller.ts"
+import { type Controller, defaultWorkers } from "./Controller.ts"
 import type { Informer } from "./Informer.ts"
 import * as Metrics from "./Metrics.ts"
 import * as WorkQueue from "./WorkQueue.ts"
@@ -54,7 +54,7 @@ export const run = <E, R>(
     for (const object of yield* options.objects.list) {
       for (const ref of controller.for.keysOf(object, reconciled)) yield* queue.add(refKey(ref))
     }
-    const workers = controller.workers ?? 2
+    const workers = controller.workers ?? defaultWorkers
     yield* Effect.logInfo(`controller ${controller.name} started: ${workers} workers`)
 
     const reconcileOnce = (ref: ObjectRef): Effect.Effect<ReconcileResult, E | ReconcileTimedOut, Exclude<R, Kubernetes>> => {

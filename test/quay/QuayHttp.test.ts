@@ -29,6 +29,7 @@ import * as QuayHttpRetry from "../../src/layers/quayHttp/retryPolicy.ts"
 import { Quay } from "../../src/services/Quay.ts"
 import { type QuayError, QuayUnauthorized, QuayUnavailable } from "../../src/services/QuayError.ts"
 import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
+import { quayIoLimit } from "../../src/layers/quayHttp/defaultLimits.ts"
 import { typedFailure } from "../support/typedFailure.ts"
 
 const operatorToken = "op-token-7f3a9c1e5b2d"
@@ -819,12 +820,13 @@ describe("QuayHttp timing (TestClock)", () => {
 })
 
 describe("QuayHttp against the simulator's nginx rate limit", () => {
-  it.scopedLive("with the default limits, a burst of calls never draws a 429 from quay.io's nginx (5 r/s, burst 25)", () =>
+  it.scopedLive("with quay.io's default limits, a burst of calls never draws a 429 from quay.io's nginx (5 r/s, burst 25)", () =>
     Effect.gen(function*() {
       const simulator = yield* QuaySimulator.start({ organization: org, token: operatorToken, rateLimit: 5, rateLimitBurst: 25 })
-      // Default limits, and no retries: a 429 would surface as a failure instead of being hidden by a retry.
+      // The limits the client defaults to for quay.io (the simulator is on 127.0.0.1), and no retries: a 429 would
+      // surface as a failure instead of being hidden by a retry.
       const quay = yield* Layer.build(
-        QuayHttp.layer({ apiUrl: simulator.apiUrl, organization: org, token: Redacted.make(operatorToken) }, {
+        QuayHttp.layer({ apiUrl: simulator.apiUrl, organization: org, token: Redacted.make(operatorToken), ...quayIoLimit }, {
           retryPolicy: Schedule.stop
         })
       ).pipe(Effect.map(Context.get(Quay)))

@@ -7,13 +7,13 @@ const loadWith = (env: Record<string, string>) =>
   OperatorConfig.load.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))), Effect.either)
 
 describe("OperatorConfig", () => {
-  it.effect("defaults: all namespaces, 2 workers, 10 minute resync, leader election with OpenShift timings", () =>
+  it.effect("defaults: all namespaces, 16 workers, 10 minute resync, leader election with OpenShift timings", () =>
     Effect.gen(function*() {
       const config = Either.getOrThrow(
         yield* loadWith({ LEADER_ELECTION: "true", POD_NAMESPACE: "operators", POD_NAME: "op-0" })
       )
       assert.isTrue(Option.isNone(config.watchNamespace))
-      assert.strictEqual(config.workers, 2)
+      assert.strictEqual(config.workers, 16)
       assert.strictEqual(Duration.toMinutes(config.resyncPeriod), 10)
       const election = Option.getOrThrow(config.leaderElection)
       assert.deepStrictEqual(election.lease, { namespace: "operators", name: "image-repository-operator" })

@@ -2,10 +2,12 @@ import { Config, ConfigError, Data, Duration, Either, Option, Redacted } from "e
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { parseDurationText } from "../../domain/DurationText.ts"
+import { defaultLimitFor } from "./defaultLimits.ts"
 
 /**
- * How the live Quay layer reaches Quay. Defaults fit quay.io: its nginx allows a few requests per second per
- * client IP with some burst (5 r/s, burst 25 in Quay's own templates), so the client never goes faster.
+ * How the live Quay layer reaches Quay. The rate limit's default depends on the host (`defaultLimits.ts`): quay.io's
+ * nginx allows 5 r/s per client IP with a burst of 25, so against quay.io the client never goes faster; a
+ * self-hosted Quay has that limit off by default and is not throttled to it.
  */
 export interface QuayHttpConfig {
   /** Base of the REST API, e.g. `https://quay.io/api/v1`. */
@@ -22,11 +24,11 @@ export interface QuayHttpConfig {
   readonly additionalCaPath?: string | undefined
   /** Limit for one request and its response body; default 30 seconds. */
   readonly timeout?: Duration.DurationInput | undefined
-  /** Sustained requests per second; default 5. */
+  /** Sustained requests per second; default 5 for quay.io, 300 for a self-hosted Quay. */
   readonly requestsPerSecond?: number | undefined
-  /** Requests allowed back to back before the sustained rate applies; default 25. */
+  /** Requests allowed back to back before the sustained rate applies; default 25 for quay.io, 300 self-hosted. */
   readonly burst?: number | undefined
-  /** Requests in flight at once; default 8. */
+  /** Requests in flight at once; default 16. */
   readonly maxConcurrentRequests?: number | undefined
   /** Largest response body read; anything bigger is treated as not Quay's API. Default 4 MiB. */
   readonly maxResponseBytes?: number | undefined
@@ -36,9 +38,8 @@ export const defaultApiUrl = "https://quay.io/api/v1"
 
 export const defaults = {
   timeout: Duration.seconds(30),
-  requestsPerSecond: 5,
-  burst: 25,
-  maxConcurrentRequests: 8,
+  // As many as the operator's default workers can have in flight (one request each at a time).
+  maxConcurrentRequests: 16,
   // A list of robots has no paging in Quay; ~200 bytes each, so 4 MiB holds ~20k robots.
   maxResponseBytes: 4 * 1024 * 1024
 } as const
@@ -108,8 +109,8 @@ export const resolve = (config: QuayHttpConfig): Either.Either<ResolvedQuayHttpC
         ? undefined
         : config.additionalCaPath.trim(),
       timeout,
-      requestsPerSecond: yield* positive("requestsPerSecond", config.requestsPerSecond ?? defaults.requestsPerSecond, false),
-      burst: yield* positive("burst", config.burst ?? defaults.burst, true),
+      requestsPerSecond: yield* positive("requestsPerSecond", config.requestsPerSecond ?? defaultLimitFor(url).requestsPerSecond, false),
+      burst: yield* positive("burst", config.burst ?? defaultLimitFor(url).burst, true),
       maxConcurrentRequests: yield* positive(
         "maxConcurrentRequests",
         config.maxConcurrentRequests ?? defaults.maxConcurrentRequests,

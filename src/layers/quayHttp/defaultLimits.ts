@@ -1,0 +1,25 @@
+/**
+ * The Quay client's default rate limit, by where Quay runs. quay.io's nginx limits /api/ to 5 requests/s per client
+ * IP with a burst of 25 and answers 429 without Retry-After beyond it: a client that goes faster only wastes requests
+ * and waits on backoff, so against quay.io the client keeps exactly to that limit. A self-hosted Quay ships with that
+ * nginx limit off (FEATURE_RATE_LIMITS), so the same 5/s there would only make a burst of new objects wait (the bench's
+ * burst: 1.5 objects/s at 5/s); it gets a ceiling of 300/s (100 objects/s at ~3 requests each) and the in-flight
+ * limit bounds its load. An explicit QUAY_RATE_LIMIT / QUAY_BURST wins either way (a self-hosted Quay with its
+ * rate limits turned on sets them to its nginx values).
+ */
+export interface RateLimit {
+  readonly requestsPerSecond: number
+  readonly burst: number
+}
+
+export const quayIoLimit: RateLimit = { requestsPerSecond: 5, burst: 25 }
+
+export const selfHostedLimit: RateLimit = { requestsPerSecond: 300, burst: 300 }
+
+/** quay.io itself, or one of its own hosts. */
+export const isQuayIo = (hostname: string): boolean => {
+  const host = hostname.toLowerCase().replace(/\.$/, "")
+  return host === "quay.io" || host.endsWith(".quay.io")
+}
+
+export const defaultLimitFor = (apiUrl: URL): RateLimit => (isQuayIo(apiUrl.hostname) ? quayIoLimit : selfHostedLimit)
