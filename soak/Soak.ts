@@ -48,7 +48,10 @@ const pipelineAccount = "appstudio-pipeline"
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
-  const { print } = options
+  const begun = Date.now()
+  // Progress lines carry the time since the start, so a run's phases can be told apart afterwards.
+  const print = (line: string) =>
+    options.print(line.startsWith("  ") ? `  [${((Date.now() - begun) / 1000).toFixed(0).padStart(4)} s] ${line.trimStart()}` : line)
   const random = seededRandom(options.seed)
   const driverRandom = fork(random)
   const chaosRandom = fork(random)
@@ -165,9 +168,10 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       },
       passed
     }
-    for (const line of reportLines(report)) print(line)
+    for (const line of reportLines(report)) options.print(line)
     return report
   } finally {
+    print("  cleaning up: deleting the objects while the operator runs, then stopping it")
     watch.stop()
     // Objects go while their operator still runs, so finalizers are released and the namespace can terminate.
     await kubectl(["delete", "imagerepositories,components", "--all", "-n", namespace, "--wait=true", "--timeout=120s"]).catch(() => "")
@@ -175,5 +179,6 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     await Effect.runPromise(Scope.close(scope, Exit.void))
     await kubectl(["delete", "namespace", namespace, "--wait=false"]).catch(() => "")
     Fs.rmSync(kubeconfig, { force: true })
+    print("  done")
   }
 }
