@@ -10,7 +10,7 @@
  */
 import { markedOwner } from "../src/domain/Ownership.ts"
 import { derivesFrom } from "../src/domain/RobotName.ts"
-import { dockerCredentials, type Observation, simAuthorizes } from "./Observation.ts"
+import { dockerCredentials, type Observation } from "./Observation.ts"
 import { componentOwner, imageRepositoryOwner, type Owner } from "./Owners.ts"
 
 export interface InvariantCounts {
@@ -33,12 +33,13 @@ export interface InvariantReport {
 
 export interface CheckOptions {
   readonly organization: string
-  readonly simUrl: string
   readonly pipelineAccount: string
+  /** Whether the credentials may push or pull `<org>/<path>`: the simulator's grant (`simAuthorizes`). */
+  readonly authorize: (robot: string, token: string, repo: string, access: "push" | "pull") => Promise<boolean>
 }
 
 export const checkInvariants = async (observation: Observation, options: CheckOptions): Promise<InvariantReport> => {
-  const { organization, simUrl } = options
+  const { organization, authorize } = options
   const problems: Record<keyof InvariantCounts, Array<string>> = { lost: [], stuck: [], duplicates: [], crossTenant: [], orphans: [] }
   const owners: ReadonlyArray<Owner> = [
     ...observation.imageRepositories.map((ir) => imageRepositoryOwner(ir, organization, options.pipelineAccount)),
@@ -99,8 +100,8 @@ export const checkInvariants = async (observation: Observation, options: CheckOp
       tokenOwners.set(entry.token, owner.uid)
       const repo = `${organization}/${owner.repository ?? ""}`
       const [push, pull] = await Promise.all([
-        simAuthorizes(simUrl, entry.username, entry.token, repo, "push"),
-        simAuthorizes(simUrl, entry.username, entry.token, repo, "pull")
+        authorize(entry.username, entry.token, repo, "push"),
+        authorize(entry.username, entry.token, repo, "pull")
       ])
       const wanted = expected.access === "push" ? push && pull : pull && !push
       if (!wanted) problems.lost.push(`${who}: Secret ${expected.name} grants push ${push}, pull ${pull} (${expected.access} wanted)`)

@@ -20,7 +20,7 @@ import { applyServiceAccount, newNamespace, organization } from "../test/cluster
 import { runChaos } from "./Chaos.ts"
 import { runDriver } from "./Driver.ts"
 import { checkInvariants, type InvariantReport } from "./Invariants.ts"
-import { observe, simState } from "./Observation.ts"
+import { observe, simAuthorizes, simState } from "./Observation.ts"
 import { startReplicas } from "./Replicas.ts"
 import { reportLines, type SoakReport } from "./Report.ts"
 import { fork, seededRandom } from "./SeededRandom.ts"
@@ -95,7 +95,12 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     replicas.ensureRunning()
     print(`  driving done after ${drivingSeconds} s (${operations.total} operations); faults off, waiting for convergence`)
 
-    const checkOptions = { organization, simUrl: sim.url, pipelineAccount }
+    const checkOptions = {
+      organization,
+      pipelineAccount,
+      authorize: (robot: string, token: string, repo: string, access: "push" | "pull") =>
+        simAuthorizes(sim.url, robot, token, repo, access)
+    }
     const convergenceStart = Date.now()
     let convergenceSeconds: number | undefined
     let last: InvariantReport | undefined
