@@ -1,7 +1,7 @@
 /**
  * The soak's random driver: creates and edits ImageRepositories (general-purpose and component ones) and legacy
  * Components as users and their tools would, through the real apiserver as the admin: names, visibility,
- * regenerate-token, verify-linking, Secret deletions, unlinks from the pipeline ServiceAccount, status tampering
+ * regenerate-token, verify-linking, Secret deletions (of ImageRepositories), unlinks from the pipeline ServiceAccount, status tampering
  * (naming another object's robot, Secret or another namespace's repository), object deletions. Every choice comes
  * from the seeded generator; it runs until its deadline or its budget of operations, whichever comes first.
  */
@@ -108,12 +108,12 @@ spec:
         "annotate", "component", name, "-n", ns, "--overwrite", `${generateAnnotation}=${JSON.stringify({ visibility })}`
       ])
     },
+    // An ImageRepository's Secrets only: the legacy flow answers a request once and, as the original and the spec
+    // have it, does not re-create a Secret deleted afterwards (a 15-minute soak showed it).
     "delete Secret": () => {
-      const useComponent = random.chance(0.25)
-      const owner = useComponent ? anyComponent() : anyRepository()
+      const owner = anyRepository()
       if (owner === undefined) return undefined
-      const secret = useComponent ? owner : `${owner}-image-${random.chance(0.7) ? "push" : "pull"}`
-      return kubectl(["delete", "secret", secret, "-n", ns, "--wait=false"])
+      return kubectl(["delete", "secret", `${owner}-image-${random.chance(0.7) ? "push" : "pull"}`, "-n", ns, "--wait=false"])
     },
     "unlink from ServiceAccount": async () => {
       const account = await getJson<ServiceAccountObject>("serviceaccount", ns, options.pipelineAccount)
