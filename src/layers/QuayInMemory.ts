@@ -141,7 +141,9 @@ export const make = (
           body: request.body === undefined ? undefined : JSON.stringify(request.body),
           host: registryHost
         })
-        if (response._tag === "NoAnswer") return Effect.fail(new QuayUnavailable({ detail: "timeout" }))
+        if (response._tag === "NoAnswer") {
+          return Effect.fail(new QuayUnavailable({ detail: response.drop === true ? "connection dropped" : "timeout" }))
+        }
         const location = response.headers["location"]
         const reply: QuayReply = {
           status: response.status,

@@ -120,7 +120,7 @@ export const runAsLeader = <A, E, R>(
       })
       return { _tag: "Held", at: now } as const
     }).pipe(
-      // A hung request must not outlast a retry period, nor the leader's renew deadline.
+      // A hung request must not outlast the leader's renew deadline.
       Effect.timeoutFail({ duration: timeout, onTimeout: () => ({ message: "request timed out" }) }),
       Effect.catchAll((e) => Effect.succeed({ _tag: "Failed", reason: e.message } as const)),
       Effect.withSpan("LeaderElection.tryAcquireOrRenew", { attributes: { lease: name } })
@@ -131,10 +131,14 @@ export const runAsLeader = <A, E, R>(
       (r) => Effect.sleep(Duration.times(retryPeriod, 1 + 1.2 * r))
     )
 
-    /** Answers when the successful attempt started. */
+    /**
+     * Answers when the successful attempt started. An attempt may take up to the renew deadline, as client-go's
+     * does: a slow apiserver (seconds per request on a busy machine, as the chaos soak found) must delay the
+     * election, not make every attempt time out so that nobody ever leads.
+     */
     const acquire = Effect.gen(function*() {
       while (true) {
-        const result = yield* attempt(retryPeriod)
+        const result = yield* attempt(Duration.millis(renewDeadlineMillis))
         if (result._tag === "Held") return result.at
         if (result._tag === "Failed") yield* Effect.logWarning(`cannot acquire lease ${name}: ${result.reason}`)
         yield* jitteredRetry
@@ -166,7 +170,8 @@ export const runAsLeader = <A, E, R>(
           yield* Effect.sleep(Duration.min(retryPeriod, Duration.millis(untilNext)))
           const left = yield* timeLeft
           if (left <= 0) return yield* deadlinePassed(yield* Clock.currentTimeMillis)
-          const result = yield* attempt(Duration.min(retryPeriod, Duration.millis(left)))
+          // Up to the deadline, not one retry period: a slow renewal that lands in time keeps the lease.
+          const result = yield* attempt(Duration.millis(left))
           if (result._tag === "Held") {
             renewedAt = result.at
           } else if (result._tag === "HeldByOther") {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { FaultInjector, faultResponse, type FaultPlan } from "./QuayFaults.ts"
+import { type ActiveFaults, FaultInjector, type FaultKind, faultResponse, type FaultPlan, type FaultShare } from "./QuayFaults.ts"
 import { matchRoute } from "./QuayRoutes.ts"
 import type { QuayRequest, QuayResponse } from "./QuayWire.ts"
 import { grantedActions, type RegistryAction, type RegistryLogin, registryLogin } from "./model/registryAccess.ts"
@@ -229,12 +229,22 @@ export class QuayModel {
     this.faults.set(plan)
   }
 
+  /** Several fault kinds at once, each failing its share of requests. */
+  injectFaultMix(mix: ReadonlyArray<FaultShare>, random?: () => number): void {
+    this.faults.setMix(mix, random)
+  }
+
   clearFaults(): void {
     this.faults.clear()
   }
 
-  get activeFaults(): { readonly kind: string; readonly next: number; readonly rate: number } {
+  get activeFaults(): ActiveFaults {
     return this.faults.active
+  }
+
+  /** Requests failed on purpose so far, by kind. */
+  get faultsInjected(): Readonly<Partial<Record<FaultKind, number>>> {
+    return this.faults.injectedCounts
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -281,7 +291,7 @@ export class QuayModel {
     const match = matchRoute(request.method, request.path)
     const fault = this.faults.draw()
     const response = fault !== undefined ? faultResponse(fault) : answer(this.state, match, request)
-    this.count(match.endpoint, response._tag === "Answer" ? String(response.status) : "timeout")
+    this.count(match.endpoint, response._tag === "Answer" ? String(response.status) : response.drop === true ? "dropped" : "timeout")
     return response
   }
 

@@ -130,8 +130,12 @@ const makeHandler = (
       body,
       host: req.headers.host
     })
-    // An injected timeout: hold the request open without answering; closing the server ends it.
-    if (response._tag === "NoAnswer") return
+    // An injected timeout: hold the request open without answering; closing the server ends it. A dropped
+    // connection: closed at once, no answer.
+    if (response._tag === "NoAnswer") {
+      if (response.drop === true) req.socket.destroy()
+      return
+    }
     writeAnswer(res, response)
   }
 

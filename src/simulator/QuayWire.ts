@@ -26,9 +26,10 @@ export interface QuayAnswer {
   readonly body: string
 }
 
-/** An injected timeout: the server never answers. */
+/** An injected timeout: the server never answers; with `drop`, it closes the connection instead. */
 export interface QuayNoAnswer {
   readonly _tag: "NoAnswer"
+  readonly drop?: true
 }
 
 export type QuayResponse = QuayAnswer | QuayNoAnswer

@@ -1,16 +1,22 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { isFaultKind } from "./QuayFaults.ts"
+import { faultKinds, type FaultShare, isFaultKind } from "./QuayFaults.ts"
 import { isScope, type QuayModel, type Scope } from "./QuayModel.ts"
 import { field, numberField, readJson, simJson } from "./http.ts"
 import { failureMessage } from "../domain/FailureMessage.ts"
 
 /**
  * The simulator's test hooks under `/_sim/` (not Quay's): `GET /_sim/state`, `GET /_sim/auth` (the `/v2/auth` grant
- * as a yes/no), `POST|DELETE /_sim/faults`, `POST /_sim/plan`, `DELETE /_sim/requests`, and `POST|DELETE
+ * as a yes/no), `POST|DELETE /_sim/faults` (one kind's `next`/`rate`, or a `mix` of `{kind, rate}`), `POST /_sim/plan`, `DELETE /_sim/requests`, and `POST|DELETE
  * /_sim/tokens` to add an OAuth token of the operator's user with chosen scopes, or revoke one.
  */
 const scopesOf = (value: unknown): ReadonlyArray<Scope> | undefined =>
   Array.isArray(value) && value.every(isScope) ? value : undefined
+
+const sharesOf = (value: unknown): ReadonlyArray<FaultShare> | undefined => {
+  if (!Array.isArray(value)) return undefined
+  const shares = value.map((entry: unknown) => ({ kind: field(entry, "kind"), rate: field(entry, "rate") }))
+  return shares.every((s): s is FaultShare => isFaultKind(s.kind) && typeof s.rate === "number") ? shares : undefined
+}
 
 export const controlRoute = async (model: QuayModel, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
   const method = req.method ?? "GET"
@@ -20,7 +26,8 @@ export const controlRoute = async (model: QuayModel, req: IncomingMessage, res: 
       return simJson(res, 200, {
         ...model.snapshot(),
         requests: model.requestCounts(),
-        faults: model.activeFaults
+        faults: model.activeFaults,
+        faultsInjected: model.faultsInjected
       })
     case "GET /_sim/auth": {
       const robot = url.searchParams.get("robot") ?? url.searchParams.get("username")
@@ -38,10 +45,16 @@ export const controlRoute = async (model: QuayModel, req: IncomingMessage, res: 
         model.clearFaults()
         return simJson(res, 200, { faults: model.activeFaults })
       }
+      const mix = field(body, "mix")
       const kind = field(body, "kind")
-      if (!isFaultKind(kind)) return simJson(res, 400, { message: "kind must be one of 5xx, 429, timeout, 503" })
+      if (mix === undefined && !isFaultKind(kind)) return simJson(res, 400, { message: `kind must be one of ${faultKinds.join(", ")}` })
+      const shares = mix === undefined ? undefined : sharesOf(mix)
+      if (mix !== undefined && shares === undefined) {
+        return simJson(res, 400, { message: `mix must be a list of {kind, rate}, kind one of ${faultKinds.join(", ")}` })
+      }
       try {
-        model.injectFaults({ kind, next: numberField(body, "next"), rate: numberField(body, "rate") })
+        if (shares !== undefined) model.injectFaultMix(shares)
+        else if (isFaultKind(kind)) model.injectFaults({ kind, next: numberField(body, "next"), rate: numberField(body, "rate") })
       } catch (error) {
         return simJson(res, 400, { message: failureMessage(error) })
       }

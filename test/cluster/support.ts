@@ -3,13 +3,14 @@ import { randomBytes } from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { Effect, Layer, Schema } from "effect"
-import { inject } from "vitest"
 import { ObjectMeta } from "../../src/domain/ObjectMeta.ts"
 import * as KubernetesLive from "../../src/layers/KubernetesLive.ts"
 import { Kubernetes } from "../../src/services/Kubernetes.ts"
 import { resourceKind } from "../../src/services/ResourceKind.ts"
+import { kubeconfigPath } from "./e2e/clusterKubeconfig.ts"
 
-export const kubeconfigPath = (): string => inject("kubeconfig")
+/** The test cluster's kubeconfig (the global setup's). */
+export { kubeconfigPath }
 
 /** The live layer on the test cluster; a kubeconfig that does not load is a broken setup, so it dies. */
 export const liveLayer = (): Layer.Layer<Kubernetes> => KubernetesLive.layer({ kubeconfig: kubeconfigPath() }).pipe(Layer.orDie)

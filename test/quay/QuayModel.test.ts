@@ -422,6 +422,24 @@ describe("QuayModel: faults and counts", () => {
     assert.throws(() => model.injectFaults({ kind: "5xx", next: -1 }))
   })
 
+  it("fails each kind of a mix by its share of one draw, and counts what it injected by kind", () => {
+    const model = newModel()
+    const draws = [0.05, 0.12, 0.16, 0.175, 0.5]
+    let i = 0
+    model.injectFaultMix(
+      [{ kind: "5xx", rate: 0.1 }, { kind: "429", rate: 0.05 }, { kind: "timeout", rate: 0.02 }, { kind: "drop", rate: 0.01 }],
+      () => draws[i++] ?? 1
+    )
+    const statuses = draws.map(() => request(model, "GET", `/organization/${org}/robots`).status)
+    assert.deepStrictEqual(statuses, [502, 429, "timeout", "timeout", 200])
+    assert.deepStrictEqual(model.faultsInjected, { "5xx": 1, "429": 1, timeout: 1, drop: 1 })
+    model.clearFaults()
+    assert.strictEqual(request(model, "GET", `/organization/${org}/robots`).status, 200)
+    assert.deepStrictEqual(model.faultsInjected, { "5xx": 1, "429": 1, timeout: 1, drop: 1 })
+    assert.throws(() => model.injectFaultMix([{ kind: "5xx", rate: 0.8 }, { kind: "429", rate: 0.3 }]))
+    assert.throws(() => model.injectFaultMix([{ kind: "5xx", rate: -0.1 }]))
+  })
+
   it("counts requests by endpoint and status, faults and timeouts included", () => {
     const model = newModel()
     createRepo(model, "ns/a")

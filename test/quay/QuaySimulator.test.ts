@@ -240,6 +240,29 @@ describe("QuaySimulator over HTTP", () => {
       assert.strictEqual((yield* http(robots)).status, 200)
     }))
 
+  it.scoped("a dropped connection closes without an answer; a mix of kinds is set over HTTP and counted by kind", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSim()
+      const robots = `${sim.apiUrl}/organization/${org}/robots`
+      const setFault = (body: unknown) => http(`${sim.url}/_sim/faults`, { method: "POST", body, auth: null })
+      yield* setFault({ kind: "drop", next: 1 })
+      const dropped = yield* Effect.exit(http(robots, { timeoutMs: 5_000 }))
+      assert.isTrue(Exit.isFailure(dropped))
+      assert.strictEqual((yield* http(robots)).status, 200)
+      assert.strictEqual((yield* setFault({ mix: [{ kind: "5xx", rate: 1 }] })).status, 200)
+      assert.strictEqual((yield* http(robots)).status, 502)
+      assert.strictEqual((yield* setFault({ mix: [{ kind: "5xx", rate: 0.7 }, { kind: "429", rate: 0.7 }] })).status, 400)
+      assert.strictEqual((yield* setFault({ mix: [{ kind: "nope", rate: 0.1 }] })).status, 400)
+      yield* http(`${sim.url}/_sim/faults`, { method: "DELETE", auth: null })
+      assert.strictEqual((yield* http(robots)).status, 200)
+      const state = (yield* http(`${sim.url}/_sim/state`, { auth: null })).json as {
+        faultsInjected: Record<string, number>
+        requests: { byEndpoint: Record<string, Record<string, number>> }
+      }
+      assert.deepStrictEqual(state.faultsInjected, { drop: 1, "5xx": 1 })
+      assert.strictEqual(state.requests.byEndpoint["GET /api/v1/organization/{orgname}/robots"]?.["dropped"], 1)
+    }))
+
   it.scoped("a fault rate given at start fails every request when it is 1", () =>
     Effect.gen(function*() {
       const sim = yield* startSim({ faultRate: 1, faultKind: "503" })

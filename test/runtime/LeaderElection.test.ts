@@ -187,6 +187,37 @@ describe("LeaderElection", () => {
       assert.strictEqual(yield* Ref.get(lostSeenOnInterrupt), true)
     }).pipe(Effect.provide(InMemory.layer())))
 
+  it.effect("leads through a slow apiserver: requests slower than a retry period still acquire and renew", () =>
+    Effect.gen(function*() {
+      // 1.5 s per Lease request, so an attempt (a read, then a write) takes 3 s: more than a retry period (2 s),
+      // well within the renew deadline (10 s). The chaos soak met this on a busy machine: nobody led for minutes.
+      const real = yield* Kubernetes
+      const slow = <A, E>(effect: Effect.Effect<A, E>) => Effect.delay(effect, "1500 millis")
+      const kubernetes: Kubernetes = {
+        ...real,
+        get: (kind, ref) => slow(real.get(kind, ref)),
+        create: (kind, object) => slow(real.create(kind, object)),
+        replace: (kind, object, options) => slow(real.replace(kind, object, options))
+      }
+      const running = yield* Ref.make<ReadonlyArray<string>>([])
+      const leader = yield* Effect.fork(
+        LeaderElection.runAsLeader(config("a"), makeWork("a", running)).pipe(Effect.provideService(Kubernetes, kubernetes))
+      )
+      yield* advance("5 seconds", "1 second")
+      assert.deepStrictEqual(yield* Ref.get(running), ["a"])
+      const first = yield* leaseSpec
+      // Past the renew deadline: renewals landed in time.
+      yield* advance("15 seconds", "1 second")
+      assert.deepStrictEqual(yield* Ref.get(running), ["a"])
+      const later = yield* leaseSpec
+      assert.strictEqual(later.holderIdentity, "a")
+      assert.notStrictEqual(later.renewTime, first.renewTime)
+      // Shutting down releases the Lease through the same slow apiserver: the clock must move for it.
+      const stopping = yield* Effect.fork(Fiber.interrupt(leader))
+      yield* advance("5 seconds", "1 second")
+      yield* Fiber.join(stopping)
+    }).pipe(Effect.provide(InMemory.layer())))
+
   it.effect("a Lease it may not take (403, no namespace) is a Warning naming the reason, not a silent wait", () =>
     Effect.gen(function*() {
       const real = yield* Kubernetes

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { projectRoot } from "../../../src/cluster/ControlPlane.ts"
-import { kubeconfigPath } from "../support.ts"
+import { kubeconfigPath } from "./clusterKubeconfig.ts"
 import { kubectl } from "./kubectl.ts"
 
 export const operatorNamespace = "image-controller-system"

@@ -10,6 +10,8 @@ import { projectRoot } from "../../../src/cluster/ControlPlane.ts"
 export interface OperatorProcess {
   readonly logFile: string
   readonly log: () => string
+  /** Resolves with the exit code when the process ends by itself or is stopped (a command such as `sweep`). */
+  readonly exited: Promise<number | null>
   /** SIGTERM (graceful) or SIGKILL (a crash); resolves when the process has exited. */
   readonly stop: (signal?: "SIGTERM" | "SIGKILL") => Promise<number | null>
 }
@@ -35,6 +37,7 @@ export const startOperator = (name: string, env: Record<string, string>, options
   return {
     logFile,
     log: () => Fs.readFileSync(logFile, "utf8"),
+    exited,
     stop: async (signal = "SIGTERM") => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       const code = await exited

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto"
 import { Effect, Exit, Scope } from "effect"
 import * as QuaySimulator from "../../../src/simulator/QuaySimulator.ts"
-import { kubeconfigPath } from "../support.ts"
+import { kubeconfigPath } from "./clusterKubeconfig.ts"
 import { eventually, getJson, kubectl } from "./kubectl.ts"
 import { type OperatorProcess, startOperator } from "./OperatorProcess.ts"
 

@@ -1,6 +1,6 @@
 /** kubectl against the test cluster, for applying YAML as a user would. */
 import { execFile } from "node:child_process"
-import { kubeconfigPath } from "../support.ts"
+import { kubeconfigPath } from "./clusterKubeconfig.ts"
 
 export const kubectl = (args: ReadonlyArray<string>, input?: string): Promise<string> =>
   new Promise((resolve, reject) => {
