@@ -6,6 +6,7 @@
  * are the issue's (≤ 100 MB with 200, ≤ 150 MB with 10,000). The original runs the same steps up to
  * `originalSizes` (it provisions one object at a time, so 10,000 would take hours here).
  */
+import { defaultWorkers } from "../../src/runtime/Controller.ts"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -173,8 +174,8 @@ export const memory: Scenario = {
       const kubeconfig = yield* Deployment.jsonKubeconfig(cluster, Path.join(directory, "kubeconfig.json"))
       context.progress(`  ${unrelated} unrelated Secrets`)
       yield* createUnrelatedSecrets(cluster, unrelated)
+      // Workers at the operator's default, as the Deployment runs it.
       const ours: ControllerProcess.OurSettings = {
-        workers: 2,
         requestsPerSecond: Number(provisioningRate),
         burst: Number(provisioningRate),
         entry,
@@ -218,7 +219,7 @@ export const memory: Scenario = {
           nodeOptions: deployed.environment["NODE_OPTIONS"] ?? "",
           memoryRequestMiB: mb(deployed.memoryRequestBytes),
           memoryLimitMiB: limitMb,
-          workers: ours.workers,
+          workers: defaultWorkers,
           quayClientLimitWhileProvisioning: `${provisioningRate} req/s`,
           settleSeconds: Duration.toSeconds(settleTime)
         },
