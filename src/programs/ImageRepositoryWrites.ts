@@ -55,6 +55,18 @@ export const writeStatus = (
       ).pipe(Effect.mapError(writeError))
 }
 
+/**
+ * Records, with no resourceVersion guard, the visibility a pass set in Quay after the guarded status write that
+ * carried it conflicted with someone's edit. It is a fact, right whatever the edit was; left unrecorded, a spec
+ * edited back to the old value would look converged and Quay would keep the other visibility.
+ */
+export const recordVisibility = (ir: ImageRepository, next: ImageRepositoryStatus) => {
+  const visibility = next.image?.visibility
+  return visibility === undefined || visibility === ir.status?.image?.visibility
+    ? Effect.void
+    : Effect.asVoid(writeStatus(ir, { ...ir.status, image: { ...ir.status?.image, visibility } }))
+}
+
 /** spec.credentials flags that ask for one action and are removed by the operator once it is done. */
 export const oneShotFlags = ["regenerate-token", "verify-linking"] as const
 export type OneShotFlag = typeof oneShotFlags[number]

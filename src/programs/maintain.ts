@@ -21,7 +21,7 @@ import { Quay, type QuayRobot } from "../services/Quay.ts"
 import { isQuayError, type QuayError } from "../services/QuayError.ts"
 import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import { fromKubernetes, fromQuay, isRoutineRetry, RepositoryMissing } from "./errors.ts"
-import { clearFlags, type OneShotFlag, oneShotFlags, patchObject, writeStatus } from "./ImageRepositoryWrites.ts"
+import { clearFlags, type OneShotFlag, oneShotFlags, patchObject, recordVisibility, writeStatus } from "./ImageRepositoryWrites.ts"
 import { confirmTarget, type StatusDamaged } from "./ownership.ts"
 import { recordEvent, recordWarning } from "./recordEvent.ts"
 import { currentRobot, regenerateRobot } from "./robotAccount.ts"
@@ -331,6 +331,9 @@ const commit = (ir: ImageRepository, pass: Pass) =>
         at
       ),
       { guarded: true }
+    ).pipe(
+      Effect.catchTag("Transient", (error) =>
+        isRoutineRetry(error) ? Effect.andThen(recordVisibility(ir, pass.status), Effect.fail(error)) : Effect.fail(error))
     )
     // Right after the status that records them: a pass cut short before it does them again, and records them then.
     yield* Effect.forEach(pass.events, (event) => recordEvent(ir, event), { discard: true })

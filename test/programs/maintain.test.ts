@@ -20,7 +20,9 @@ import {
   pipelineAccount,
   putServiceAccount,
   quaySnapshot,
+  reconcileThrough,
   secretGrants,
+  statusWrite,
   world
 } from "./World.ts"
 
@@ -93,6 +95,18 @@ describe("visibility", () => {
       expect(ir.spec?.image?.visibility).toBe("public")
       expect(ir.status?.message).toContain("unknown visibility 'internal'")
       expect((yield* quay.calls).total).toBe(0)
+    }).pipe(Effect.provide(world())))
+
+  it.effect("a visibility set in Quay is recorded when its status write loses to a spec edited back meanwhile", () =>
+    Effect.gen(function*() {
+      yield* provisioned("sample")
+      yield* editImageRepository("sample", { spec: { image: { visibility: "private" } } })
+      // Quay is made private; just before the status write, the user puts public back (the write conflicts).
+      const back = editImageRepository("sample", { spec: { image: { visibility: "public" } } })
+      expect((yield* reconcileThrough("sample", statusWrite, back))._tag).toBe("Left")
+      yield* converge("sample")
+      expect(yield* repositoryVisibility("sample")).toBe("public")
+      expect((yield* mustGetImageRepository("sample")).status?.image?.visibility).toBe("public")
     }).pipe(Effect.provide(world())))
 
   it.effect("a repository deleted behind the operator's back is created again", () =>
