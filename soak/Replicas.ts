@@ -4,7 +4,8 @@
  * renewing. Watches the Lease for holder changes and scrapes every live replica's /metrics for the hygiene scan.
  */
 import { randomBytes } from "node:crypto"
-import { createServer } from "node:net"
+import { Effect } from "effect"
+import * as FreePort from "../src/cluster/FreePort.ts"
 import { kubectl } from "../test/cluster/e2e/kubectl.ts"
 import { operatorNamespace } from "../test/cluster/e2e/OperatorIdentity.ts"
 import type { OperatorProcess } from "../test/cluster/e2e/OperatorProcess.ts"
@@ -49,16 +50,7 @@ export interface Replicas {
 
 export const slotNames: ReadonlyArray<Slot> = slots
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
+const freePort = (): Promise<number> => Effect.runPromise(FreePort.freePort)
 
 export interface ReplicaOptions {
   readonly rig: Pick<Rig, "sim" | "namespace" | "token" | "apiUrl">

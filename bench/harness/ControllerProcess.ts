@@ -5,11 +5,11 @@
  */
 import { spawn } from "node:child_process"
 import * as Fs from "node:fs"
-import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { Data, Duration, Effect, type Scope } from "effect"
 import { projectRoot } from "../../src/cluster/ControlPlane.ts"
+import * as FreePort from "../../src/cluster/FreePort.ts"
 import { failureMessage } from "../../src/domain/FailureMessage.ts"
 import type { OriginalController } from "./OriginalController.ts"
 
@@ -147,14 +147,7 @@ export const start = (
   ))
 
 /** A port nothing listens on now (the kernel's pick for port 0). */
-const freePort: Effect.Effect<number> = Effect.async<number>((resume) => {
-  const server = Net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
+const freePort: Effect.Effect<number> = Effect.orDie(FreePort.freePort)
 
 /** Polls `check` until it holds (true) or `limit` passes (false); fails when the controller exits first. */
 export const awaitUntil = (

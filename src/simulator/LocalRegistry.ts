@@ -7,11 +7,11 @@
  */
 import { execFile, spawn } from "node:child_process"
 import * as Fs from "node:fs"
-import { createServer } from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Data, Duration, Effect, Schedule, type Scope } from "effect"
+import * as FreePort from "../cluster/FreePort.ts"
 import type { RunningSimulator } from "./QuaySimulator.ts"
 
 export class LocalRegistryError extends Data.TaggedError("LocalRegistryError")<{ readonly reason: string }> {
@@ -62,15 +62,9 @@ export const ensureBinaries = (options: { readonly onProgress?: (line: string) =
   }).pipe(Effect.withSpan("LocalRegistry.ensureBinaries"))
 
 /** A port nothing listens on now, on 127.0.0.1. */
-export const freePort: Effect.Effect<number, LocalRegistryError> = Effect.async((resume) => {
-  const server = createServer()
-  server.once("error", (cause) => resume(Effect.fail(new LocalRegistryError({ reason: `no free port: ${cause.message}` }))))
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
+export const freePort: Effect.Effect<number, LocalRegistryError> = FreePort.freePort.pipe(
+  Effect.mapError((e) => new LocalRegistryError({ reason: e.message }))
+)
 
 /** distribution's configuration: filesystem storage, loopback only, token auth against the simulator. */
 const configYaml = (input: {

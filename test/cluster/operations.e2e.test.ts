@@ -11,6 +11,7 @@ import * as Path from "node:path"
 import { Effect, Exit, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { projectRoot } from "../../src/cluster/ControlPlane.ts"
+import * as FreePort from "../../src/cluster/FreePort.ts"
 import { operatorScopes } from "../../src/simulator/model/state.ts"
 import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
 import { applyYaml, getImageRepository, imageRepository, mergePatch, newNamespace, organization, ready } from "./e2e/Rig.ts"
@@ -27,17 +28,7 @@ const build = () =>
     }, (error, stdout) => (error === null ? resolve() : reject(new Error(`npm run build failed: ${stdout}`)))))
 
 /** A free port on loopback, for the operator's own listeners. */
-const freePort = async (): Promise<number> => {
-  const { createServer } = await import("node:net")
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
+const freePort = (): Promise<number> => Effect.runPromise(FreePort.freePort)
 
 const get = async (port: number, path: string) => {
   const response = await fetch(`http://127.0.0.1:${port}${path}`)
