@@ -19,13 +19,13 @@ import { ImageRepository } from "../domain/ImageRepository.ts"
 import * as KubernetesLive from "../layers/KubernetesLive.ts"
 import * as QuayHttp from "../layers/QuayHttp.ts"
 import * as CleanupDeadline from "../programs/CleanupDeadline.ts"
-import * as Manager from "../runtime/Manager.ts"
+import * as OperatorConfig from "../runtime/OperatorConfig.ts"
 import * as Telemetry from "../runtime/Telemetry.ts"
 import * as Kinds from "../services/ResourceKind.ts"
 import * as LocalRegistry from "../simulator/LocalRegistry.ts"
 import * as QuaySimulator from "../simulator/QuaySimulator.ts"
-import * as Controllers from "./controllers.ts"
 import { runEntryPoint } from "./entryPoint.ts"
+import { runOperator } from "./runOperator.ts"
 
 const organization = "local-org"
 const samples = Path.join(ControlPlane.projectRoot, "config", "samples")
@@ -84,7 +84,8 @@ const main = Effect.gen(function*() {
     Telemetry.layer({ metricsPort, metricsHost: "127.0.0.1" }),
     CleanupDeadline.layer(Duration.minutes(5))
   ))
-  const manager = yield* Manager.run({ controllers: [Controllers.imageRepositories(), Controllers.konfluxImageRepositories(), Controllers.components()] }).pipe(Effect.provide(context))
+  // The operator as it runs in a cluster, on its defaults (and the environment's settings, as `npm start` reads them).
+  const manager = yield* runOperator(yield* OperatorConfig.load, 0).pipe(Effect.provide(context))
   const metricsUrl = Option.match(yield* Effect.map(Telemetry.Telemetry, (t) => t.metricsPort).pipe(Effect.provide(context)), {
     onNone: () => "off",
     onSome: (p) => `http://127.0.0.1:${p}/metrics`

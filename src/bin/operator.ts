@@ -12,20 +12,12 @@
  *
  * `operator.js sweep [--dry-run]` runs the orphan sweep once instead (src/bin/sweepCommand.ts), for a Job.
  */
-import { Clock, Config, ConfigProvider, Console, Effect, Either, Layer, Logger, Option, Schema } from "effect"
-import { ImageRepository } from "../domain/ImageRepository.ts"
-import { toMillis } from "../domain/Timestamp.ts"
-import * as QuayHttp from "../layers/QuayHttp.ts"
+import { Config, ConfigProvider, Console, Effect, Either, Layer, Logger } from "effect"
 import * as CleanupDeadline from "../programs/CleanupDeadline.ts"
-import * as CredentialDelivery from "../runtime/CredentialDelivery.ts"
-import * as HealthServer from "../runtime/HealthServer.ts"
-import * as Manager from "../runtime/Manager.ts"
 import * as OperatorConfig from "../runtime/OperatorConfig.ts"
-import * as QuayProbe from "../runtime/QuayProbe.ts"
 import * as Telemetry from "../runtime/Telemetry.ts"
-import * as Kinds from "../services/ResourceKind.ts"
-import * as Controllers from "./controllers.ts"
 import { liveServices, logging, runEntryPoint } from "./entryPoint.ts"
+import { runOperator } from "./runOperator.ts"
 import { sweepCommand } from "./sweepCommand.ts"
 
 const operator = Effect.gen(function*() {
@@ -36,36 +28,7 @@ const operator = Effect.gen(function*() {
     Config.withDefault(8081),
     Config.validate({ message: "HEALTH_PORT must be a port number, or 0 for none", validation: (p) => p >= 0 && p < 65536 })
   )
-  const namespace = Option.getOrUndefined(config.watchNamespace)
-  const controller = Layer.scopedDiscard(
-    Effect.gen(function*() {
-      // Whether the token reaches what the operator needs, said once at start-up; it waits on Quay, the probes must not.
-      yield* Effect.forkScoped(QuayHttp.selfCheck)
-      const mode = yield* CredentialDelivery.resolve(config.remoteSecrets)
-      const programSettings = {
-        ...config.programSettings,
-        credentialDelivery: mode.delivery,
-        remoteSecretsServed: mode.served
-      }
-      const running = yield* Manager.run({
-        controllers: [
-          Controllers.imageRepositories({ workers: config.workers, programSettings }),
-          Controllers.konfluxImageRepositories({ workers: config.workers, programSettings }),
-          Controllers.components({ workers: config.workers })
-        ],
-        tasks: Option.match(config.orphanSweepInterval, {
-          onNone: () => [],
-          onSome: (interval) => [Controllers.orphanSweep({ interval, namespace })]
-        }),
-        namespace,
-        resyncPeriod: config.resyncPeriod,
-        leaderElection: Option.getOrUndefined(config.leaderElection)
-      })
-      const quay = yield* QuayProbe.run()
-      if (healthPort > 0) yield* HealthServer.serve(healthPort, { ...running, trouble: quay.trouble })
-      yield* Effect.flatMap(Telemetry.Telemetry, (telemetry) => telemetry.observe(credentialAge(running)))
-    })
-  )
+  const controller = Layer.scopedDiscard(runOperator(config, healthPort))
   return yield* Layer.launch(
     controller.pipe(
       Layer.provide(CleanupDeadline.layer(config.cleanupDeadline)),
@@ -77,29 +40,6 @@ const operator = Effect.gen(function*() {
     Logger.withMinimumLogLevel(level)
   )
 })
-
-/**
- * Each ImageRepository's credential age, from the informer cache at scrape time: rotation policies alert on it,
- * and a deleted object's series goes with it.
- */
-const credentialAge = (manager: Manager.Manager) => {
-  const isImageRepository = Schema.is(ImageRepository)
-  return {
-    name: "imagerepository_credentials_age_seconds",
-    help: "Seconds since the ImageRepository's robot tokens were generated (status.credentials.generationTimestamp)",
-    observe: Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const objects = (yield* manager.cached(Kinds.ImageRepository)).filter(isImageRepository)
-      return objects.flatMap((ir) => {
-        const generated = toMillis(ir.status?.credentials?.generationTimestamp)
-        return generated === undefined ? [] : [{
-          labels: { namespace: ir.metadata.namespace ?? "", name: ir.metadata.name },
-          value: Math.max(0, (now - generated) / 1000)
-        }]
-      })
-    })
-  }
-}
 
 /** The operator with its flags (kubebuilder's names), which win over the environment. */
 const withFlags = (args: ReadonlyArray<string>) =>
