@@ -30,7 +30,9 @@ export const startOperator = (name: string, env: Record<string, string>, options
   const entry = Path.join(projectRoot, options.entry ?? Path.join("src", "bin", "operator.ts"))
   const child: ChildProcess = spawn(process.execPath, [entry, ...(options.args ?? [])], {
     cwd: projectRoot,
-    env: { PATH: process.env["PATH"] ?? "", ...env },
+    // Plain Secrets unless a test asks for RemoteSecrets: RemoteSecret.e2e leaves their CRD installed on the shared
+    // cluster, and REMOTE_SECRETS=auto would switch every other test's operator to that mode.
+    env: { PATH: process.env["PATH"] ?? "", REMOTE_SECRETS: "off", ...env },
     stdio: ["ignore", out, out]
   })
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))

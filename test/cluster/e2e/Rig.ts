@@ -109,8 +109,6 @@ export const launch = (name: string, rig: Pick<Rig, "sim" | "namespace" | "token
     HEALTH_PORT: "0",
     // Nor the default /metrics port 8080: a second operator, or anything else on the machine, may hold it.
     METRICS_PORT: "0",
-    // Plain Secrets unless a suite asks for RemoteSecrets: one that installs their CRD must not switch the others.
-    REMOTE_SECRETS: "off",
     ...rig.options.env
   })
 
