@@ -34,6 +34,11 @@ key() {
     sha256sum "$BIN" | cut -c1-12
   fi
 }
+# A binary this script built, given alone, already sits beside its CRDs: that folder is the answer.
+if [[ -n "$BIN" && -z "$SRC" ]] && ls "$(dirname "$BIN")/crds/"*.yaml >/dev/null 2>&1; then
+  [[ -x "$BIN" ]] || { log "$BIN is not an executable"; exit 1; }
+  cd "$(dirname "$BIN")" && pwd && exit 0
+fi
 OUT="$CACHE_ROOT/original-$(key)"
 mkdir -p "$OUT/crds"
 work="$(mktemp -d)"
@@ -62,4 +67,8 @@ if [[ -n "$SRC" ]] && ! ls "$OUT/crds/"*application* >/dev/null 2>&1; then
     cp "$dir/config/crd/bases/appstudio.redhat.com_$kind.yaml" "$OUT/crds/"
   done
 fi
+ls "$OUT/crds/"*.yaml >/dev/null 2>&1 || {
+  log "no CRDs for the original beside $OUT/manager: give --src <checkout> too (its config/crd/bases and go.mod)"
+  rm -rf "$OUT"; exit 1
+}
 echo "$OUT"
