@@ -62,7 +62,7 @@ export const ensureBinaries = (options: { readonly onProgress?: (line: string) =
   }).pipe(Effect.withSpan("LocalRegistry.ensureBinaries"))
 
 /** A port nothing listens on now, on 127.0.0.1. */
-export const freePort: Effect.Effect<number, LocalRegistryError> = FreePort.freePort.pipe(
+const freePort: Effect.Effect<number, LocalRegistryError> = FreePort.freePort.pipe(
   Effect.mapError((e) => new LocalRegistryError({ reason: e.message }))
 )
 

@@ -7,14 +7,13 @@
  * deleting each removes what the original created for it, and nothing shared or anyone else's.
  */
 import * as Path from "node:path"
-import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as ControlPlane from "../../src/cluster/ControlPlane.ts"
 import { canaryRobot } from "../../src/runtime/QuayProbe.ts"
 import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
-import { eventually } from "./e2e/kubectl.ts"
+import { eventually, kubectlAt } from "./e2e/kubectl.ts"
 import { type OperatorProcess, startOperator } from "./e2e/OperatorProcess.ts"
 import * as Original from "./e2e/OriginalController.ts"
 import { type RecordingProxy, startRecordingProxy } from "./e2e/RecordingProxy.ts"
@@ -40,12 +39,7 @@ const text = (value: unknown, ...path: ReadonlyArray<string>): string => {
 }
 
 let kubeconfig = ""
-const kubectl = (args: ReadonlyArray<string>, input?: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const child = execFile("kubectl", ["--kubeconfig", kubeconfig, ...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-      error === null ? resolve(stdout) : reject(new Error(`kubectl ${args.join(" ")}: ${stderr}`)))
-    if (input !== undefined) child.stdin?.end(input)
-  })
+const kubectl = (args: ReadonlyArray<string>, input?: string): Promise<string> => kubectlAt(kubeconfig, args, input)
 const apply = (object: unknown) => kubectl(["apply", "-f", "-"], JSON.stringify(object))
 const getJson = async (kind: string, name: string, namespace?: string): Promise<Json | undefined> => {
   try {

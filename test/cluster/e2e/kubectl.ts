@@ -2,16 +2,20 @@
 import { execFile } from "node:child_process"
 import { kubeconfigPath } from "./clusterKubeconfig.ts"
 
-export const kubectl = (args: ReadonlyArray<string>, input?: string): Promise<string> =>
+/** kubectl against the cluster of `kubeconfig` (a test with a control plane of its own passes its own). */
+export const kubectlAt = (kubeconfig: string, args: ReadonlyArray<string>, input?: string): Promise<string> =>
   new Promise((resolve, reject) => {
     const child = execFile(
       "kubectl",
-      ["--kubeconfig", kubeconfigPath(), ...args],
+      ["--kubeconfig", kubeconfig, ...args],
       { maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => (error === null ? resolve(stdout) : reject(new Error(`kubectl ${args.join(" ")}: ${stderr}`)))
     )
     if (input !== undefined) child.stdin?.end(input)
   })
+
+export const kubectl = (args: ReadonlyArray<string>, input?: string): Promise<string> =>
+  kubectlAt(kubeconfigPath(), args, input)
 
 export const getJson = async <A>(kind: string, namespace: string, name: string): Promise<A | undefined> => {
   try {
