@@ -6,6 +6,8 @@ const DockerConfigJson = Schema.parseJson(
   })
 )
 
+const decodeDockerConfig = Schema.decodeUnknownOption(DockerConfigJson)
+
 /**
  * The `.dockerconfigjson` document for one image path. Keyed by the image path, not the bare host, as the
  * original controller does: kubelet, CRI-O and podman match such keys by longest prefix.
@@ -22,7 +24,7 @@ export interface Credentials {
 
 /** The credentials a `.dockerconfigjson` document holds for an image path, if it holds any. */
 export const credentialsFor = (document: string, imagePath: string): Option.Option<Credentials> =>
-  Schema.decodeUnknownOption(DockerConfigJson)(document).pipe(
+  decodeDockerConfig(document).pipe(
     Option.flatMap((config) => Option.fromNullable(config.auths[imagePath]?.auth)),
     Option.flatMap((auth) => {
       const plain = Buffer.from(auth, "base64").toString("utf8")

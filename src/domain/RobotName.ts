@@ -13,10 +13,21 @@ const sanitize = (s: string): string =>
     .replace(/[^a-z0-9]+/g, "_")
     .replace(/^_+|_+$/g, "")
 
+/** Suffixes derived so far, by `<uid>/<role>`; bounded, since uids come and go. */
+const suffixes = new Map<string, string>()
+const maxRememberedSuffixes = 25_000
+
 /** The end of a robot's name that binds it to one object and role: `_<10 hex of the uid and role>`, `_pull` after it for pull. */
 const roleSuffix = (uid: string, role: RobotRole): string => {
-  const hash = createHash("sha256").update(`${uid}/${role}`).digest("hex").slice(0, 10)
-  return role === "pull" ? `_${hash}_pull` : `_${hash}`
+  const key = `${uid}/${role}`
+  const known = suffixes.get(key)
+  if (known !== undefined) return known
+  const hash = createHash("sha256").update(key).digest("hex").slice(0, 10)
+  const suffix = role === "pull" ? `_${hash}_pull` : `_${hash}`
+  // Every pass of every object derives its names again: a hash per pass cost more than the rest of a no-op pass.
+  if (suffixes.size >= maxRememberedSuffixes) suffixes.clear()
+  suffixes.set(key, suffix)
+  return suffix
 }
 
 /**

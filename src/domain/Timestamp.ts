@@ -1,7 +1,18 @@
 import { Clock, Effect } from "effect"
 
+let lastSecond = Number.NaN
+let lastText = ""
+
 /** RFC 3339 with second precision, as Kubernetes writes metav1.Time (e.g. "2023-08-23T14:56:41Z"). */
-export const fromMillis = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
+export const fromMillis = (millis: number): string => {
+  // Every pass asks for now; within one second the text is the same, and formatting a Date is not free.
+  const second = Math.floor(millis / 1000)
+  if (second !== lastSecond) {
+    lastSecond = second
+    lastText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, "Z")
+  }
+  return lastText
+}
 
 /** Now, from Effect's Clock (TestClock in tests): programs never read the wall clock themselves. */
 export const now = Effect.map(Clock.currentTimeMillis, fromMillis)

@@ -104,7 +104,7 @@ export const make = (options: Options = {}): Effect.Effect<{
         if (injected !== undefined) return yield* Effect.fail(injected.error)
         return result
       }).pipe(
-        Effect.withSpan(`Kubernetes.${verb}`, {
+        Effect.withSpan(`Kubernetes.${verb}`, { captureStackTrace: false,
           attributes: {
             "kubernetes.kind": kind.kind,
             ...(target.namespace === undefined ? {} : { "kubernetes.namespace": target.namespace }),
@@ -200,7 +200,7 @@ export const make = (options: Options = {}): Effect.Effect<{
           request("watch", kind, { namespace: watchOptions?.namespace }, openWatch({ store, published, lock }, kind, watchOptions))
         ),
 
-      serves: (kind) => Effect.sync(() => !unserved.has(kindKeyOf(kind))).pipe(Effect.withSpan("Kubernetes.serves"))
+      serves: (kind) => Effect.sync(() => !unserved.has(kindKeyOf(kind))).pipe(Effect.withSpan("Kubernetes.serves", { captureStackTrace: false }))
     }
 
     const control: KubernetesControl = {

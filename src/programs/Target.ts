@@ -30,9 +30,17 @@ export interface Target extends Credentials {
 
 type Registry = Pick<Quay, "organization" | "registryHost">
 
+/** Claims already worked out, per object read (objects are immutable): a pass asks several times. */
+const inspected = new WeakMap<ImageRepository, { readonly registry: Registry; readonly claims: StatusClaims.StatusClaims }>()
+
 /** What status names, checked against the object's identity (no call). */
-export const inspect = (ir: ImageRepository, registry: Registry): StatusClaims.StatusClaims =>
-  StatusClaims.inspect(ir, registry)
+export const inspect = (ir: ImageRepository, registry: Registry): StatusClaims.StatusClaims => {
+  const known = inspected.get(ir)
+  if (known !== undefined && known.registry === registry) return known.claims
+  const claims = StatusClaims.inspect(ir, registry)
+  inspected.set(ir, { registry, claims })
+  return claims
+}
 
 const credentialsOf = (claims: StatusClaims.StatusClaims, registry: Registry, role: RobotRole): Credentials => ({
   role,

@@ -67,4 +67,4 @@ export const cleanup = (ir: ImageRepository, damages: ReadonlyArray<StatusDamage
     yield* Effect.logWarning(`deleted with leftovers: ${message}`)
     yield* recordWarning(ir, leftoversReason, message)
     return done
-  }).pipe(Effect.withSpan("cleanup"))
+  }).pipe(Effect.withSpan("cleanup", { captureStackTrace: false }))

@@ -67,4 +67,4 @@ export const createQuayObjects = (
     )
     const robots: Robots = Object.fromEntries(created.map(({ credentials, robot }) => [credentials.role, robot]))
     return robots
-  }).pipe(Effect.withSpan("createQuayObjects", { attributes: { repository: target.repository } }))
+  }).pipe(Effect.withSpan("createQuayObjects", { captureStackTrace: false, attributes: { repository: target.repository } }))

@@ -128,4 +128,4 @@ export const deleteQuayObjects = (
     const deleted = yield* attempt(repositoryText(present.name), quay.deleteRepository(present.name))
     if (Either.isLeft(deleted)) leftovers.push(deleted.left)
     return leftovers
-  }).pipe(Effect.withSpan("deleteQuayObjects"))
+  }).pipe(Effect.withSpan("deleteQuayObjects", { captureStackTrace: false }))

@@ -127,5 +127,5 @@ export const generateComponentImage = (component: Component, visibility: Visibil
     return yield* provision(claimed, target.right, visibility)
   }).pipe(
     Effect.as(done),
-    Effect.withSpan("generateComponentImage", { attributes: { annotation: generateAnnotation, visibility } })
+    Effect.withSpan("generateComponentImage", { captureStackTrace: false, attributes: { annotation: generateAnnotation, visibility } })
   )

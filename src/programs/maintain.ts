@@ -391,5 +391,5 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
       Effect.flatMap(Quay, (quay) => putBackDamage(ir, [damaged.damage], withDerivedRobot(target, ir, quay))).pipe(
         Effect.as(done)
       )),
-    Effect.withSpan("maintain", { attributes: { ...refOf(ir.metadata) } })
+    Effect.withSpan("maintain", { captureStackTrace: false, attributes: { ...refOf(ir.metadata) } })
   )

@@ -122,7 +122,7 @@ export const ensureNamespacePull = (ir: ImageRepository, target: Target) =>
     return done
   }).pipe(
     Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
-    Effect.withSpan("ensureNamespacePull")
+    Effect.withSpan("ensureNamespacePull", { captureStackTrace: false })
   )
 
 /**

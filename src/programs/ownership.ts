@@ -71,4 +71,4 @@ export const confirmTarget = (
       }
     }
     if (!isOurRepository(ir, repository, true)) return yield* repositoryNotOurs(target)
-  }).pipe(Effect.withSpan("confirmTarget", { attributes: { repository: target.repository } }))
+  }).pipe(Effect.withSpan("confirmTarget", { captureStackTrace: false, attributes: { repository: target.repository } }))

@@ -171,4 +171,4 @@ export const provision = (ir: ImageRepository, damages: ReadonlyArray<StatusDama
       Effect.catchTag("RepositoryRefused", (refused) => markFailed(recorded, refused.error, { nothingCreated: true })),
       Effect.catchTag("Critical", (error) => markFailed(recorded, error))
     )
-  }).pipe(Effect.withSpan("provision"))
+  }).pipe(Effect.withSpan("provision", { captureStackTrace: false }))

@@ -49,5 +49,5 @@ export const reconcileComponent = (ref: ObjectRef): Effect.Effect<ReconcileResul
     return yield* reconcileObject(found.value).pipe(Effect.catchTag("ObjectGone", () => Effect.succeed(done)))
   }).pipe(
     Effect.annotateLogs({ kind: ownerKind.kind, namespace: ref.namespace, name: ref.name }),
-    Effect.withSpan("reconcileComponent", { attributes: { namespace: ref.namespace, name: ref.name } })
+    Effect.withSpan("reconcileComponent", { captureStackTrace: false, attributes: { namespace: ref.namespace, name: ref.name } })
   )

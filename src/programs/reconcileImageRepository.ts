@@ -72,5 +72,5 @@ export const reconcileImageRepository = (
     )
   }).pipe(
     Effect.annotateLogs({ namespace: ref.namespace, name: ref.name }),
-    Effect.withSpan("reconcileImageRepository", { attributes: { namespace: ref.namespace, name: ref.name } })
+    Effect.withSpan("reconcileImageRepository", { captureStackTrace: false, attributes: { namespace: ref.namespace, name: ref.name } })
   )

@@ -35,7 +35,7 @@ export const recordEvent = (ir: { readonly metadata: ObjectMeta }, input: Event.
         ? Effect.logDebug(`no ${input.reason} Event: ${error.message}`)
         : Effect.logWarning(`could not record a ${input.reason} Event: ${error.message}`)
     ),
-    Effect.withSpan("recordEvent", { attributes: { reason: input.reason } })
+    Effect.withSpan("recordEvent", { captureStackTrace: false, attributes: { reason: input.reason } })
   )
 
 /** A Warning for what a user must act on: a failed object, a change that was put back, a damaged status. */

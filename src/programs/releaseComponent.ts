@@ -89,4 +89,4 @@ export const releaseComponent = (component: Component) =>
     yield* Effect.logWarning(`released with leftovers: ${message}`)
     yield* recordWarning(component, leftoversReason, message, ownerKind)
     return done
-  }).pipe(Effect.withSpan("releaseComponent"))
+  }).pipe(Effect.withSpan("releaseComponent", { captureStackTrace: false }))

@@ -67,7 +67,7 @@ export const environmentTargets = (namespace: string, application: string) =>
     ),
     Effect.catchTag("KubernetesNotFound", () => Effect.succeed([])),
     Effect.mapError(fromKubernetes),
-    Effect.withSpan("remoteSecrets.environmentTargets", { attributes: { namespace, application } })
+    Effect.withSpan("remoteSecrets.environmentTargets", { captureStackTrace: false, attributes: { namespace, application } })
   )
 
 /** What the role's RemoteSecret must say. */
@@ -132,7 +132,7 @@ export const ensureRemoteSecret = (ir: ImageRepository, target: Target, credenti
     return "present" as const
   }).pipe(
     Effect.catchIf(isKubernetesError, (e) => Effect.fail(fromKubernetes(e))),
-    Effect.withSpan("remoteSecrets.ensure", { attributes: { role: credentials.role, remoteSecret: credentials.secretName } })
+    Effect.withSpan("remoteSecrets.ensure", { captureStackTrace: false, attributes: { role: credentials.role, remoteSecret: credentials.secretName } })
   )
 
 /**
@@ -169,7 +169,7 @@ export const uploadToken = (
     yield* kube.patch(Secret, ref, { metadata: { resourceVersion: existing.value.metadata.resourceVersion }, data: desired.data })
   }).pipe(
     Effect.catchIf(isKubernetesError, (e) => Effect.fail(fromKubernetes(e))),
-    Effect.withSpan("remoteSecrets.upload", { attributes: { role: credentials.role, remoteSecret: credentials.secretName } })
+    Effect.withSpan("remoteSecrets.upload", { captureStackTrace: false, attributes: { role: credentials.role, remoteSecret: credentials.secretName } })
   )
 
 /**
@@ -226,18 +226,18 @@ const retireRemoteSecret = (ir: ImageRepository, credentials: Pick<Credentials, 
  * deployed Secret is taken back, then the object's RemoteSecret retired. Costs a read per role when there is none.
  */
 export const leaveRemoteSecrets = (ir: ImageRepository, roleCredentials: ReadonlyArray<Pick<Credentials, "secretName">>) =>
-  Effect.gen(function*() {
-    const settings = yield* ProgramSettings
-    if (deliversThroughRemoteSecrets(settings) || settings.remoteSecretsServed !== true) return
-    yield* Effect.forEach(
-      roleCredentials,
-      (credentials) => Effect.andThen(takeBackDeployedSecret(ir, credentials), retireRemoteSecret(ir, credentials)),
-      { discard: true }
-    )
-  }).pipe(
-    Effect.catchIf(isKubernetesError, (e) => Effect.fail(fromKubernetes(e))),
-    Effect.withSpan("remoteSecrets.leave")
-  )
+  Effect.flatMap(ProgramSettings, (settings) =>
+    // Decided before the span: every pass of every object in Secret mode asks, and nearly always nothing is to do.
+    deliversThroughRemoteSecrets(settings) || settings.remoteSecretsServed !== true
+      ? Effect.void
+      : Effect.forEach(
+        roleCredentials,
+        (credentials) => Effect.andThen(takeBackDeployedSecret(ir, credentials), retireRemoteSecret(ir, credentials)),
+        { discard: true }
+      ).pipe(
+        Effect.catchIf(isKubernetesError, (e) => Effect.fail(fromKubernetes(e))),
+        Effect.withSpan("remoteSecrets.leave", { captureStackTrace: false })
+      ))
 
 /**
  * Delivers a role's robot credentials the way the mode says: a RemoteSecret and its upload Secret, or the Secret

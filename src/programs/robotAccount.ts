@@ -69,7 +69,7 @@ export const createRobot = (
           )
         ))
     )
-  }).pipe(Effect.withSpan("createRobot", { attributes: { robot: shortName } }))
+  }).pipe(Effect.withSpan("createRobot", { captureStackTrace: false, attributes: { robot: shortName } }))
 
 /** The robot with its token and `permission` on the repository, which must exist: one after the other. */
 export const obtainRobot = (
@@ -92,7 +92,7 @@ const mayBeOurs = (ir: ImageRepository, credentials: Credentials) => (robot: Qua
 /** A role's robot of an ImageRepository, with its token and no permission yet. */
 export const createRoleRobot = (ir: ImageRepository, credentials: Credentials) =>
   createRobot(ir, credentials.robotShortName, { mayUse: mayBeOurs(ir, credentials) }).pipe(
-    Effect.withSpan("createRoleRobot", { attributes: { role: credentials.role } })
+    Effect.withSpan("createRoleRobot", { captureStackTrace: false, attributes: { role: credentials.role } })
   )
 
 /** The robot's permission on the repository, which must exist: write for a push robot, read for a pull robot. */

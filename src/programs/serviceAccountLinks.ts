@@ -34,7 +34,7 @@ const updateLinks = (namespace: string, name: string, change: (sa: ServiceAccoun
       )
       .pipe(Effect.mapError(fromKubernetes))
     return true
-  }).pipe(Effect.withSpan("serviceAccountLinks.update", { attributes: { namespace, serviceAccount: name } }))
+  }).pipe(Effect.withSpan("serviceAccountLinks.update", { captureStackTrace: false, attributes: { namespace, serviceAccount: name } }))
 
 export const linkSecret = (namespace: string, serviceAccount: string, secret: string) =>
   updateLinks(namespace, serviceAccount, (sa) => Links.link(sa, secret))

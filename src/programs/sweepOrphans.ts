@@ -133,7 +133,7 @@ export const sweepOrphans = (options: SweepOptions): Effect.Effect<SweepReport, 
       ...(yield* Effect.forEach(byType("repository"), remove, { concurrency: 4 })).flat()
     ]
     return { dryRun: false, orphans, failures, unchecked }
-  }).pipe(Effect.withSpan("sweepOrphans", { attributes: { dryRun: options.dryRun, namespace: options.namespace ?? "*" } }))
+  }).pipe(Effect.withSpan("sweepOrphans", { captureStackTrace: false, attributes: { dryRun: options.dryRun, namespace: options.namespace ?? "*" } }))
 
 /** The report as lines for a person: each orphan, each failure, each unchecked namespace, then a summary. */
 export const reportLines = (organization: string, report: SweepReport): ReadonlyArray<string> => {

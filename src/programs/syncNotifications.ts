@@ -118,7 +118,7 @@ export const syncNotifications = <E, R>(
   confirmed: Effect.Effect<void, E, R>,
   options: { readonly verifyRecorded?: boolean } = {}
 ) =>
-  Effect.gen(function*() {
+  Effect.suspend(() => {
     const plan = Notification.plan(ir.spec?.notifications)
     const warnings: Array<Warning> = plan.invalid.map((invalid) => ({
       reason: "InvalidNotification",
@@ -127,9 +127,21 @@ export const syncNotifications = <E, R>(
     const verifyRecorded = options.verifyRecorded === true
     const recorded = verifyRecorded ? ir.status?.notifications : takenOver(ir.status?.notifications, plan)
     const work = planWork(recorded, plan, verifyRecorded)
-    if (work.every((w) => w._tag === "Keep")) {
-      return { notifications: recorded, warnings, changed: false } satisfies NotificationOutcome
-    }
+    // Decided before the span: nearly every pass has nothing to sync.
+    return work.every((w) => w._tag === "Keep")
+      ? Effect.succeed<NotificationOutcome>({ notifications: recorded, warnings, changed: false })
+      : applyWork(ir, target, confirmed, work, warnings)
+  })
+
+/** The Quay side of a sync that has work: confirmation first, then the changes, in one span. */
+const applyWork = <E, R>(
+  ir: ImageRepository,
+  target: Target,
+  confirmed: Effect.Effect<void, E, R>,
+  work: ReadonlyArray<Work>,
+  warnings: Array<Warning>
+) =>
+  Effect.gen(function*() {
     yield* confirmed
     const quay = yield* Quay
     const repository = target.repository
@@ -225,7 +237,7 @@ export const syncNotifications = <E, R>(
       changed
     }
     return outcome
-  }).pipe(Effect.withSpan("syncNotifications", { attributes: { repository: target.repository } }))
+  }).pipe(Effect.withSpan("syncNotifications", { captureStackTrace: false, attributes: { repository: target.repository } }))
 
 /** The part of a maintenance pass this step reads and extends (maintain.ts's Pass). */
 interface Step {

@@ -36,4 +36,4 @@ export const updateComponentImage = (ir: ImageRepository, target: Target) =>
     yield* patchObject(ir, { metadata: { annotations: { [updateComponentImageAnnotation]: null } } })
     yield* Effect.logInfo(`Component ${component.name}'s containerImage set to ${target.imageUrl}`)
     return true
-  }).pipe(Effect.withSpan("updateComponentImage"))
+  }).pipe(Effect.withSpan("updateComponentImage", { captureStackTrace: false }))

@@ -64,5 +64,5 @@ export const writeRobotSecret = (
     })
   }).pipe(
     Effect.catchIf(isKubernetesError, (e) => Effect.fail(fromKubernetes(e))),
-    Effect.withSpan("writeRobotSecret", { attributes: { role: credentials.role, secret: credentials.secretName } })
+    Effect.withSpan("writeRobotSecret", { captureStackTrace: false, attributes: { role: credentials.role, secret: credentials.secretName } })
   )

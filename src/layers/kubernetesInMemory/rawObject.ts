@@ -32,7 +32,20 @@ export const objectKey = (namespace: string, name: string): string => `${namespa
 
 export const isRecord = (v: unknown): v is MutableObject => typeof v === "object" && v !== null && !Array.isArray(v)
 
-export const clone = <A>(a: A): A => structuredClone(a)
+/**
+ * A deep copy, so no caller can reach into the store. Stored objects are JSON (plain objects, arrays, primitives),
+ * which a plain walk copies many times faster than `structuredClone`; anything else still goes through it.
+ */
+const copy = (v: unknown): unknown => {
+  if (typeof v !== "object" || v === null) return v
+  if (Array.isArray(v)) return v.map(copy)
+  if (Object.getPrototypeOf(v) !== Object.prototype) return structuredClone(v)
+  const out: MutableObject = {}
+  for (const key in v) out[key] = copy((v as MutableObject)[key])
+  return out
+}
+
+export const clone = <A>(a: A): A => copy(a) as A
 
 export const metaOf = (object: RawObject): Meta => (isRecord(object["metadata"]) ? object["metadata"] : {})
 

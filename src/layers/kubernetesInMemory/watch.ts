@@ -10,7 +10,7 @@ import type { ResourceKind } from "../../services/ResourceKind.ts"
 import { decode } from "./codec.ts"
 import type { StoredEvent } from "./history.ts"
 import * as LabelSelector from "./labelSelector.ts"
-import { type KindInfo, kindKeyOf, labelsOf, metaOf, type RawObject, stringField } from "./rawObject.ts"
+import { clone, type KindInfo, kindKeyOf, labelsOf, metaOf, type RawObject, stringField } from "./rawObject.ts"
 import type { Store } from "./store.ts"
 
 /** What live watches receive: committed events, and the control's orders to end. */
@@ -104,7 +104,7 @@ export const openWatch = <A extends { readonly metadata: ObjectMeta }, I>(
       Stream.filterMap((event) => Option.fromNullable(seen(event))),
       Stream.mapEffect((change) =>
         Effect.map(
-          decode(kind)(structuredClone(change.object)),
+          decode(kind)(clone(change.object)),
           (object): WatchEvent<A> => ({ type: change.type, object })
         )
       )
