@@ -6,7 +6,6 @@ import * as RobotSecret from "../domain/RobotSecret.ts"
 import * as ReadyCondition from "../domain/ReadyCondition.ts"
 import { type Critical, NonCritical, Transient } from "../domain/ReconcileError.ts"
 import type { ServiceAccount as ServiceAccountObject } from "../domain/ServiceAccount.ts"
-import { denotes } from "../domain/RepositoryName.ts"
 import { pushSecretTargets } from "../domain/ServiceAccountLinks.ts"
 import * as StatusClaims from "../domain/StatusClaims.ts"
 import type { StatusDamage } from "../domain/StatusClaims.ts"
@@ -23,6 +22,7 @@ import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import { fromKubernetes, fromQuay, isRoutineRetry, RepositoryMissing } from "./errors.ts"
 import { clearFlags, type OneShotFlag, oneShotFlags, patchObject, recordVisibility, writeStatus } from "./ImageRepositoryWrites.ts"
 import { confirmTarget, type StatusDamaged } from "./ownership.ts"
+import { asksLinkVerification, asksRegeneration, isQuiet, keepsName, keepsVisibility } from "./quietPass.ts"
 import { recordEvent, recordWarning } from "./recordEvent.ts"
 import { currentRobot, regenerateRobot } from "./robotAccount.ts"
 import { linkSecret, verifySecretLinks, verifySecretReferences } from "./serviceAccountLinks.ts"
@@ -90,10 +90,8 @@ type Confirmed = Effect.Effect<void, StatusDamaged | RepositoryMissing | Transie
  */
 const guardName = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
+    if (keepsName(ir, target)) return pass
     const requested = ir.spec?.image?.name
-    if (requested !== undefined && requested !== "" && denotes(ir.metadata.namespace ?? "", requested, target.repository)) {
-      return pass
-    }
     yield* confirmed
     if (requested === undefined || requested === "") return patchSpec(pass, imageField("name", target.repository))
     return yield* new NonCritical({
@@ -117,7 +115,7 @@ const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confir
         revert: { field: "image.visibility", value: current }
       })
     }
-    if (requested === current) return pass
+    if (keepsVisibility(ir)) return pass
     yield* confirmed
     const quay = yield* Quay
     yield* quay.changeVisibility(target.repository, requested).pipe(
@@ -160,7 +158,7 @@ const clearFlag = (flag: OneShotFlag) => ({ spec: { credentials: { [flag]: null 
  */
 const regenerateToken = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
-    if (ir.spec?.credentials?.["regenerate-token"] !== true) return pass
+    if (!asksRegeneration(ir)) return pass
     if (TokenRegeneration.isAnswered(ir)) return patchSpec(pass, clearFlag("regenerate-token"))
     // A robot whose name the identity derives needs no confirmation: only the original controller's does.
     if (roles(target).some((c) => c.robot.proof === "original")) yield* confirmed
@@ -264,7 +262,7 @@ const maintainLinks = (ir: ImageRepository, target: Target, pass: Pass) =>
     const namespace = ir.metadata.namespace ?? ""
     const settings = yield* ProgramSettings
     const targets = pushSecretTargets(ir, settings.pipelineServiceAccount)
-    if (ir.spec?.credentials?.["verify-linking"] !== true) {
+    if (!asksLinkVerification(ir)) {
       const linked = yield* Effect.filter(targets, (sa) => linkSecret(namespace, sa, target.secretName))
       return linked.reduce((p, sa) => withEvent(p, TransitionEvent.secretLinked(target.secretName, sa)), pass)
     }
@@ -359,23 +357,36 @@ const commit = (ir: ImageRepository, pass: Pass) =>
  * what only Quay can show is not this object's ends the pass with that field put back and nothing touched.
  */
 export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyArray<StatusDamage> = []) =>
-  Effect.gen(function*() {
-    const { credentialDelivery } = yield* ProgramSettings
+  Effect.flatMap(ProgramSettings, (settings) => {
     const start: Pass = {
       specPatch: {},
       status: withRemoteSecretFields({
         ...StatusClaims.putBack(ir.status, damages, provisionedNames(target)),
         // An object adopted from the original controller has its decision recorded in its first pass here.
         ...(target.component === undefined ? {} : { component: target.component })
-      }, target, credentialDelivery),
+      }, target, settings.credentialDelivery),
       succeeded: false,
       warnings: damages.map((d) => ({ reason: statusDamagedReason, message: d.message })),
       events: [],
       secretWritten: false
     }
-    const confirmed = yield* Effect.cached(
-      confirmTarget(ir, target).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))))
-    )
+    const confirm = confirmTarget(ir, target).pipe(Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))))
+    // Converged: only the Secrets are checked (the steps would pass it by), under no span of its own (it costs as much).
+    return isQuiet(ir, target, damages, settings)
+      ? Effect.flatMap(repairSecrets(ir, target, start, confirm), (repaired) => commit(ir, repaired))
+      : steps(ir, target, start, confirm)
+  }).pipe(
+    // The robot written back is the one the identity derives: the damage may be that status named another.
+    Effect.catchTag("StatusDamaged", (damaged) =>
+      Effect.flatMap(Quay, (quay) => putBackDamage(ir, [damaged.damage], withDerivedRobot(target, ir, quay))).pipe(
+        Effect.as(done)
+      ))
+  )
+
+/** Every step of a pass, in order, then the one commit. */
+const steps = (ir: ImageRepository, target: Target, start: Pass, confirm: Confirmed) =>
+  Effect.gen(function*() {
+    const confirmed = yield* Effect.cached(confirm)
     // The finalizer patch goes into the pass a reverted rename falls back to, or that revert would drop it.
     const kept = keepFinalizer(ir, start)
     const named = yield* tolerate(kept, guardName(ir, target, kept, confirmed))
@@ -385,11 +396,4 @@ export const maintain = (ir: ImageRepository, target: Target, damages: ReadonlyA
     const linked = yield* maintainLinks(ir, target, repaired)
     const notified = yield* notificationsStep(ir, target, linked, confirmed)
     return yield* commit(ir, notified)
-  }).pipe(
-    // The robot written back is the one the identity derives: the damage may be that status named another.
-    Effect.catchTag("StatusDamaged", (damaged) =>
-      Effect.flatMap(Quay, (quay) => putBackDamage(ir, [damaged.damage], withDerivedRobot(target, ir, quay))).pipe(
-        Effect.as(done)
-      )),
-    Effect.withSpan("maintain", { captureStackTrace: false, attributes: { ...refOf(ir.metadata) } })
-  )
+  }).pipe(Effect.withSpan("maintain", { captureStackTrace: false, attributes: { ...refOf(ir.metadata) } }))
