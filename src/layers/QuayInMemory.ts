@@ -108,7 +108,9 @@ export const make = (
   Effect.sync(() => {
     const organization = options.organization
     const registryHost = options.registryHost ?? "quay.io"
-    const token = Redacted.make(`inmemory-${randomUUID()}`)
+    // An opaque OAuth token to Quay; shaped as base64url JSON so the model's check for a JWT header (which this is
+    // not: no `typ`) reads it without the exception a non-JSON token costs on every request.
+    const token = Redacted.make(Buffer.from(JSON.stringify({ inmemory: randomUUID() })).toString("base64url"))
     const model = new QuayModel({
       organization,
       token: Redacted.value(token),
