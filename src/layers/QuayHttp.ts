@@ -22,6 +22,7 @@ import {
 import { makeQuayClient } from "./quayHttp/client.ts"
 import { defaultRetryPolicyOptions, makeRetryPolicy, quayRetryPolicy, type RetryPolicyOptions } from "./quayHttp/retryPolicy.ts"
 import { defaultTokenRefresh } from "./quayHttp/token.ts"
+import * as FirstUse from "./quayHttp/firstUse.ts"
 import { makeTransport } from "./quayHttp/transport.ts"
 import { failureMessage } from "../domain/FailureMessage.ts"
 
@@ -63,10 +64,11 @@ export const make = (
   })
 
 /**
- * The start-up self-check of the token's reach (`Quay.verifyAccess`): one clear Error log naming the permissions
- * the token lacks, by the names Quay's UI shows, instead of a stream of refused reconciles to puzzle over. It
- * never fails the start: a token rotated through the mounted Secret is picked up without a restart. It waits on
- * Quay (three requests), so the operator runs it in the background rather than before its health endpoint.
+ * The self-check of the token's reach (`Quay.verifyAccess`): one clear Error log naming the permissions the token
+ * lacks, by the names Quay's UI shows, instead of a stream of refused reconciles to puzzle over. It never fails the
+ * operator: a token rotated through the mounted Secret is picked up without a restart. It costs three requests, so
+ * the operator runs it in the background at its first real Quay call (`checkedOnFirstUse`), not at start-up: a
+ * restart with nothing to do asks Quay nothing.
  */
 export const selfCheck: Effect.Effect<void, never, Quay> = Effect.gen(function*() {
   const quay = yield* Quay
@@ -79,6 +81,12 @@ export const selfCheck: Effect.Effect<void, never, Quay> = Effect.gen(function*(
     )
   )
 })
+
+/**
+ * The Quay service from the context for the controllers, with `selfCheck` run once at their first call, and the
+ * signal of that call (for the availability probe's first run). See `quayHttp/firstUse.ts`.
+ */
+export const checkedOnFirstUse: Effect.Effect<FirstUse.FirstUse, never, Quay | Scope.Scope> = FirstUse.withCheck(selfCheck)
 
 /** Node's HTTP client, trusting the system roots plus the extra CA bundle if one is configured. */
 const nodeHttpClient = (resolved: ResolvedQuayHttpConfig): Layer.Layer<HttpClient.HttpClient, QuayHttpConfigError> =>
