@@ -2,9 +2,9 @@
 import { describe, expect, it } from "vitest"
 import { Either, Redacted } from "effect"
 import { resolve } from "../../src/layers/quayHttp/config.ts"
-import { isQuayIo, quayIoLimit, selfHostedLimit } from "../../src/layers/quayHttp/defaultLimits.ts"
+import { isQuayIo, quayIoHttp2Limit, quayIoLimit, selfHostedLimit } from "../../src/layers/quayHttp/defaultLimits.ts"
 
-const limitsOf = (apiUrl: string, extra: { readonly requestsPerSecond?: number; readonly burst?: number } = {}) =>
+const limitsOf = (apiUrl: string, extra: { readonly requestsPerSecond?: number; readonly burst?: number; readonly http2?: boolean } = {}) =>
   Either.map(resolve({ apiUrl, organization: "org", token: Redacted.make("t"), ...extra }), (r) => ({
     requestsPerSecond: r.requestsPerSecond,
     burst: r.burst
@@ -23,6 +23,14 @@ describe("default Quay client limits", () => {
     expect(isQuayIo("notquay.io")).toBe(false)
     expect(isQuayIo("quay.io.example.com")).toBe(false)
     expect(selfHostedLimit.requestsPerSecond).toBeGreaterThan(quayIoLimit.requestsPerSecond)
+  })
+
+  it("over HTTP/2 keep to quay.io's per-connection limit (50/s, burst 100); a self-hosted Quay is not throttled either way", () => {
+    expect(limitsOf("https://quay.io/api/v1", { http2: true })).toEqual(Either.right(quayIoHttp2Limit))
+    expect(quayIoHttp2Limit).toEqual({ requestsPerSecond: 50, burst: 100 })
+    expect(limitsOf("https://quay.io/api/v1", { http2: false })).toEqual(Either.right(quayIoLimit))
+    expect(limitsOf("https://quay.example.com/api/v1", { http2: true })).toEqual(Either.right(selfHostedLimit))
+    expect(limitsOf("https://quay.io/api/v1", { http2: true, requestsPerSecond: 7, burst: 9 })).toEqual(Either.right({ requestsPerSecond: 7, burst: 9 }))
   })
 
   it("give way to an explicit limit", () => {

@@ -1,6 +1,7 @@
 /**
- * The Quay client's default rate limit, by where Quay runs. quay.io's nginx limits /api/ to 5 requests/s per client
- * IP with a burst of 25 and answers 429 without Retry-After beyond it: a client that goes faster only wastes requests
+ * The Quay client's default rate limit, by where Quay runs and the protocol. quay.io's nginx limits /api/ to 5
+ * requests/s per client IP with a burst of 25 over HTTP/1.x, and to 50/s with a burst of 100 per HTTP/2 connection
+ * (the client then sends everything on one connection), and answers 429 without Retry-After beyond it: a client that goes faster only wastes requests
  * and waits on backoff, so against quay.io the client keeps exactly to that limit. A self-hosted Quay ships with that
  * nginx limit off (FEATURE_RATE_LIMITS), so the same 5/s there would only make a burst of new objects wait (the bench's
  * burst: 1.5 objects/s at 5/s); it gets a ceiling of 300/s (100 objects/s at ~3 requests each) and the in-flight
@@ -14,6 +15,9 @@ export interface RateLimit {
 
 export const quayIoLimit: RateLimit = { requestsPerSecond: 5, burst: 25 }
 
+/** quay.io over HTTP/2: nginx keys its limit on the connection there, 50 requests/s with a burst of 100. */
+export const quayIoHttp2Limit: RateLimit = { requestsPerSecond: 50, burst: 100 }
+
 export const selfHostedLimit: RateLimit = { requestsPerSecond: 300, burst: 300 }
 
 /** quay.io itself, or one of its own hosts. */
@@ -22,4 +26,6 @@ export const isQuayIo = (hostname: string): boolean => {
   return host === "quay.io" || host.endsWith(".quay.io")
 }
 
-export const defaultLimitFor = (apiUrl: URL): RateLimit => (isQuayIo(apiUrl.hostname) ? quayIoLimit : selfHostedLimit)
+/** The limit for Quay at `apiUrl`, spoken to over HTTP/2 (one connection) or HTTP/1.1. */
+export const defaultLimitFor = (apiUrl: URL, http2 = false): RateLimit =>
+  isQuayIo(apiUrl.hostname) ? (http2 ? quayIoHttp2Limit : quayIoLimit) : selfHostedLimit

@@ -42,6 +42,8 @@ const readBody = (
   response: HttpClientResponse.HttpClientResponse,
   max: number
 ): Effect.Effect<string, QuayUnavailable> => {
+  // No body by definition (a web Response, as the HTTP/2 client builds, has no stream to read for these).
+  if (response.status === 204 || response.status === 304) return Effect.succeed("")
   const tooLarge = new QuayUnavailable({ status: response.status, detail: `response body larger than ${max} bytes` })
   const declared = Number(response.headers["content-length"])
   if (Number.isFinite(declared) && declared > max) return Effect.fail(tooLarge)
