@@ -14,8 +14,16 @@ export interface RequestTrace {
   readonly firstRequestSeconds: number
   /** Seconds from the first create to the last request's arrival. */
   readonly lastRequestSeconds: number
-  /** nginx's allowance lost while its bucket was full and nothing arrived, in seconds at its rate. */
-  readonly unusedSeconds: number
+  /** nginx's allowance lost before the first request (its bucket is full at the first create), in seconds at its rate. */
+  readonly lostBeforeFirstSeconds: number
+  /** nginx's allowance lost after it, while its bucket was full and no request was ready, in seconds at its rate. */
+  readonly lostDuringSeconds: number
+  /**
+   * Tokens left in nginx's bucket after the last request, in seconds at its rate: allowance the client did not use
+   * though it was not lost (a client going slower than the limit). With the two above, the time between the first and
+   * the last request is (requests − (burst + 1)) ÷ rate + lostDuring + leftAtLast, exactly.
+   */
+  readonly leftAtLastSeconds: number
   /** Requests arrived by each whole second since the first create: (seconds, requests). */
   readonly cumulative: ReadonlyArray<readonly [number, number]>
 }
@@ -29,10 +37,13 @@ export const analyse = (
   const bucket: TokenBucket.TokenBucket = { perSecond: limit.rate, capacity: limit.burst + 1 }
   const arrivals = entries.filter((entry) => entry.at >= started)
   let state = TokenBucket.full(bucket, started)
-  let lost = 0
-  for (const entry of arrivals) {
+  let lostBefore = 0
+  let lostDuring = 0
+  for (const [i, entry] of arrivals.entries()) {
     const unbounded = state.tokens + (Math.max(0, entry.at - state.at) / 1000) * bucket.perSecond
-    lost += Math.max(0, unbounded - bucket.capacity)
+    const lost = Math.max(0, unbounded - bucket.capacity)
+    if (i === 0) lostBefore = lost
+    else lostDuring += lost
     const [, next] = TokenBucket.take(bucket, state, entry.at)
     state = next
   }
@@ -51,13 +62,19 @@ export const analyse = (
     tooManyRequests: arrivals.filter((entry) => entry.status === 429).length,
     firstRequestSeconds: arrivals[0] === undefined ? 0 : seconds(arrivals[0].at),
     lastRequestSeconds: last === undefined ? 0 : seconds(last.at),
-    unusedSeconds: lost / limit.rate,
+    lostBeforeFirstSeconds: lostBefore / limit.rate,
+    lostDuringSeconds: lostDuring / limit.rate,
+    leftAtLastSeconds: arrivals.length === 0 ? 0 : state.tokens / limit.rate,
     cumulative
   }
 }
 
-export const describe = (trace: RequestTrace, readySeconds: number, limit: { readonly rate: number; readonly burst: number }): string =>
-  `${trace.requests} requests (${trace.tooManyRequests} answered 429): the first ${trace.firstRequestSeconds.toFixed(2)} s after the ` +
-  `first create, the last at ${trace.lastRequestSeconds.toFixed(2)} s, every object ready at ${readySeconds.toFixed(2)} s; ` +
-  `nginx's bucket (${limit.burst + 1} at ${limit.rate}/s, full at the first create) sat full with no request ready for ` +
-  `${trace.unusedSeconds.toFixed(2)} s of its allowance`
+export const describe = (trace: RequestTrace, readySeconds: number, limit: { readonly rate: number; readonly burst: number }): string => {
+  const paced = Math.max(0, trace.requests - (limit.burst + 1)) / limit.rate
+  return `${trace.requests} requests (${trace.tooManyRequests} answered 429); ${readySeconds.toFixed(2)} s until every object ` +
+    `was ready = ${trace.firstRequestSeconds.toFixed(2)} s until the first request (nginx's full bucket of ${limit.burst + 1} ` +
+    `at ${limit.rate}/s lost ${trace.lostBeforeFirstSeconds.toFixed(2)} s of allowance meanwhile) + ${paced.toFixed(2)} s ` +
+    `of requests at the limit + ${trace.lostDuringSeconds.toFixed(2)} s of allowance lost while no request was ready + ` +
+    `${trace.leftAtLastSeconds.toFixed(2)} s of allowance the client left unused (pacing slower than the limit) + ` +
+    `${(readySeconds - trace.lastRequestSeconds).toFixed(2)} s from the last request to the last object ready`
+}
