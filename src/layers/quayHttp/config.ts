@@ -31,7 +31,7 @@ export interface QuayHttpConfig {
   readonly http2?: boolean | undefined
   /** Sustained requests per second; default 5 for quay.io (50 over HTTP/2), 300 for a self-hosted Quay. */
   readonly requestsPerSecond?: number | undefined
-  /** Requests allowed back to back before the sustained rate applies; default 25 for quay.io (100 over HTTP/2), 300 self-hosted. */
+  /** Requests allowed back to back before the sustained rate applies; default 20 for quay.io (75 over HTTP/2: nginx's bursts less a margin, `defaultLimits.ts`), 300 self-hosted. */
   readonly burst?: number | undefined
   /** Requests in flight at once; default 16. */
   readonly maxConcurrentRequests?: number | undefined
