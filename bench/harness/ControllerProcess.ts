@@ -23,6 +23,8 @@ export interface QuayEndpoint {
   readonly apiUrl: string
   readonly organization: string
   readonly token: string
+  /** A CA certificate (PEM file) to trust for an https `apiUrl` (the simulator's self-signed one). */
+  readonly caFile?: string | undefined
 }
 
 /** Overrides of this operator's defaults; what is absent keeps the default (what a plain install runs with). */
@@ -84,7 +86,9 @@ export const start = (
           KUBECONFIG: kubeconfig,
           QUAY_API_URL: quay.apiUrl,
           QUAY_ORG: quay.organization,
-          QUAY_TOKEN: quay.token
+          QUAY_TOKEN: quay.token,
+          // Go's crypto/x509 reads SSL_CERT_FILE in place of the system roots: the original trusts the simulator.
+          ...(quay.caFile === undefined || which._tag === "Ours" ? {} : { SSL_CERT_FILE: quay.caFile })
         }
         const child = which._tag === "Ours"
           ? spawn(process.execPath, [which.settings.entry ?? Path.join(projectRoot, "src", "bin", "operator.ts")], {
@@ -98,6 +102,7 @@ export const start = (
               METRICS_PORT: String(metricsPort),
               LOG_LEVEL: "WARN",
               PIPELINE_SERVICE_ACCOUNT: pipelineAccountTemplate,
+              ...(quay.caFile === undefined ? {} : { QUAY_ADDITIONAL_CA: quay.caFile }),
               ...(which.settings.requestsPerSecond === undefined ? {} : { QUAY_RATE_LIMIT: String(which.settings.requestsPerSecond) }),
               ...(which.settings.burst === undefined ? {} : { QUAY_BURST: String(which.settings.burst) }),
               ...(which.settings.maxConcurrentRequests === undefined

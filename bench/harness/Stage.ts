@@ -20,6 +20,10 @@ export interface StageOptions {
   readonly latencyMs: number
   /** quay.io's nginx limit per client IP; none when absent. */
   readonly rateLimit?: { readonly rate: number; readonly burst: number } | undefined
+  /** Serve the simulator over TLS with ALPN (h2 and http/1.1), as quay.io does; the controller trusts its certificate. */
+  readonly tls?: boolean | undefined
+  /** Keep the simulator's request timeline (`sim.timeline`) for a request trace. */
+  readonly recordTimeline?: boolean | undefined
 }
 
 export interface Stage {
@@ -56,15 +60,29 @@ export const make = (cluster: Cluster.Cluster, options: StageOptions): Effect.Ef
       token,
       plan: "paid",
       latencyMs: options.latencyMs,
+      tls: options.tls === true,
+      recordTimeline: options.recordTimeline === true,
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit.rate, rateLimitBurst: options.rateLimit.burst })
     })
+    const caFile = sim.certificatePem === undefined ? undefined : yield* certificateFile(sim.certificatePem)
     const namespace = `bench-${randomBytes(4).toString("hex")}`
     yield* Effect.acquireRelease(Cluster.createNamespace(cluster, namespace), () =>
       Cluster.dropNamespace(cluster, namespace).pipe(Effect.ignore))
     const context = cluster.live
     const tracker = yield* ReadyTracker.track(namespace).pipe(Effect.provide(context))
-    return { cluster, which: options.which, namespace, sim, quay: { apiUrl: sim.apiUrl, organization, token }, tracker, context }
+    return { cluster, which: options.which, namespace, sim, quay: { apiUrl: sim.apiUrl, organization, token, caFile }, tracker, context }
   })
+
+/** The simulator's certificate in a temporary file, for the controller to trust; removed with the scope. */
+const certificateFile = (pem: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "bench-quay-ca-"))
+      Fs.writeFileSync(Path.join(dir, "ca.pem"), pem)
+      return Path.join(dir, "ca.pem")
+    }),
+    (file) => Effect.sync(() => Fs.rmSync(Path.dirname(file), { recursive: true, force: true }))
+  )
 
 /** Starts the stage's controller (stopped when the scope closes). */
 export const launch = (stage: Stage) => ControllerProcess.start(stage.which, stage.cluster.kubeconfig, stage.quay)

@@ -1,5 +1,5 @@
 /**
- * What the operator runs, once its services are provided: the start-up check of the Quay token, the credential
+ * What the operator runs, once its services are provided: the check of the Quay token (at the first Quay call), the credential
  * delivery mode, the manager with every controller (and the orphan sweep when set), the Quay availability probe,
  * the probes' endpoints and the credential-age gauge. `operator.ts` runs it in a cluster, `local.ts` beside the
  * local control plane, so both show the same operator.
@@ -14,6 +14,7 @@ import * as Manager from "../runtime/Manager.ts"
 import type { OperatorConfig } from "../runtime/OperatorConfig.ts"
 import * as QuayProbe from "../runtime/QuayProbe.ts"
 import * as Telemetry from "../runtime/Telemetry.ts"
+import { Quay } from "../services/Quay.ts"
 import * as Kinds from "../services/ResourceKind.ts"
 import * as Controllers from "./controllers.ts"
 
@@ -21,8 +22,9 @@ import * as Controllers from "./controllers.ts"
 export const runOperator = (config: OperatorConfig, healthPort: number) =>
   Effect.gen(function*() {
     const namespace = Option.getOrUndefined(config.watchNamespace)
-    // Whether the token reaches what the operator needs, said once at start-up; it waits on Quay, the probes must not.
-    yield* Effect.forkScoped(QuayHttp.selfCheck)
+    // Whether the token reaches what the operator needs, said once at the controllers' first Quay call: a restart
+    // with every object converged asks Quay nothing (the availability probe's first run waits for that call too).
+    const quayUse = yield* QuayHttp.checkedOnFirstUse
     const mode = yield* CredentialDelivery.resolve(config.remoteSecrets)
     const programSettings = {
       ...config.programSettings,
@@ -42,8 +44,8 @@ export const runOperator = (config: OperatorConfig, healthPort: number) =>
       namespace,
       resyncPeriod: config.resyncPeriod,
       leaderElection: Option.getOrUndefined(config.leaderElection)
-    })
-    const quay = yield* QuayProbe.run()
+    }).pipe(Effect.provideService(Quay, quayUse.quay))
+    const quay = yield* QuayProbe.run({ firstProbeAfter: quayUse.used })
     if (healthPort > 0) yield* HealthServer.serve(healthPort, { ...running, trouble: quay.trouble })
     yield* Effect.flatMap(Telemetry.Telemetry, (telemetry) => telemetry.observe(credentialAge(running)))
     return running

@@ -22,6 +22,8 @@ import {
 import { makeQuayClient } from "./quayHttp/client.ts"
 import { defaultRetryPolicyOptions, makeRetryPolicy, quayRetryPolicy, type RetryPolicyOptions } from "./quayHttp/retryPolicy.ts"
 import { defaultTokenRefresh } from "./quayHttp/token.ts"
+import * as FirstUse from "./quayHttp/firstUse.ts"
+import * as Http2Client from "./quayHttp/http2Client.ts"
 import { makeTransport } from "./quayHttp/transport.ts"
 import { failureMessage } from "../domain/FailureMessage.ts"
 
@@ -63,10 +65,11 @@ export const make = (
   })
 
 /**
- * The start-up self-check of the token's reach (`Quay.verifyAccess`): one clear Error log naming the permissions
- * the token lacks, by the names Quay's UI shows, instead of a stream of refused reconciles to puzzle over. It
- * never fails the start: a token rotated through the mounted Secret is picked up without a restart. It waits on
- * Quay (three requests), so the operator runs it in the background rather than before its health endpoint.
+ * The self-check of the token's reach (`Quay.verifyAccess`): one clear Error log naming the permissions the token
+ * lacks, by the names Quay's UI shows, instead of a stream of refused reconciles to puzzle over. It never fails the
+ * operator: a token rotated through the mounted Secret is picked up without a restart. It costs three requests, so
+ * the operator runs it in the background at its first real Quay call (`checkedOnFirstUse`), not at start-up: a
+ * restart with nothing to do asks Quay nothing.
  */
 export const selfCheck: Effect.Effect<void, never, Quay> = Effect.gen(function*() {
   const quay = yield* Quay
@@ -80,27 +83,38 @@ export const selfCheck: Effect.Effect<void, never, Quay> = Effect.gen(function*(
   )
 })
 
-/** Node's HTTP client, trusting the system roots plus the extra CA bundle if one is configured. */
-const nodeHttpClient = (resolved: ResolvedQuayHttpConfig): Layer.Layer<HttpClient.HttpClient, QuayHttpConfigError> =>
-  resolved.additionalCaPath === undefined
+/**
+ * The Quay service from the context for the controllers, with `selfCheck` run once at their first call, and the
+ * signal of that call (for the availability probe's first run). See `quayHttp/firstUse.ts`.
+ */
+export const checkedOnFirstUse: Effect.Effect<FirstUse.FirstUse, never, Quay | Scope.Scope> = FirstUse.withCheck(selfCheck)
+
+/** The additional CA bundle, read once at start. */
+const additionalCa = (path: string) =>
+  Effect.tryPromise({
+    try: () => readFile(path, "utf8"),
+    catch: (cause) =>
+      new QuayHttpConfigError({ reason: `cannot read the additional CA bundle '${path}': ${failureMessage(cause)}` })
+  })
+
+/**
+ * Node's HTTP client (HTTP/1.1 with keep-alive, or HTTP/2 on one connection with `http2`), trusting the system
+ * roots plus the extra CA bundle if one is configured.
+ */
+const nodeHttpClient = (resolved: ResolvedQuayHttpConfig): Layer.Layer<HttpClient.HttpClient, QuayHttpConfigError> => {
+  const caPath = resolved.additionalCaPath
+  if (resolved.http2) {
+    return caPath === undefined
+      ? Http2Client.layer()
+      : Layer.unwrapEffect(Effect.map(additionalCa(caPath), (pem) => Http2Client.layer({ ca: [...rootCertificates, pem] })))
+  }
+  return caPath === undefined
     ? NodeHttpClient.layer
-    : Layer.unwrapEffect(
-      Effect.tryPromise({
-        try: () => readFile(resolved.additionalCaPath ?? "", "utf8"),
-        catch: (cause) =>
-          new QuayHttpConfigError({
-            reason: `cannot read the additional CA bundle '${resolved.additionalCaPath}': ${
-              failureMessage(cause)
-            }`
-          })
-      }).pipe(
-        Effect.map((pem) =>
-          NodeHttpClient.layerWithoutAgent.pipe(
-            Layer.provide(NodeHttpClient.makeAgentLayer({ ca: [...rootCertificates, pem] }))
-          )
-        )
-      )
-    )
+    : Layer.unwrapEffect(Effect.map(additionalCa(caPath), (pem) =>
+      NodeHttpClient.layerWithoutAgent.pipe(
+        Layer.provide(NodeHttpClient.makeAgentLayer({ ca: [...rootCertificates, pem] }))
+      )))
+}
 
 /** The live layer on Node's HTTP client. */
 export const layer = (config: QuayHttpConfig, options: QuayHttpOptions = {}): Layer.Layer<Quay, QuayHttpConfigError> =>

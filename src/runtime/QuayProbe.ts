@@ -17,6 +17,11 @@ export interface QuayProbe {
 export interface QuayProbeOptions {
   /** Default 1 minute, as the original. */
   readonly interval?: Duration.DurationInput | undefined
+  /**
+   * The first probe waits for this (the controllers' first Quay call) or one interval, whichever comes first, so
+   * a restart with nothing to do costs no Quay request; absent, the first probe runs at once.
+   */
+  readonly firstProbeAfter?: Effect.Effect<void> | undefined
 }
 
 /**
@@ -39,6 +44,8 @@ export const run = (options: QuayProbeOptions = {}): Effect.Effect<QuayProbe, ne
       }),
       Effect.withSpan("QuayProbe.probe")
     )
-    yield* Effect.forkScoped(Effect.repeat(probe, Schedule.spaced(options.interval ?? Duration.minutes(1))))
+    const interval = options.interval ?? Duration.minutes(1)
+    const first = options.firstProbeAfter === undefined ? Effect.void : Effect.race(options.firstProbeAfter, Effect.sleep(interval))
+    yield* Effect.forkScoped(Effect.zipRight(first, Effect.repeat(probe, Schedule.spaced(interval))))
     return { trouble: Ref.get(trouble) }
   })

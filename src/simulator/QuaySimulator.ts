@@ -1,20 +1,27 @@
 import { Data, Effect, Redacted, type Scope } from "effect"
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createSecureServer, Http2ServerRequest, Http2ServerResponse } from "node:http2"
+import type { AddressInfo, Server as NetServer } from "node:net"
+import type { Duplex } from "node:stream"
+import { type ApiExchange, fromHttp1, fromHttp2 } from "./ApiExchange.ts"
 import { controlRoute } from "./controlRoutes.ts"
-import { readBody, simJson, writeAnswer } from "./http.ts"
+import { writeAnswer } from "./http.ts"
 import type { FaultKind } from "./QuayFaults.ts"
 import { type Plan, QuayModel, type Scope as TokenScope } from "./QuayModel.ts"
+import type { QuayAnswer } from "./QuayWire.ts"
 import * as Wire from "./QuayWire.ts"
 import { RateLimiter } from "./RateLimiter.ts"
 import { proxyRegistry } from "./registryProxy.ts"
 import { issuer, makeRegistryTokenIssuer, type RegistryTokenIssuer } from "./RegistryTokens.ts"
+import { RequestTimeline } from "./RequestTimeline.ts"
+import * as SelfSignedCertificate from "./SelfSignedCertificate.ts"
 import { failureMessage } from "../domain/FailureMessage.ts"
 
 /**
  * A real HTTP server that answers like Quay (api/v1 behind its nginx), quirks included, on top of the same
  * `QuayModel` as the in-memory layer. Raw node:http, because Quay's answers need exact control: HTML pages
- * with JSON-looking bodies, 308s, 429/502 pages, requests that never get an answer.
+ * with JSON-looking bodies, 308s, 429/502 pages, requests that never get an answer. Plain HTTP/1.1 by default; with
+ * `tls`, HTTPS with ALPN (h2 and http/1.1) as quay.io serves it, nginx's limits keyed per connection over HTTP/2.
  *
  * Like Quay it also serves the registry token endpoint `/v2/auth`, and forwards the rest of `/v2/` to a real registry
  * once one is attached (`attachRegistry`). Besides, test hooks under `/_sim/` (see `controlRoutes.ts`).
@@ -41,6 +48,17 @@ export interface SimulatorOptions {
   readonly rateLimit?: number
   /** Default five seconds' worth of `rateLimit`, like Quay's nginx (5 r/s, burst 25). */
   readonly rateLimitBurst?: number
+  /** Requests per second per HTTP/2 connection (nginx keys HTTP/2 by connection); default 10 × `rateLimit`. */
+  readonly http2RateLimit?: number
+  /** Default 4 × the HTTP/1.x burst (quay.io: 100 against 25). */
+  readonly http2RateLimitBurst?: number
+  /**
+   * Serve HTTPS, as quay.io does, with a self-signed certificate made at start (`certificatePem`): ALPN offers h2
+   * and http/1.1 on the one port, so a client speaks HTTP/2 or HTTP/1.1 to the same simulator. Default plain HTTP/1.1.
+   */
+  readonly tls?: boolean
+  /** Keep each API request's arrival time and answer (`timeline`), for a bench's request trace. Default off. */
+  readonly recordTimeline?: boolean
 }
 
 export interface RunningSimulator {
@@ -48,6 +66,10 @@ export interface RunningSimulator {
   readonly url: string
   /** `url` + `/api/v1` */
   readonly apiUrl: string
+  /** With `tls`: the certificate a client must trust (PEM). */
+  readonly certificatePem: string | undefined
+  /** API requests over time, when `recordTimeline` is on (empty otherwise). */
+  readonly timeline: RequestTimeline
   readonly port: number
   /** `127.0.0.1:<port>`: the registry host an operator derives from `apiUrl`. */
   readonly registryHost: string
@@ -78,7 +100,8 @@ export class SimError extends Data.TaggedError("SimError")<{ readonly reason: st
 const makeHandler = (
   model: QuayModel,
   options: SimulatorOptions,
-  limiter: RateLimiter | undefined,
+  limiters: { readonly http1: RateLimiter | undefined; readonly http2: RateLimiter | undefined },
+  timeline: RequestTimeline,
   timers: Set<NodeJS.Timeout>,
   registry: { readonly tokens: RegistryTokenIssuer; upstream: URL | undefined }
 ) => {
@@ -97,21 +120,38 @@ const makeHandler = (
     )
   }
 
-  const apiRoute = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const method = req.method ?? "GET"
+  const apiRoute = async (exchange: ApiExchange, url: URL): Promise<void> => {
+    const arrived = performance.now()
+    let status = 0
+    const answer = (reply: QuayAnswer) => {
+      status = reply.status
+      exchange.answer(reply)
+    }
+    try {
+      return await answerApi(exchange, url, answer)
+    } finally {
+      if (options.recordTimeline === true) {
+        timeline.record({ at: arrived, method: exchange.method, path: url.pathname, status, httpVersion: exchange.httpVersion, client: exchange.client })
+      }
+    }
+  }
+
+  const answerApi = async (exchange: ApiExchange, url: URL, answer: (reply: QuayAnswer) => void): Promise<void> => {
+    const method = exchange.method
     let path: string
     try {
       path = decodeURIComponent(url.pathname)
     } catch {
-      return writeAnswer(res, Wire.malformedJson)
+      return answer(Wire.malformedJson)
     }
-    // nginx limits /api/ per client address before anything reaches Quay.
-    if (limiter !== undefined && path.startsWith("/api/") && !limiter.admit(req.socket.remoteAddress ?? "unknown")) {
+    // nginx limits /api/ per client address (HTTP/1.x) or per connection (HTTP/2) before anything reaches Quay.
+    const limiter = exchange.httpVersion.startsWith("2") ? limiters.http2 : limiters.http1
+    if (limiter !== undefined && path.startsWith("/api/") && !limiter.admit(exchange.client)) {
       model.recordProxyAnswer(method, path, 429)
-      req.resume()
-      return writeAnswer(res, Wire.tooManyRequests)
+      exchange.discard()
+      return answer(Wire.tooManyRequests)
     }
-    const body = await readBody(req)
+    const body = await exchange.readBody()
     if (latencyMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -125,43 +165,93 @@ const makeHandler = (
       method,
       path,
       query: url.searchParams,
-      authorization: req.headers.authorization,
-      contentType: req.headers["content-type"],
+      authorization: exchange.authorization,
+      contentType: exchange.contentType,
       body,
-      host: req.headers.host
+      host: exchange.host
     })
     // An injected timeout: hold the request open without answering; closing the server ends it. A dropped
     // connection: closed at once, no answer.
     if (response._tag === "NoAnswer") {
-      if (response.drop === true) req.socket.destroy()
+      if (response.drop === true) exchange.drop()
       return
     }
-    writeAnswer(res, response)
+    answer(response)
   }
 
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    let url: URL
-    try {
-      // Appended, not resolved: a request target such as `//x` must stay a path, not become a host.
-      url = new URL(`http://simulator.invalid${(req.url ?? "/").startsWith("/") ? req.url ?? "/" : `/${req.url ?? ""}`}`)
-    } catch {
+  const failed = (exchange: ApiExchange) => (error: unknown) => {
+    const message = error instanceof SyntaxError ? "malformed JSON body" : failureMessage(error, "error")
+    exchange.answer(Wire.json(400, { message }))
+  }
+
+  const serveHttp1 = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = targetOf(req.url)
+    if (url === undefined) {
       req.resume()
       return writeAnswer(res, Wire.malformedJson)
     }
-    const route = url.pathname.startsWith("/_sim/")
-      ? (req: IncomingMessage, res: ServerResponse, url: URL) => controlRoute(model, req, res, url)
-      : url.pathname === "/v2" || url.pathname.startsWith("/v2/")
-      ? registryRoute
-      : apiRoute
-    route(req, res, url).catch((error: unknown) => {
-      if (res.headersSent || res.destroyed) return
-      const message = error instanceof SyntaxError ? "malformed JSON body" : failureMessage(error, "error")
-      simJson(res, 400, { message })
-    })
+    if (url.pathname.startsWith("/_sim/")) {
+      controlRoute(model, req, res, url).catch(failed(fromHttp1(req, res)))
+    } else if (url.pathname === "/v2" || url.pathname.startsWith("/v2/")) {
+      registryRoute(req, res, url).catch(failed(fromHttp1(req, res)))
+    } else {
+      const exchange = fromHttp1(req, res)
+      apiRoute(exchange, url).catch(failed(exchange))
+    }
+  }
+
+  // Over HTTP/2 the API only: the test hooks and the registry are for HTTP/1.1 clients (fetch, crane).
+  const serveHttp2 = (req: Http2ServerRequest, res: Http2ServerResponse): void => {
+    const exchange = fromHttp2(req, res)
+    const url = targetOf(req.url)
+    if (url === undefined) {
+      exchange.discard()
+      return exchange.answer(Wire.malformedJson)
+    }
+    if (url.pathname.startsWith("/_sim/") || url.pathname === "/v2" || url.pathname.startsWith("/v2/")) {
+      exchange.discard()
+      return exchange.answer(Wire.json(505, { message: "the simulator serves only its API over HTTP/2" }))
+    }
+    apiRoute(exchange, url).catch(failed(exchange))
+  }
+
+  return (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void => {
+    if (req instanceof Http2ServerRequest) {
+      if (res instanceof Http2ServerResponse) serveHttp2(req, res)
+    } else if (!(res instanceof Http2ServerResponse)) {
+      serveHttp1(req, res)
+    }
   }
 }
 
-const listen = (server: Server, port: number, host: string): Promise<AddressInfo> =>
+/** The request target as a URL; appended, not resolved: a target such as `//x` must stay a path, not become a host. */
+const targetOf = (target: string | undefined): URL | undefined => {
+  try {
+    return new URL(`http://simulator.invalid${(target ?? "/").startsWith("/") ? target ?? "/" : `/${target ?? ""}`}`)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * nginx's limits as Quay's templates set them: per client address over HTTP/1.x (`rateLimit`, `rateLimitBurst`), per
+ * connection over HTTP/2 (`http2RateLimit`, `http2RateLimitBurst`; by default ten times the rate and four times the
+ * burst, quay.io's 50 r/s burst 100 against 5 r/s burst 25). No limit at all without `rateLimit`.
+ */
+const rateLimiters = (options: SimulatorOptions) => {
+  if (options.rateLimit === undefined) return { http1: undefined, http2: undefined }
+  const http1 = new RateLimiter({
+    rate: options.rateLimit,
+    ...(options.rateLimitBurst === undefined ? {} : { burst: options.rateLimitBurst })
+  })
+  const http2 = new RateLimiter({
+    rate: options.http2RateLimit ?? options.rateLimit * 10,
+    burst: options.http2RateLimitBurst ?? http1.burst * 4
+  })
+  return { http1, http2 }
+}
+
+const listen = (server: NetServer, port: number, host: string): Promise<AddressInfo> =>
   new Promise((resolve, reject) => {
     server.once("error", reject)
     server.listen(port, host, () => {
@@ -191,19 +281,24 @@ export const start = (options: SimulatorOptions): Effect.Effect<RunningSimulator
       },
       catch: (error) => new SimError({ reason: failureMessage(error) })
     })
-    const limiter = yield* Effect.try({
-      try: () =>
-        options.rateLimit === undefined
-          ? undefined
-          : new RateLimiter({
-            rate: options.rateLimit,
-            ...(options.rateLimitBurst === undefined ? {} : { burst: options.rateLimitBurst })
-          }),
+    const limiters = yield* Effect.try({
+      try: () => rateLimiters(options),
       catch: (error) => new SimError({ reason: failureMessage(error) })
     })
     const timers = new Set<NodeJS.Timeout>()
+    const timeline = new RequestTimeline()
     const registry = { tokens: makeRegistryTokenIssuer(model), upstream: undefined as URL | undefined }
-    const server = createServer(makeHandler(model, options, limiter, timers, registry))
+    const handler = makeHandler(model, options, limiters, timeline, timers, registry)
+    const certificate = options.tls === true ? SelfSignedCertificate.make() : undefined
+    // TLS as quay.io serves it: ALPN picks h2 or http/1.1 on the same port.
+    const server = certificate === undefined
+      ? createServer(handler)
+      : createSecureServer({ key: certificate.privateKeyPem, cert: certificate.certificatePem, allowHTTP1: true }, handler)
+    const sockets = new Set<Duplex>()
+    server.on(certificate === undefined ? "connection" : "secureConnection", (socket: Duplex) => {
+      sockets.add(socket)
+      socket.once("close", () => sockets.delete(socket))
+    })
     const address = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: () => listen(server, options.port ?? 0, host),
@@ -215,13 +310,15 @@ export const start = (options: SimulatorOptions): Effect.Effect<RunningSimulator
           for (const timer of timers) clearTimeout(timer)
           timers.clear()
           server.close(() => resume(Effect.void))
-          server.closeAllConnections()
+          for (const socket of sockets) socket.destroy()
         })
     )
     const authority = `${host}:${address.port}`
-    const url = `http://${authority}`
+    const url = `${certificate === undefined ? "http" : "https"}://${authority}`
     return {
       url,
+      certificatePem: certificate?.certificatePem,
+      timeline,
       apiUrl: `${url}/api/v1`,
       port: address.port,
       registryHost: authority,

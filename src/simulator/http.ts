@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
+import type { Readable } from "node:stream"
 import type { QuayAnswer } from "./QuayWire.ts"
 import * as Wire from "./QuayWire.ts"
 
@@ -16,7 +17,8 @@ export const writeAnswer = (res: ServerResponse, answer: QuayAnswer): void => {
 
 export const simJson = (res: ServerResponse, status: number, value: unknown): void => writeAnswer(res, Wire.json(status, value))
 
-export const readBody = (req: IncomingMessage): Promise<string | undefined> =>
+/** Over HTTP/1.1 an IncomingMessage, over HTTP/2 the compatibility API's request: both are Readables. */
+export const readBody = (req: Readable): Promise<string | undefined> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Buffer> = []
     let size = 0

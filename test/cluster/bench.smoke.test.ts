@@ -42,11 +42,17 @@ describe("bench smoke (cluster)", { timeout: 600_000 }, () => {
       expect(value(limited, "429 answers received")).toBe(0)
       expect(value(limited, "objects failed")).toBe(0)
       expect(value(limited, "objects not ready by the deadline")).toBe(0)
+      // The second row: the same objects over HTTP/2 (TLS, ALPN) against nginx's per-connection limit.
+      expect(value(limited, "over HTTP/2: 429 answers received")).toBe(0)
+      expect(value(limited, "over HTTP/2: objects failed or not ready")).toBe(0)
+      expect(limited.notes.join("\n")).toContain("request trace, this operator over HTTP/2")
     }))
 
   it.live("restart: the restarted operator writes nothing for ready objects", () =>
     Effect.gen(function*() {
       const result = yield* runOne("restart")
       expect(value(result, "apiserver writes after the restart")).toBe(0)
+      // The token's self-check and the first availability probe wait for a Quay call the restart does not need.
+      expect(value(result, "Quay requests after the restart")).toBe(0)
     }))
 })

@@ -905,7 +905,8 @@ describe("QuayHttp configuration", () => {
         QUAY_ADDITIONAL_CA: "ca.pem",
         QUAY_TIMEOUT: "5",
         QUAY_RATE_LIMIT: "2.5",
-        QUAY_BURST: "10"
+        QUAY_BURST: "10",
+        QUAY_HTTP2: " On "
       })
       assert.deepStrictEqual(
         { ...full, token: full.token === undefined ? undefined : Redacted.value(full.token), timeout: Duration.toMillis(Duration.decode(full.timeout ?? 0)) },
@@ -915,6 +916,7 @@ describe("QuayHttp configuration", () => {
           token: "tok",
           additionalCaPath: "ca.pem",
           timeout: 5000,
+          http2: true,
           requestsPerSecond: 2.5,
           burst: 10,
           maxConcurrentRequests: undefined
@@ -922,6 +924,9 @@ describe("QuayHttp configuration", () => {
       )
       const badTimeout = yield* Effect.flip(read({ QUAY_ORG: "acme", QUAY_TOKEN: "tok", QUAY_TIMEOUT: "soon" }))
       assert.include(String(badTimeout), "QUAY_TIMEOUT")
+      assert.strictEqual((yield* read({ QUAY_ORG: "acme", QUAY_TOKEN: "tok", QUAY_HTTP2: "off" })).http2, false)
+      const badSwitch = yield* Effect.flip(read({ QUAY_ORG: "acme", QUAY_TOKEN: "tok", QUAY_HTTP2: "maybe" }))
+      assert.include(String(badSwitch), "QUAY_HTTP2")
       const missingToken = yield* Effect.flip(read({ QUAY_ORG: "acme" }))
       assert.include(String(missingToken), "QUAY_TOKEN")
     }))

@@ -2,8 +2,9 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Cause, Clock, Duration, Effect, Exit, Option, RateLimiter, Redacted, Schedule, type Scope, Stream } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Option, Redacted, Schedule, type Scope, Stream } from "effect"
 import { type QuayError, QuayUnavailable } from "../../services/QuayError.ts"
+import * as ClientLimit from "./clientLimit.ts"
 import type { ResolvedQuayHttpConfig } from "./config.ts"
 import * as QuayMetrics from "./metrics.ts"
 import { endpointOf } from "./paths.ts"
@@ -42,6 +43,8 @@ const readBody = (
   response: HttpClientResponse.HttpClientResponse,
   max: number
 ): Effect.Effect<string, QuayUnavailable> => {
+  // No body by definition (a web Response, as the HTTP/2 client builds, has no stream to read for these).
+  if (response.status === 204 || response.status === 304) return Effect.succeed("")
   const tooLarge = new QuayUnavailable({ status: response.status, detail: `response body larger than ${max} bytes` })
   const declared = Number(response.headers["content-length"])
   if (Number.isFinite(declared) && declared > max) return Effect.fail(tooLarge)
@@ -80,12 +83,7 @@ export const makeTransport = (
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const currentToken = yield* makeTokenProvider(config.token, options.tokenRefresh)
-    // Effect's token bucket holds `limit` tokens and adds one every interval/limit: burst at the sustained rate.
-    const limiter = yield* RateLimiter.make({
-      algorithm: "token-bucket",
-      limit: config.burst,
-      interval: Duration.millis((config.burst * 1000) / config.requestsPerSecond)
-    })
+    const limit = yield* ClientLimit.make(config)
     const inFlight = yield* Effect.makeSemaphore(config.maxConcurrentRequests)
     const timeoutText = Duration.format(config.timeout)
 
@@ -154,7 +152,7 @@ export const makeTransport = (
           onTimeout: () => sent(new QuayUnavailable({ detail: `no complete answer within ${timeoutText}` }))
         }),
         (sending) => measured(request, sending),
-        limiter,
+        limit.limited,
         inFlight.withPermits(1),
         Effect.tapError(({ error, requestSent }) =>
           Effect.logDebug(`Quay ${request.method} ${request.path} failed: ${error.message}`).pipe(
