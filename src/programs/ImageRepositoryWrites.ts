@@ -71,6 +71,15 @@ export const recordVisibility = (ir: ImageRepository, next: ImageRepositoryStatu
 export const oneShotFlags = ["regenerate-token", "verify-linking"] as const
 export type OneShotFlag = typeof oneShotFlags[number]
 
+/** A spec patch removing one flag. */
+export const clearFlag = (flag: OneShotFlag) => ({ spec: { credentials: { [flag]: null } } })
+
+/** The one-shot flags a spec patch removes. */
+export const clearedFlags = (specPatch: unknown): ReadonlyArray<OneShotFlag> => {
+  const credentials = (specPatch as { spec?: { credentials?: Record<string, unknown> } }).spec?.credentials ?? {}
+  return oneShotFlags.filter((flag) => credentials[flag] === null)
+}
+
 /**
  * Removes one-shot flags from spec with no resourceVersion guard, after the guarded write that carried their
  * removal conflicted with someone's edit. Nothing can be lost: until this write lands the flags are set, so a

@@ -16,13 +16,13 @@ import * as TransitionEvent from "../domain/TransitionEvent.ts"
 import { isVisibility } from "../domain/Visibility.ts"
 import { Kubernetes } from "../services/Kubernetes.ts"
 import { ProgramSettings } from "../services/ProgramSettings.ts"
-import { Quay, type QuayRobot } from "../services/Quay.ts"
+import { Quay, type QuayRepository, type QuayRobot } from "../services/Quay.ts"
 import { isQuayError, type QuayError } from "../services/QuayError.ts"
 import { Secret, ServiceAccount } from "../services/ResourceKind.ts"
 import { fromKubernetes, fromQuay, isRoutineRetry, RepositoryMissing } from "./errors.ts"
-import { clearFlags, type OneShotFlag, oneShotFlags, patchObject, recordVisibility, writeStatus } from "./ImageRepositoryWrites.ts"
+import { clearedFlags, clearFlag, clearFlags, type ObjectGone, patchObject, recordVisibility, writeStatus } from "./ImageRepositoryWrites.ts"
 import { confirmTarget, type StatusDamaged } from "./ownership.ts"
-import { asksLinkVerification, asksRegeneration, isQuiet, keepsName, keepsVisibility } from "./quietPass.ts"
+import { asksLinkVerification, asksRegeneration, isQuiet, keepsName } from "./quietPass.ts"
 import { recordEvent, recordWarning } from "./recordEvent.ts"
 import { currentRobot, regenerateRobot } from "./robotAccount.ts"
 import { linkSecret, verifySecretLinks, verifySecretReferences } from "./serviceAccountLinks.ts"
@@ -30,6 +30,7 @@ import { done } from "../services/ReconcileResult.ts"
 import { provisionedNames, putBackDamage, statusDamagedReason } from "./statusDamage.ts"
 import { settle } from "./statusTransitions.ts"
 import { notificationsStep } from "./syncNotifications.ts"
+import { withVisibility, writeVisibilityAhead } from "./visibilityWriteAhead.ts"
 import { type Credentials, roles, type Target, withDerivedRobot } from "./Target.ts"
 import {
   deliverCredentials,
@@ -39,12 +40,6 @@ import {
   repairRemoteSecret,
   withRemoteSecretFields
 } from "./remoteSecrets.ts"
-
-/** The one-shot flags a pass removes from spec once it has acted on them. */
-const clearedFlags = (specPatch: unknown): ReadonlyArray<OneShotFlag> => {
-  const credentials = (specPatch as { spec?: { credentials?: Record<string, unknown> } }).spec?.credentials ?? {}
-  return oneShotFlags.filter((flag) => credentials[flag] === null)
-}
 
 /** What one maintenance pass decided: spec fields to write back, the next status, and what to tell the user. */
 interface Pass {
@@ -57,6 +52,8 @@ interface Pass {
   /** What this pass changed, each a Normal Event once the status recording it is written. */
   readonly events: ReadonlyArray<EventInput>
   readonly secretWritten: boolean
+  /** The object as this pass wrote it ahead of a visibility change: what the commit's guarded write goes by. */
+  readonly written?: ImageRepository
 }
 
 const withEvent = (pass: Pass, event: EventInput): Pass => ({ ...pass, events: [...pass.events, event] })
@@ -66,10 +63,8 @@ const patchSpec = (pass: Pass, patch: unknown): Pass => ({ ...pass, specPatch: M
 const imageField = (field: "name" | "visibility", value: string | null) => ({ spec: { image: { [field]: value } } })
 
 /** A NonCritical error becomes a reverted spec field and a message; the rest of the pass goes on. */
-const tolerate = <R>(
-  pass: Pass,
-  step: Effect.Effect<Pass, NonCritical | Transient | RepositoryMissing | StatusDamaged, R>
-) =>
+type Step<R> = Effect.Effect<Pass, NonCritical | Transient | RepositoryMissing | StatusDamaged | ObjectGone, R>
+const tolerate = <R>(pass: Pass, step: Step<R>) =>
   Effect.catchTag(step, "NonCritical", (error) =>
     Effect.succeed({
       ...patchSpec(pass, imageField(error.revert.field === "image.name" ? "name" : "visibility", error.revert.value)),
@@ -81,7 +76,7 @@ const tolerate = <R>(
  * Confirms, at most once per pass, that the target is this object's (ownership.ts confirmTarget): before the
  * repository is changed, and before a robot of the original controller is touched.
  */
-type Confirmed = Effect.Effect<void, StatusDamaged | RepositoryMissing | Transient, Quay>
+type Confirmed = Effect.Effect<QuayRepository, StatusDamaged | RepositoryMissing | Transient, Quay>
 
 /**
  * The name is fixed at creation: a different spec.image.name is put back. Putting back writes the recorded
@@ -104,10 +99,12 @@ const guardName = (ir: ImageRepository, target: Target, pass: Pass, confirmed: C
 /** Visibility can change at any time; a plan that refuses private repositories reverts the field. */
 const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confirmed: Confirmed) =>
   Effect.gen(function*() {
-    const current = ir.status?.image?.visibility ?? "public"
+    const recorded = ir.status?.image?.visibility
+    const current = recorded ?? (yield* confirmed).visibility // none recorded: Quay's (visibilityWriteAhead.ts)
+    const known = recorded === current ? pass : withVisibility(pass, current)
     const requested = ir.spec?.image?.visibility
     // A removed field keeps the repository as it is: defaulting to public here could expose a private one.
-    if (requested === undefined) return patchSpec(pass, imageField("visibility", current))
+    if (requested === undefined) return patchSpec(known, imageField("visibility", current))
     if (!isVisibility(requested)) {
       return yield* new NonCritical({
         reason: "InvalidVisibility",
@@ -115,8 +112,9 @@ const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confir
         revert: { field: "image.visibility", value: current }
       })
     }
-    if (keepsVisibility(ir)) return pass
+    if (requested === current) return known
     yield* confirmed
+    const written = yield* writeVisibilityAhead(ir)
     const quay = yield* Quay
     yield* quay.changeVisibility(target.repository, requested).pipe(
       Effect.catchTag(
@@ -133,7 +131,7 @@ const applyVisibility = (ir: ImageRepository, target: Target, pass: Pass, confir
     )
     yield* Effect.logInfo(`visibility of ${target.imageUrl} changed to ${requested}`)
     const changed = withEvent(pass, TransitionEvent.visibilityChanged(target.imageUrl, current, requested))
-    return { ...changed, status: { ...pass.status, image: { ...pass.status.image, visibility: requested } }, succeeded: true }
+    return { ...withVisibility(changed, requested), written, succeeded: true }
   })
 
 /** After provisioning nothing fails the object: a Secret that cannot be written is retried, with its message shown. */
@@ -148,8 +146,6 @@ const afterProvisioning = <A, R>(
     Effect.catchIf(isQuayError, (e) => Effect.fail(fromQuay(e))),
     Effect.catchTag("Critical", (e) => Effect.fail(retryCritical(e)))
   )
-
-const clearFlag = (flag: OneShotFlag) => ({ spec: { credentials: { [flag]: null } } })
 
 /**
  * regenerate-token: a new token for every robot (push; pull too for a component repository; at once), each Secret
@@ -318,7 +314,7 @@ const commit = (ir: ImageRepository, pass: Pass) =>
           : ir.status?.message
     const at = yield* now
     const written = yield* writeStatus(
-      ir,
+      pass.written ?? ir,
       settle(
         ir,
         pass.status,
@@ -331,7 +327,7 @@ const commit = (ir: ImageRepository, pass: Pass) =>
       { guarded: true }
     ).pipe(
       Effect.catchTag("Transient", (error) =>
-        isRoutineRetry(error) ? Effect.andThen(recordVisibility(ir, pass.status), Effect.fail(error)) : Effect.fail(error))
+        isRoutineRetry(error) ? Effect.andThen(recordVisibility(pass.written ?? ir, pass.status), Effect.fail(error)) : Effect.fail(error))
     )
     // Right after the status that records them: a pass cut short before it does them again, and records them then.
     yield* Effect.forEach(pass.events, (event) => recordEvent(ir, event), { discard: true })

@@ -43,12 +43,12 @@ export const repositoryNotOurs = (target: Target): StatusDamaged =>
  * the repository or touches a robot of the original controller: one read of the repository (its mark), and for
  * an original robot one read of the repository's grants. A robot whose name the identity derives needs neither,
  * so a converged pass, a rotation and a Secret repair cost no extra call. RepositoryMissing when the repository is
- * gone (provisioning creates it again under the recorded name).
+ * gone (provisioning creates it again under the recorded name). Gives the repository as read, its visibility included.
  */
 export const confirmTarget = (
   ir: ImageRepository,
   target: Target
-): Effect.Effect<void, StatusDamaged | RepositoryMissing | QuayError, Quay> =>
+): Effect.Effect<QuayRepository, StatusDamaged | RepositoryMissing | QuayError, Quay> =>
   Effect.gen(function*() {
     const quay = yield* Quay
     const found = yield* quay.getRepository(target.repository)
@@ -57,7 +57,7 @@ export const confirmTarget = (
     const original = roles(target).filter((c) => c.robot.proof === "original")
     if (original.length === 0) {
       if (!isOwnedBy(repository.description, ir.metadata)) return yield* repositoryNotOurs(target)
-      return
+      return repository
     }
     for (const credentials of original) {
       if (!(yield* originalRobotConfirmed({ repository: target.repository, robotFullName: credentials.robotFullName }))) {
@@ -71,4 +71,5 @@ export const confirmTarget = (
       }
     }
     if (!isOurRepository(ir, repository, true)) return yield* repositoryNotOurs(target)
+    return repository
   }).pipe(Effect.withSpan("confirmTarget", { captureStackTrace: false, attributes: { repository: target.repository } }))

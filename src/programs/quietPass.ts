@@ -12,10 +12,10 @@ export const keepsName = (ir: ImageRepository, target: Target): boolean => {
   return requested !== undefined && requested !== "" && denotes(ir.metadata.namespace ?? "", requested, target.repository)
 }
 
-/** spec.image.visibility is a visibility, and the one the repository has: nothing to change or revert. */
+/** spec.image.visibility is a visibility, and the one status records (none recorded is not known: visibilityWriteAhead.ts). */
 export const keepsVisibility = (ir: ImageRepository): boolean => {
   const requested = ir.spec?.image?.visibility
-  return requested !== undefined && isVisibility(requested) && requested === (ir.status?.image?.visibility ?? "public")
+  return requested !== undefined && isVisibility(requested) && requested === ir.status?.image?.visibility
 }
 
 export const asksRegeneration = (ir: ImageRepository): boolean => ir.spec?.credentials?.["regenerate-token"] === true

@@ -13,17 +13,23 @@ import { maintain } from "./maintain.ts"
 import { updateComponentImage, wantsComponentImage } from "./updateComponentImage.ts"
 import { ensureNamespacePull, needsNamespacePull } from "./namespacePull.ts"
 import { provision } from "./provision.ts"
+import { recoverRepository } from "./recoverRepository.ts"
 import { recordTransient } from "./statusTransitions.ts"
 import * as Target from "./Target.ts"
 
 /** Which program an object needs, decided from what it is now (level-triggered): never from the event that woke it. */
-const reconcileObject = (ir: ImageRepository) =>
+const reconcileObject = (found: ImageRepository) =>
   Effect.gen(function*() {
     const quay = yield* Quay
-    // What status names is checked against the object's identity before anything acts on it.
-    const { damages } = Target.inspect(ir, quay)
+    if (isFailed(found) && !isDeleting(found)) return done
+    // What status names is checked against the object's identity before anything acts on it; a repository
+    // status lost is recorded again first, so neither provisioning nor deletion goes by a renamed spec.
+    const { ir, damages } = yield* recoverRepository(
+      found,
+      Target.inspect(found, quay).damages,
+      (recovered) => Target.inspect(recovered, quay).damages
+    )
     if (isDeleting(ir)) return yield* cleanup(ir, damages)
-    if (isFailed(ir)) return done
     const recorded = Target.recorded(ir, quay)
     if (ir.status?.state !== "ready" || Option.isNone(recorded)) return yield* provision(ir, damages)
     if (wantsComponentImage(ir, recorded.value) && (yield* updateComponentImage(ir, recorded.value))) return done
