@@ -30,7 +30,8 @@ const settingsText = (ours: ControllerProcess.OurSettings): string => {
 
 /**
  * Overrides for this operator from the environment (BENCH_WORKERS, BENCH_QUAY_RATE_LIMIT, ...), to explore settings;
- * BENCH_NODE_OPTIONS becomes its NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=<dir>` to profile it).
+ * BENCH_NODE_OPTIONS becomes its NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=<dir>` to profile it); BENCH_ENTRY runs
+ * another operator script (an older checkout's, for a before/after in one sitting).
  */
 export const oursFromEnvironment = (): ControllerProcess.OurSettings => {
   const number = (name: string) => {
@@ -38,12 +39,14 @@ export const oursFromEnvironment = (): ControllerProcess.OurSettings => {
     return text === undefined || text === "" ? undefined : Number(text)
   }
   const nodeOptions = process.env["BENCH_NODE_OPTIONS"]
+  const entry = process.env["BENCH_ENTRY"]
   return {
     workers: number("BENCH_WORKERS"),
     requestsPerSecond: number("BENCH_QUAY_RATE_LIMIT"),
     burst: number("BENCH_QUAY_BURST"),
     maxConcurrentRequests: number("BENCH_QUAY_MAX_CONCURRENCY"),
-    ...(nodeOptions === undefined || nodeOptions === "" ? {} : { environment: { NODE_OPTIONS: nodeOptions } })
+    ...(nodeOptions === undefined || nodeOptions === "" ? {} : { environment: { NODE_OPTIONS: nodeOptions } }),
+    ...(entry === undefined || entry === "" ? {} : { entry })
   }
 }
 

@@ -139,7 +139,9 @@ export const makeTransport = (
             })
             response.on("end", () => finish(Effect.succeed({ status: response.statusCode ?? 0, text })))
             response.on("error", (error) => finish(Effect.fail(readFailed(error))))
-            response.on("close", () => finish(Effect.fail(readFailed(new Error("the connection closed mid-answer")))))
+            response.on("close", () => {
+              if (!settled) finish(Effect.fail(readFailed(new Error("the connection closed mid-answer"))))
+            })
           }, (error) => finish(Effect.fail(requestFailed(error))))
           const timer = setTimeout(() => {
             finish(Effect.fail(

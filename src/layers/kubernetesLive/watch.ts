@@ -15,6 +15,8 @@ import { parseJson, type Transport } from "./transport.ts"
 type Object = { readonly metadata: ObjectMeta }
 
 const watchEventEnvelope = Schema.Struct({ type: Schema.String, object: Schema.Unknown })
+// Synchronous, built once: it runs on every event.
+const decodeEnvelope = Schema.decodeUnknownEither(watchEventEnvelope)
 
 const bookmarkObject = Schema.Struct({ metadata: Schema.Struct({ resourceVersion: Schema.String }) })
 
@@ -28,7 +30,7 @@ const watchEvent = <A extends Object, I>(
 ): Effect.Effect<Option.Option<WatchEvent<A>>, KubernetesError> =>
   Effect.gen(function*() {
     const envelope = yield* parseJson(line, subject).pipe(
-      Effect.flatMap((raw) => Schema.decodeUnknown(watchEventEnvelope)(raw)),
+      Effect.flatMap((raw) => decodeEnvelope(raw)),
       Effect.mapError(() => new KubernetesUnavailable({ detail: `malformed ${kind.kind} watch event` }))
     )
     switch (envelope.type) {
@@ -39,7 +41,7 @@ const watchEvent = <A extends Object, I>(
       case "MODIFIED":
       case "DELETED": {
         const type = envelope.type
-        const decoded = yield* Effect.either(decodeObject(kind, envelope.object))
+        const decoded = decodeObject(kind, envelope.object)
         if (decoded._tag === "Right") return Option.some<WatchEvent<A>>({ type, object: decoded.right })
         // Skipping it would leave the watcher's older copy in place, served as current. A WatchEvent
         // must carry a decoded object, so ask for a relist instead: the list skips the object, and the
