@@ -47,6 +47,16 @@ export const of = (ours: AtOnce, count: number, workers: number, original?: AtOn
       unit: "objects/s"
     }))
   }
+  const controlPlaneRate = apiserver === undefined || etcd === undefined || apiserver + etcd === 0
+    ? undefined
+    : (cores * 1000) / (apiserver + etcd)
+  if (controlPlaneRate !== undefined) {
+    figures.push(Figure.make({
+      label: `objects/s the ${cores} cores allow the apiserver and etcd alone (an operator costing nothing)`,
+      value: controlPlaneRate,
+      unit: "objects/s"
+    }))
+  }
   figures.push(Figure.make({ label: "worker utilisation (reconcile time ÷ workers × wall time)", value: load.utilisation, unit: "" }))
   figures.push(Figure.make({ label: "reconciles per object", value: load.reconciles / count, unit: "reconciles" }))
   const requests = ours.controlPlane.requests
@@ -62,6 +72,13 @@ export const of = (ours: AtOnce, count: number, workers: number, original?: AtOn
         total.toFixed(1)
       } ms; on ${cores} cores that allows at most ${cpuBoundRate?.toFixed(0)} objects/s before the bench's own ` +
       "process (creates, the ready tracker's watch, the Quay simulator) takes its share"
+    ]),
+    ...(controlPlaneRate === undefined ? [] : [
+      `the apiserver and etcd alone, for the requests every object needs, leave room for at most ${
+        controlPlaneRate.toFixed(0)
+      } objects/s on ${cores} cores${
+        controlPlaneRate < 100 ? ": the burst target of 100 objects/s is beyond this machine whatever the operator costs" : ""
+      }`
     ])
   ]
   return { figures, notes, cpuBoundRate }
