@@ -5,8 +5,10 @@
 import { Duration, Effect } from "effect"
 import * as Cluster from "./Cluster.ts"
 import * as ControllerProcess from "./ControllerProcess.ts"
+import * as ControlPlaneLoad from "./ControlPlaneLoad.ts"
 import * as ReadyTracker from "./ReadyTracker.ts"
 import * as Stage from "./Stage.ts"
+import * as WorkerLoad from "./WorkerLoad.ts"
 
 export interface AtOnce {
   /** From the first create to the last object ready (or the deadline). */
@@ -23,6 +25,10 @@ export interface AtOnce {
   /** Write requests the controller made (the bench's own creates subtracted). */
   readonly writes: number
   readonly cpuSeconds: number
+  /** The apiserver's and etcd's CPU and the requests by verb and resource over the same span (the bench's creates included). */
+  readonly controlPlane: ControlPlaneLoad.Load
+  /** This operator's reconcile counters over the span (zeros for the original). */
+  readonly workerReadings: { readonly before: WorkerLoad.Reading; readonly after: WorkerLoad.Reading }
 }
 
 export const names = (count: number): ReadonlyArray<string> => Array.from({ length: count }, (_, i) => `repo-${String(i).padStart(5, "0")}`)
@@ -37,7 +43,8 @@ export const provision = (
   Effect.gen(function*() {
     const all = names(count)
     const quayBefore = Stage.quayCounts(stage)
-    const writesBefore = yield* Cluster.apiserverWrites(stage.cluster)
+    const planeBefore = yield* ControlPlaneLoad.read(stage.cluster)
+    const workersBefore = yield* WorkerLoad.read(controller)
     const cpuBefore = yield* controller.cpuSeconds
     const started = performance.now()
     yield* Stage.createImageRepositories(stage, all.map((name) => ({ name })), 64)
@@ -55,9 +62,11 @@ export const provision = (
     const last = done ? Math.max(started, ...readyAt) : performance.now()
     const failed = all.filter((name) => stage.tracker.failed.has(name)).length
     const cpuSeconds = (yield* controller.cpuSeconds) - cpuBefore
+    const workersAfter = yield* WorkerLoad.read(controller)
     // Trailing writes (a last Event or status) belong to the burst too.
     yield* Effect.sleep(Duration.seconds(2))
     const quay = Stage.quayCounts(stage)
+    const planeAfter = yield* ControlPlaneLoad.read(stage.cluster)
     return {
       seconds: (last - started) / 1000,
       ready: readyAt.length,
@@ -67,8 +76,10 @@ export const provision = (
       readyAt,
       quayRequests: quay.total - quayBefore.total,
       tooManyRequests: quay.tooMany - quayBefore.tooMany,
-      writes: (yield* Cluster.apiserverWrites(stage.cluster)) - writesBefore - count,
-      cpuSeconds
+      writes: Cluster.writesOf(planeAfter.requests) - Cluster.writesOf(planeBefore.requests) - count,
+      cpuSeconds,
+      controlPlane: ControlPlaneLoad.since(planeBefore, planeAfter),
+      workerReadings: { before: workersBefore, after: workersAfter }
     }
   })
 

@@ -22,11 +22,14 @@ export class ClusterError extends Data.TaggedError("ClusterError")<{ readonly re
 export interface Cluster {
   readonly kubeconfig: string
   readonly live: Layer.Layer<Kubernetes>
+  /** The local control plane's state directory (its components' pid files); absent for a cluster given by kubeconfig. */
+  readonly stateDir?: string | undefined
 }
 
-const clusterOf = (kubeconfig: string): Cluster => ({
+const clusterOf = (kubeconfig: string, stateDir?: string): Cluster => ({
   kubeconfig,
-  live: KubernetesLive.layer({ kubeconfig }).pipe(Layer.orDie)
+  live: KubernetesLive.layer({ kubeconfig }).pipe(Layer.orDie),
+  stateDir
 })
 
 export const up = (context: BenchContext): Effect.Effect<Cluster, ClusterError> =>
@@ -34,7 +37,7 @@ export const up = (context: BenchContext): Effect.Effect<Cluster, ClusterError> 
     ? Effect.succeed(clusterOf(context.kubeconfig))
     : ControlPlane.up({ ...(context.stateDir === undefined ? {} : { stateDir: context.stateDir }), onProgress: context.progress }).pipe(
       Effect.mapError((error) => new ClusterError({ reason: error.message })),
-      Effect.map((plane) => clusterOf(plane.kubeconfig))
+      Effect.map((plane) => clusterOf(plane.kubeconfig, plane.stateDir))
     )
 
 export const kubectl = (cluster: Cluster, args: ReadonlyArray<string>): Effect.Effect<string, ClusterError> =>
@@ -94,21 +97,35 @@ export const createNamespace = (cluster: Cluster, namespace: string): Effect.Eff
   Effect.asVoid(kubectl(cluster, ["create", "namespace", namespace]))
 
 const writeVerbs = new Set(["POST", "PUT", "PATCH", "DELETE", "APPLY"])
-/** What either controller writes; leases and the control plane's own kinds are left out. */
+/** What either controller reads and writes; leases and the control plane's own kinds are left out. */
 const controllerKinds = new Set(["imagerepositories", "secrets", "serviceaccounts", "events", "components", "applications", "configmaps"])
 
+/** `VERB resource[/subresource]` → requests served since the apiserver started. */
+export type ApiserverRequests = ReadonlyMap<string, number>
+
 /**
- * Write requests the apiserver has served for the controllers' kinds since it started (its
- * apiserver_request_total counter): take the difference around a measurement and subtract the bench's own writes.
+ * Requests the apiserver has served for the controllers' kinds since it started, by verb and resource (its
+ * apiserver_request_total counter): take the difference around a measurement.
  */
-export const apiserverWrites = (cluster: Cluster): Effect.Effect<number, ClusterError> =>
+export const apiserverRequests = (cluster: Cluster): Effect.Effect<ApiserverRequests, ClusterError> =>
   Effect.map(kubectl(cluster, ["get", "--raw", "/metrics"]), (text) => {
-    let total = 0
+    const counts = new Map<string, number>()
     for (const line of text.split("\n")) {
       if (!line.startsWith("apiserver_request_total{")) continue
-      const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? ""
       const resource = /resource="([a-z]+)"/.exec(line)?.[1] ?? ""
-      if (writeVerbs.has(verb) && controllerKinds.has(resource)) total += Number(line.slice(line.lastIndexOf(" ") + 1))
+      if (!controllerKinds.has(resource)) continue
+      const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? ""
+      const subresource = /subresource="([a-z]+)"/.exec(line)?.[1] ?? ""
+      const key = `${verb} ${resource}${subresource === "" ? "" : `/${subresource}`}`
+      counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)))
     }
-    return total
+    return counts
   })
+
+/** The write requests among them. */
+export const writesOf = (requests: ApiserverRequests): number =>
+  [...requests].reduce((total, [key, n]) => (writeVerbs.has(key.slice(0, key.indexOf(" "))) ? total + n : total), 0)
+
+/** Write requests for the controllers' kinds since the apiserver started: subtract the bench's own writes. */
+export const apiserverWrites = (cluster: Cluster): Effect.Effect<number, ClusterError> =>
+  Effect.map(apiserverRequests(cluster), writesOf)

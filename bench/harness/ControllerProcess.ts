@@ -48,6 +48,8 @@ export interface ControllerProcess {
   readonly pid: number
   readonly label: string
   readonly logFile: string
+  /** This operator's Prometheus endpoint (its /metrics); absent for the original. */
+  readonly metricsUrl?: string | undefined
   /** User + system CPU seconds so far. */
   readonly cpuSeconds: Effect.Effect<number>
   /** Resident set size in bytes now. */
@@ -126,6 +128,7 @@ export const start = (
           pid,
           label: label(which),
           logFile,
+          metricsUrl: which._tag === "Ours" ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
           cpuSeconds: Effect.sync(() => {
             if (hasExited) return 0
             const fields = readStat(pid)

@@ -22,22 +22,31 @@ const settingsText = (ours: ControllerProcess.OurSettings): string => {
     ours.workers === undefined ? undefined : `WORKERS=${ours.workers}`,
     ours.requestsPerSecond === undefined ? undefined : `QUAY_RATE_LIMIT=${ours.requestsPerSecond}`,
     ours.burst === undefined ? undefined : `QUAY_BURST=${ours.burst}`,
-    ours.maxConcurrentRequests === undefined ? undefined : `QUAY_MAX_CONCURRENCY=${ours.maxConcurrentRequests}`
+    ours.maxConcurrentRequests === undefined ? undefined : `QUAY_MAX_CONCURRENCY=${ours.maxConcurrentRequests}`,
+    ours.environment?.["NODE_OPTIONS"] === undefined ? undefined : `NODE_OPTIONS=${ours.environment["NODE_OPTIONS"]}`
   ].filter((s) => s !== undefined)
   return set.length === 0 ? "its defaults (no WORKERS or QUAY_* limit set)" : `${set.join(", ")} (the rest at its defaults)`
 }
 
-/** Overrides for this operator from the environment (BENCH_WORKERS, BENCH_QUAY_RATE_LIMIT, ...), to explore settings. */
+/**
+ * Overrides for this operator from the environment (BENCH_WORKERS, BENCH_QUAY_RATE_LIMIT, ...), to explore settings;
+ * BENCH_NODE_OPTIONS becomes its NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=<dir>` to profile it); BENCH_ENTRY runs
+ * another operator script (an older checkout's, for a before/after in one sitting).
+ */
 export const oursFromEnvironment = (): ControllerProcess.OurSettings => {
   const number = (name: string) => {
     const text = process.env[name]
     return text === undefined || text === "" ? undefined : Number(text)
   }
+  const nodeOptions = process.env["BENCH_NODE_OPTIONS"]
+  const entry = process.env["BENCH_ENTRY"]
   return {
     workers: number("BENCH_WORKERS"),
     requestsPerSecond: number("BENCH_QUAY_RATE_LIMIT"),
     burst: number("BENCH_QUAY_BURST"),
-    maxConcurrentRequests: number("BENCH_QUAY_MAX_CONCURRENCY")
+    maxConcurrentRequests: number("BENCH_QUAY_MAX_CONCURRENCY"),
+    ...(nodeOptions === undefined || nodeOptions === "" ? {} : { environment: { NODE_OPTIONS: nodeOptions } }),
+    ...(entry === undefined || entry === "" ? {} : { entry })
   }
 }
 

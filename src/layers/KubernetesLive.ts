@@ -45,9 +45,14 @@ type Kind<A extends Object, I> = ResourceKind<A, I>
 
 const mergePatchContentType = "application/merge-patch+json"
 
+/**
+ * A span per call. No stack trace is captured for it: Effect would take one (a `new Error()`) on every call, and
+ * the span's name and attributes already say which call it was.
+ */
 const span = (name: string, kind: { readonly kind: string }, target: Target) =>
   Effect.withSpan(`Kubernetes.${name}`, {
     kind: "client",
+    captureStackTrace: false,
     attributes: {
       "k8s.kind": kind.kind,
       ...(target.namespace === undefined ? {} : { "k8s.namespace": target.namespace }),

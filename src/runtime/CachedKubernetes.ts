@@ -68,18 +68,23 @@ export const makeObservable = (
         (seen) => Option.isSome(seen) && isAtLeast(seen.value, entry.object.metadata.resourceVersion)
       )
 
-    /** Drops what every covering informer has seen, and what is older than the window. */
+    /**
+     * Drops what every covering informer has seen, and what is older than the window. It runs on every read and
+     * write, so it reads each informer's version once and then works in plain loops (a burst keeps dozens of
+     * writes in flight).
+     */
     const prune = Effect.gen(function*() {
+      const current = yield* Ref.get(written)
+      if (HashMap.size(current) === 0) return
       const now = yield* Clock.currentTimeMillis
-      const entries = HashMap.toEntries(yield* Ref.get(written))
+      const versions = new Map<Informer<AnyObject>, string | undefined>()
+      for (const informer of informers) versions.set(informer, Option.getOrUndefined(yield* informer.resourceVersion))
       const done: Array<string> = []
-      for (const [key, entry] of entries) {
-        const expired = now - entry.at > shadowMillis
-        const seen = expired || (yield* Effect.reduce(
-          covering(entry.kind, refOf(entry.object.metadata)),
-          true,
-          (all, informer) => all ? hasSeen(informer, entry) : Effect.succeed(false)
-        ))
+      for (const [key, entry] of current) {
+        const seen = now - entry.at > shadowMillis ||
+          covering(entry.kind, refOf(entry.object.metadata)).every((informer) =>
+            isAtLeast(versions.get(informer), entry.object.metadata.resourceVersion)
+          )
         if (seen) done.push(key)
       }
       if (done.length > 0) yield* Ref.update(written, (w) => HashMap.removeMany(w, done))
@@ -171,8 +176,9 @@ interface Written {
  */
 const isAtLeast = (a: string | undefined, b: string | undefined): boolean => {
   if (a === undefined || b === undefined) return false
-  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) >= BigInt(b)
-  return a === b
+  if (!(/^\d+$/.test(a) && /^\d+$/.test(b))) return a === b
+  // Decimal strings without leading zeros: the longer is larger, and equal lengths compare as text (no BigInt).
+  return a.length !== b.length ? a.length > b.length : a >= b
 }
 
 /** Wraps the `Kubernetes` below it; the informers must use that same, uncached service. */

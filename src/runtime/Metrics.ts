@@ -60,16 +60,23 @@ export interface ControllerMetrics {
   readonly leaderStatus: Metric.Metric.Gauge<number>
 }
 
-export const forController = (name: string): ControllerMetrics => ({
-  reconcileTotal: (result: "success" | "requeue_after" | "error") =>
-    reconcileTotal.pipe(Metric.tagged("controller", name), Metric.tagged("result", result)),
-  reconcileErrors: reconcileErrorsTotal.pipe(Metric.tagged("controller", name)),
-  reconcileTime: reconcileTimeSeconds.pipe(Metric.tagged("controller", name)),
-  retries: workqueueRetriesTotal.pipe(Metric.tagged("name", name)),
-  queue: {
-    depth: workqueueDepth.pipe(Metric.tagged("name", name)),
-    adds: workqueueAddsTotal.pipe(Metric.tagged("name", name)),
-    queueDuration: workqueueQueueDurationSeconds.pipe(Metric.tagged("name", name))
-  },
-  leaderStatus: leaderElectionMasterStatus.pipe(Metric.tagged("name", name))
-})
+export const forController = (name: string): ControllerMetrics => {
+  // Tagged once here, not per reconcile: each tagging builds a new metric key the registry has to hash.
+  const byResult = {
+    success: reconcileTotal.pipe(Metric.tagged("controller", name), Metric.tagged("result", "success")),
+    requeue_after: reconcileTotal.pipe(Metric.tagged("controller", name), Metric.tagged("result", "requeue_after")),
+    error: reconcileTotal.pipe(Metric.tagged("controller", name), Metric.tagged("result", "error"))
+  }
+  return {
+    reconcileTotal: (result: "success" | "requeue_after" | "error") => byResult[result],
+    reconcileErrors: reconcileErrorsTotal.pipe(Metric.tagged("controller", name)),
+    reconcileTime: reconcileTimeSeconds.pipe(Metric.tagged("controller", name)),
+    retries: workqueueRetriesTotal.pipe(Metric.tagged("name", name)),
+    queue: {
+      depth: workqueueDepth.pipe(Metric.tagged("name", name)),
+      adds: workqueueAddsTotal.pipe(Metric.tagged("name", name)),
+      queueDuration: workqueueQueueDurationSeconds.pipe(Metric.tagged("name", name))
+    },
+    leaderStatus: leaderElectionMasterStatus.pipe(Metric.tagged("name", name))
+  }
+}

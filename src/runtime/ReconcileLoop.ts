@@ -60,7 +60,9 @@ export const run = <E, R>(
     const reconcileOnce = (ref: ObjectRef): Effect.Effect<ReconcileResult, E | ReconcileTimedOut, Exclude<R, Kubernetes>> => {
       const reconcile = controller.reconcile(ref).pipe(
         Effect.provideService(Kubernetes, options.kubernetes),
+        // No stack trace: Effect would take one per reconcile, and the name says where it is.
         Effect.withSpan("Controller.reconcile", {
+          captureStackTrace: false,
           attributes: { controller: controller.name, namespace: ref.namespace, name: ref.name }
         })
       )

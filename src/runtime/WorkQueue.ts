@@ -106,15 +106,18 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue, n
         return true
       })
 
+    // With metrics, the depth is read in the same transaction as the add (one commit per add, not two).
+    const markDirtyWithDepth = (key: string) => STM.zip(markDirty(key), TQueue.size(ready))
+
     const add = (key: string): Effect.Effect<void> =>
       metrics === undefined ? Effect.asVoid(STM.commit(markDirty(key))) : Effect.gen(function*() {
-        const fresh = yield* STM.commit(markDirty(key))
+        const [fresh, depth] = yield* STM.commit(markDirtyWithDepth(key))
         yield* Metric.increment(metrics.adds)
         if (fresh) {
           const now = yield* Clock.currentTimeMillis
           yield* Ref.update(addedAt, HashMap.set(key, now))
         }
-        yield* recordDepth
+        yield* Metric.set(metrics.depth, depth)
       })
 
     const addAfter = (key: string, delay: Duration.DurationInput): Effect.Effect<void> =>

@@ -63,10 +63,19 @@ const authHeaders = (kc: KubeConfig): Effect.Effect<Record<string, string>, Kube
     catch: credentialsUnavailable
   })
 
-/** The access a client-node KubeConfig describes (its current context). */
+/**
+ * The access a client-node KubeConfig describes (its current context). A user without an exec plugin or auth
+ * provider has fixed credentials: they are worked out once, not on every request (client-node's per-request
+ * work cost a tenth of the operator's CPU in a burst).
+ */
 export const fromKubeConfig = (kc: KubeConfig): Effect.Effect<ApiserverAccess, KubeConfigError> =>
   Effect.gen(function*() {
     const cluster = kc.getCurrentCluster()
     if (cluster === null) return yield* new KubeConfigError({ detail: "the kubeconfig has no current cluster" })
-    return { server: cluster.server.replace(/\/+$/, ""), tls: yield* tlsOptions(kc), credentials: authHeaders(kc) }
+    const user = kc.getCurrentUser()
+    const refreshed = user !== null && (user.exec !== undefined || user.authProvider !== undefined)
+    const credentials = refreshed ? authHeaders(kc) : Effect.succeed(
+      yield* authHeaders(kc).pipe(Effect.mapError((error) => new KubeConfigError({ detail: error.message })))
+    )
+    return { server: cluster.server.replace(/\/+$/, ""), tls: yield* tlsOptions(kc), credentials }
   })

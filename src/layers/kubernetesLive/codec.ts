@@ -1,5 +1,5 @@
 /** Between a kind's decoded objects and the apiserver's JSON; what the schema refuses is reported, never thrown. */
-import { Effect, Option, Schema } from "effect"
+import { Effect, Either, type ParseResult, Option, Schema } from "effect"
 import type { ObjectMeta } from "../../domain/ObjectMeta.ts"
 import { KubernetesInvalid, KubernetesUnavailable } from "../../services/KubernetesError.ts"
 import { apiVersionOf, type ResourceKind } from "../../services/ResourceKind.ts"
@@ -15,44 +15,67 @@ const nameOf = (raw: unknown): string => {
   return typeof name === "string" ? name : "<unnamed>"
 }
 
+type Decode = (raw: unknown) => Either.Either<unknown, ParseResult.ParseError>
+type Encode = (object: unknown) => Either.Either<unknown, ParseResult.ParseError>
+
+// One synchronous decoder and encoder per kind, built once: every watch event and answer goes through them, and the
+// Either form skips the fiber machinery of the Effect form (the schemas have no asynchronous parts).
+const decoders = new WeakMap<object, Decode>()
+const encoders = new WeakMap<object, Encode>()
+
+const decoderOf = <A, I>(kind: ResourceKind<A & Object, I>): Decode => {
+  const known = decoders.get(kind)
+  if (known !== undefined) return known
+  const decode: Decode = Schema.decodeUnknownEither(kind.schema)
+  decoders.set(kind, decode)
+  return decode
+}
+
+const encoderOf = <A, I>(kind: ResourceKind<A & Object, I>): Encode => {
+  const known = encoders.get(kind)
+  if (known !== undefined) return known
+  const encode = Schema.encodeEither(kind.schema) as Encode
+  encoders.set(kind, encode)
+  return encode
+}
+
 /** Decodes one object with its kind's schema. */
 export const decodeObject = <A extends Object, I>(
   kind: ResourceKind<A, I>,
   raw: unknown
-): Effect.Effect<A, KubernetesInvalid> =>
-  Schema.decodeUnknown(kind.schema)(raw).pipe(
-    Effect.mapError((error) =>
+): Either.Either<A, KubernetesInvalid> =>
+  Either.mapBoth(decoderOf(kind)(raw), {
+    onLeft: (error) =>
       new KubernetesInvalid({
         kind: kind.kind,
         name: nameOf(raw),
         detail: `the stored object does not match the ${kind.kind} schema at ${parseFailurePaths(error)}`
-      })
-    )
-  )
+      }),
+    // The decoder is the kind's schema's: what it answers is an A.
+    onRight: (decoded) => decoded as A
+  })
 
 /** The wire form: the schema's encoding plus apiVersion/kind, which the apiserver requires. */
 export const encodeObject = <A extends Object, I>(
   kind: ResourceKind<A, I>,
   object: A
-): Effect.Effect<unknown, KubernetesInvalid> =>
-  Schema.encode(kind.schema)(object).pipe(
-    Effect.map((encoded) => ({ ...(encoded as object), apiVersion: apiVersionOf(kind), kind: kind.kind })),
-    Effect.mapError((error) =>
-      new KubernetesInvalid({ kind: kind.kind, name: object.metadata.name, detail: `cannot encode: ${parseFailurePaths(error)}` })
-    )
-  )
+): Either.Either<unknown, KubernetesInvalid> =>
+  Either.mapBoth(encoderOf(kind)(object), {
+    onLeft: (error) =>
+      new KubernetesInvalid({ kind: kind.kind, name: object.metadata.name, detail: `cannot encode: ${parseFailurePaths(error)}` }),
+    onRight: (encoded) => ({ ...(encoded as object), apiVersion: apiVersionOf(kind), kind: kind.kind })
+  })
 
 /** Decodes list items and watch objects: a single undecodable object is logged and skipped, not fatal to the rest. */
-export const decodeOrSkip = <A extends Object, I>(kind: ResourceKind<A, I>, raw: unknown): Effect.Effect<Option.Option<A>> =>
-  decodeObject(kind, raw).pipe(
-    Effect.map(Option.some),
-    Effect.catchAll((error) =>
-      Effect.logWarning("skipping an object that does not decode").pipe(
-        Effect.annotateLogs({ kind: kind.kind, name: error.name, detail: error.detail }),
-        Effect.as(Option.none<A>())
-      )
+export const decodeOrSkip = <A extends Object, I>(kind: ResourceKind<A, I>, raw: unknown): Effect.Effect<Option.Option<A>> => {
+  const decoded = decodeObject(kind, raw)
+  return Either.isRight(decoded)
+    ? Effect.succeed(Option.some(decoded.right))
+    : Effect.logWarning("skipping an object that does not decode").pipe(
+      Effect.annotateLogs({ kind: kind.kind, name: decoded.left.name, detail: decoded.left.detail }),
+      Effect.as(Option.none<A>())
     )
-  )
+}
 
 const listPage = Schema.Struct({
   metadata: Schema.optional(

@@ -2,7 +2,6 @@
  * Watches against the apiserver: one streaming GET with bookmarks, split into JSON lines, each turned into a
  * `WatchEvent` or a typed error (410 Gone asks the caller to relist).
  */
-import type { HttpClientResponse } from "@effect/platform"
 import { Duration, Effect, Option, Schema, Stream } from "effect"
 import type { ObjectMeta } from "../../domain/ObjectMeta.ts"
 import type { WatchEvent, WatchOptions } from "../../services/Kubernetes.ts"
@@ -11,11 +10,13 @@ import type { ResourceKind } from "../../services/ResourceKind.ts"
 import { fromStatus, statusMessage, type Subject, subjectOf } from "./apiErrors.ts"
 import { decodeListPage, decodeObject, decodeOrSkip } from "./codec.ts"
 import { collectionPath } from "./paths.ts"
-import { parseJson, type Transport, transportError } from "./transport.ts"
+import { parseJson, type Transport } from "./transport.ts"
 
 type Object = { readonly metadata: ObjectMeta }
 
 const watchEventEnvelope = Schema.Struct({ type: Schema.String, object: Schema.Unknown })
+// Synchronous, built once: it runs on every event.
+const decodeEnvelope = Schema.decodeUnknownEither(watchEventEnvelope)
 
 const bookmarkObject = Schema.Struct({ metadata: Schema.Struct({ resourceVersion: Schema.String }) })
 
@@ -29,7 +30,7 @@ const watchEvent = <A extends Object, I>(
 ): Effect.Effect<Option.Option<WatchEvent<A>>, KubernetesError> =>
   Effect.gen(function*() {
     const envelope = yield* parseJson(line, subject).pipe(
-      Effect.flatMap((raw) => Schema.decodeUnknown(watchEventEnvelope)(raw)),
+      Effect.flatMap((raw) => decodeEnvelope(raw)),
       Effect.mapError(() => new KubernetesUnavailable({ detail: `malformed ${kind.kind} watch event` }))
     )
     switch (envelope.type) {
@@ -40,7 +41,7 @@ const watchEvent = <A extends Object, I>(
       case "MODIFIED":
       case "DELETED": {
         const type = envelope.type
-        const decoded = yield* Effect.either(decodeObject(kind, envelope.object))
+        const decoded = decodeObject(kind, envelope.object)
         if (decoded._tag === "Right") return Option.some<WatchEvent<A>>({ type, object: decoded.right })
         // Skipping it would leave the watcher's older copy in place, served as current. A WatchEvent
         // must carry a decoded object, so ask for a relist instead: the list skips the object, and the
@@ -99,7 +100,7 @@ export const openWatch = <A extends Object, I>(
   Effect.gen(function*() {
     const resourceVersion = options.resourceVersion ?? (yield* currentResourceVersion(transport, kind, options))
     const subject = subjectOf(kind, { namespace: options.namespace })
-    const req = yield* transport.request({
+    const opened = yield* transport.open({
       method: "GET",
       path: collectionPath(kind, options.namespace),
       query: {
@@ -111,25 +112,15 @@ export const openWatch = <A extends Object, I>(
       },
       subject
     })
-    const response: HttpClientResponse.HttpClientResponse = yield* transport.execute(req).pipe(
-      Effect.timeoutFail({
-        duration: transport.requestTimeout,
-        onTimeout: () => new KubernetesUnavailable({ detail: `the ${kind.kind} watch was not accepted in time` })
-      })
-    )
-    if (response.status !== 200) {
-      const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
-      const body = yield* parseJson(text, subject).pipe(Effect.orElseSucceed(() => text))
+    if (opened._tag === "Refused") {
+      const body = yield* parseJson(opened.text, subject).pipe(Effect.orElseSucceed(() => opened.text))
       return yield* Effect.fail(
-        response.status === 410
+        opened.status === 410
           ? new KubernetesGone({ detail: statusMessage(body, "watch expired") })
-          : fromStatus(response.status, body, subject)
+          : fromStatus(opened.status, body, subject)
       )
     }
-    return response.stream.pipe(
-      Stream.mapError(transportError),
-      Stream.decodeText(),
-      Stream.splitLines,
+    return opened.lines.pipe(
       Stream.filter((line) => line.trim() !== ""),
       Stream.mapEffect((line) => watchEvent(kind, subject, line)),
       Stream.filterMap((event) => event),
