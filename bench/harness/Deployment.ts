@@ -23,9 +23,20 @@ export interface Deployed {
   readonly environment: Readonly<Record<string, string>>
   readonly memoryRequestBytes: number
   readonly memoryLimitBytes: number
+  /** Node's flags from the Dockerfile's ENTRYPOINT (`node <flags> <script>`), which NODE_OPTIONS cannot carry. */
+  readonly nodeArguments: ReadonlyArray<string>
 }
 
 export const manifest = Path.join(projectRoot, "config", "manager", "manager.yaml")
+export const dockerfile = Path.join(projectRoot, "Dockerfile")
+
+/** The flags between `node` and the script in the Dockerfile's exec-form ENTRYPOINT. */
+export const entrypointNodeArguments = (text: string): ReadonlyArray<string> | undefined => {
+  const line = text.split("\n").findLast((l) => l.startsWith("ENTRYPOINT "))
+  const words: unknown = line === undefined ? undefined : JSON.parse(line.slice("ENTRYPOINT ".length))
+  if (!Array.isArray(words) || words[0] !== "node" || !words.every((w) => typeof w === "string")) return undefined
+  return words.slice(1, -1) as ReadonlyArray<string>
+}
 
 const units: Readonly<Record<string, number>> = { "": 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }
 
@@ -64,7 +75,11 @@ export const read = (cluster: Cluster.Cluster): Effect.Effect<Deployed, Deployme
     for (const variable of container.env ?? []) {
       if (variable.value !== undefined) environment[variable.name] = variable.value
     }
-    return { environment, memoryRequestBytes: request, memoryLimitBytes: limit }
+    const nodeArguments = entrypointNodeArguments(Fs.readFileSync(dockerfile, "utf8"))
+    if (nodeArguments === undefined) {
+      return yield* new DeploymentError({ reason: `${dockerfile} has no exec-form ENTRYPOINT ["node", ..., script]` })
+    }
+    return { environment, memoryRequestBytes: request, memoryLimitBytes: limit, nodeArguments }
   })
 
 /** Builds the operator as the image does (`npm run build:image`: the esbuild bundle in dist/image/); its entry's path. */
