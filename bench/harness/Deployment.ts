@@ -6,7 +6,7 @@
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Data, Effect } from "effect"
+import { Data, Effect, Either } from "effect"
 import * as ImageBundle from "../../scripts/image/bundle.ts"
 import { projectRoot } from "../../src/cluster/ControlPlane.ts"
 import { failureMessage } from "../../src/domain/FailureMessage.ts"
@@ -33,7 +33,9 @@ export const dockerfile = Path.join(projectRoot, "Dockerfile")
 /** The flags between `node` and the script in the Dockerfile's exec-form ENTRYPOINT. */
 export const entrypointNodeArguments = (text: string): ReadonlyArray<string> | undefined => {
   const line = text.split("\n").findLast((l) => l.startsWith("ENTRYPOINT "))
-  const words: unknown = line === undefined ? undefined : JSON.parse(line.slice("ENTRYPOINT ".length))
+  const form = line?.slice("ENTRYPOINT ".length).trim() ?? ""
+  // The shell form (no JSON array) runs through /bin/sh: not what the bench can reproduce.
+  const words: unknown = form.startsWith("[") ? Either.getOrUndefined(Either.try(() => JSON.parse(form) as unknown)) : undefined
   if (!Array.isArray(words) || words[0] !== "node" || !words.every((w) => typeof w === "string")) return undefined
   return words.slice(1, -1) as ReadonlyArray<string>
 }

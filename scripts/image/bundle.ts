@@ -20,29 +20,28 @@ export const imageDirectory = Path.join("dist", "image")
 export const imageEntry = Path.join(imageDirectory, "operator.js")
 
 /**
- * undici, which @effect/platform-node's NodeHttpClient module imports for its (unused here) undici client: a CommonJS
- * package esbuild must otherwise evaluate at start-up (~0.5 MB of code) in case it has side effects. It has none the
- * operator relies on, so it is dropped when nothing calls it, and kept (and loaded) if something ever does.
+ * undici as @effect/platform-node imports it: NodeHttpClient's module imports it for its undici client, which the
+ * operator never uses (its clients are node:http's), and undici is CommonJS re-exported whole (`export *`), so esbuild
+ * cannot drop it: ~0.5 MB of code run at start-up, ~4 MB of heap and RSS measured. The image gets a stand-in that
+ * fails loudly if anything ever reaches for it. client-node's own undici (the KubeConfig chunk) is untouched.
  */
-const sideEffectFree: Esbuild.Plugin = {
-  name: "side-effect-free",
+const withoutPlatformUndici: Esbuild.Plugin = {
+  name: "without-platform-undici",
   setup(build) {
-    build.onResolve({ filter: /^undici$/ }, async (args) => {
-      if (args.pluginData === "side-effect-free") return undefined
-      const resolved = await build.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        pluginData: "side-effect-free"
-      })
-      return { ...resolved, sideEffects: false }
-    })
+    build.onResolve({ filter: /^undici$/ }, (args) =>
+      args.importer.includes(`${Path.sep}@effect${Path.sep}platform-node${Path.sep}`)
+        ? { path: "undici", namespace: "unbundled" }
+        : undefined)
+    build.onLoad({ filter: /.*/, namespace: "unbundled" }, () => ({
+      loader: "js",
+      contents: "export default new Proxy({}, { get(_, key) { throw new Error(`undici is not bundled into the operator's image " +
+        "(scripts/image/bundle.ts): NodeHttpClient's undici client was reached for ${String(key)}`) } })"
+    }))
   }
 }
 
-/** Bundles the operator into `dist/image/` (emptied first) and returns the entry's absolute path. */
-export const bundle = async (): Promise<string> => {
-  const outdir = Path.join(root, imageDirectory)
+/** Bundles the operator into `dist/image/` or `outdir` (emptied first) and returns the entry's absolute path. */
+export const bundle = async (outdir: string = Path.join(root, imageDirectory)): Promise<string> => {
   Fs.rmSync(outdir, { recursive: true, force: true })
   const result = await Esbuild.build({
     absWorkingDir: root,
@@ -61,14 +60,14 @@ export const bundle = async (): Promise<string> => {
     logLevel: "warning",
     // Bundled CommonJS (the OpenTelemetry SDK, client-node) calls `require` for Node's modules: give ESM one.
     banner: { js: "import{createRequire as __createRequire}from\"node:module\";const require=__createRequire(import.meta.url);" },
-    plugins: [sideEffectFree],
+    plugins: [withoutPlatformUndici],
     metafile: true
   })
-  // What each chunk holds, for whoever checks what the image loads (esbuild's analyzer reads it).
-  Fs.writeFileSync(Path.join(root, "dist", "image-meta.json"), JSON.stringify(result.metafile))
+  // What each chunk holds, for whoever checks what the image loads (esbuild's analyzer reads it); not in the image.
+  Fs.writeFileSync(`${outdir}.meta.json`, JSON.stringify(result.metafile))
   // ESM by extension-less package scope: the image has no other package.json.
   Fs.writeFileSync(Path.join(outdir, "package.json"), `${JSON.stringify({ type: "module" })}\n`)
-  return Path.join(root, imageEntry)
+  return Path.join(outdir, "operator.js")
 }
 
 if (process.argv[1] !== undefined && Path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
