@@ -36,6 +36,8 @@ export interface OurSettings {
   readonly maxConcurrentRequests?: number | undefined
   /** The script to run (default src/bin/operator.ts; the memory scenario runs the built dist/bin/operator.js). */
   readonly entry?: string | undefined
+  /** Node's own flags before the script, as the image's ENTRYPOINT gives them (V8 flags NODE_OPTIONS refuses). */
+  readonly nodeArguments?: ReadonlyArray<string> | undefined
   /** More environment (NODE_OPTIONS, METRICS_PORT, ...), winning over the settings above. */
   readonly environment?: Readonly<Record<string, string>> | undefined
 }
@@ -93,7 +95,10 @@ export const start = (
           ...(quay.caFile === undefined || which._tag === "Ours" ? {} : { SSL_CERT_FILE: quay.caFile })
         }
         const child = which._tag === "Ours"
-          ? spawn(process.execPath, [which.settings.entry ?? Path.join(projectRoot, "src", "bin", "operator.ts")], {
+          ? spawn(process.execPath, [
+            ...(which.settings.nodeArguments ?? []),
+            which.settings.entry ?? Path.join(projectRoot, "src", "bin", "operator.ts")
+          ], {
             cwd: projectRoot,
             stdio: ["ignore", out, out],
             env: {

@@ -165,7 +165,7 @@ export const memory: Scenario = {
       const unrelated = scaled(context, 20_000)
       const cluster = yield* Cluster.up(context)
       const deployed = yield* Deployment.read(cluster)
-      context.progress("  building the operator as the image does (dist/)")
+      context.progress("  building the operator as the image does (npm run build:image)")
       const entry = yield* Deployment.build
       const directory = yield* Effect.acquireRelease(
         Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "bench-memory-"))),
@@ -179,6 +179,7 @@ export const memory: Scenario = {
         requestsPerSecond: Number(provisioningRate),
         burst: Number(provisioningRate),
         entry,
+        nodeArguments: deployed.nodeArguments,
         environment: { ...deployed.environment, LOG_LEVEL: "WARN" }
       }
       const pair = yield* SideBySide.run(context, ours, (cluster, which) =>
@@ -217,6 +218,7 @@ export const memory: Scenario = {
           imageRepositories: sizes.join(" / "),
           unrelatedSecrets: unrelated,
           nodeOptions: deployed.environment["NODE_OPTIONS"] ?? "",
+          nodeArguments: deployed.nodeArguments.join(" "),
           memoryRequestMiB: mb(deployed.memoryRequestBytes),
           memoryLimitMiB: limitMb,
           workers: defaultWorkers,
@@ -226,7 +228,7 @@ export const memory: Scenario = {
         figures,
         notes: [
           ...pair.notes,
-          "this operator ran as the Deployment runs it: `node dist/bin/operator.js` (built as the image builds it) with the " +
+          `this operator ran as the Deployment runs it: \`node ${deployed.nodeArguments.join(" ")} dist/image/operator.js\` (the image's ENTRYPOINT and bundle, built as the image builds it) with the ` +
           "manifest's literal environment (NODE_OPTIONS, LOG_FORMAT, METRICS_PORT and HEALTH_PORT on, LEADER_ELECTION) and " +
           "NODE_ENV=production; the memory limit is not enforced here (V8 sizes its heap from NODE_OPTIONS, as in the pod), " +
           "each figure's ratio is to the manifest's limit",

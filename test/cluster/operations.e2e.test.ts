@@ -1,16 +1,15 @@
 /**
- * The operator as a platform team runs it: the built JavaScript on plain `node`, the quaytoken Secret as mounted
+ * The operator as a platform team runs it: the image's bundle (`npm run build:image`, dist/image/) on plain `node`, the quaytoken Secret as mounted
  * files (rotated without a restart), kubebuilder's flags, the probes, Prometheus' /metrics with the original's and
  * controller-runtime's metric names, the Events `kubectl describe` shows, and its spans over OTLP.
  */
-import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { Effect, Exit, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { projectRoot } from "../../src/cluster/ControlPlane.ts"
+import * as ImageBundle from "../../scripts/image/bundle.ts"
 import * as FreePort from "../../src/cluster/FreePort.ts"
 import { operatorScopes } from "../../src/simulator/model/state.ts"
 import * as QuaySimulator from "../../src/simulator/QuaySimulator.ts"
@@ -20,12 +19,6 @@ import { type OtlpReceiver, startOtlpReceiver } from "../support/OtlpReceiver.ts
 import { eventually, kubectl } from "./e2e/kubectl.ts"
 import { type OperatorProcess, startOperator } from "./e2e/OperatorProcess.ts"
 import { kubeconfigPath } from "./support.ts"
-
-const build = () =>
-  new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, [Path.join(projectRoot, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
-      cwd: projectRoot
-    }, (error, stdout) => (error === null ? resolve() : reject(new Error(`npm run build failed: ${stdout}`)))))
 
 /** A free port on loopback, for the operator's own listeners. */
 const freePort = (): Promise<number> => Effect.runPromise(FreePort.freePort)
@@ -83,7 +76,7 @@ describe("the operator as deployed: built JavaScript, mounted token, metrics, pr
   let sampler: ReturnType<typeof setInterval> | undefined
 
   beforeAll(async () => {
-    await build()
+    await ImageBundle.bundle()
     sim = await Effect.runPromise(
       QuaySimulator.start({ organization, token: Redacted.make(firstToken), plan: "paid" }).pipe(Scope.extend(scope))
     )
@@ -103,7 +96,7 @@ describe("the operator as deployed: built JavaScript, mounted token, metrics, pr
       LOG_FORMAT: "json",
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint
     }, {
-      entry: Path.join("dist", "bin", "operator.js"),
+      entry: ImageBundle.imageEntry,
       args: [`--metrics-bind-address=:${metricsPort}`, `--health-probe-bind-address=:${healthPort}`]
     })
   }, 240_000)
