@@ -108,13 +108,18 @@ const nodeHttpClient = (resolved: ResolvedQuayHttpConfig): Layer.Layer<HttpClien
       ? Http2Client.layer()
       : Layer.unwrapEffect(Effect.map(additionalCa(caPath), (pem) => Http2Client.layer({ ca: [...rootCertificates, pem] })))
   }
+  const agent = (ca?: ReadonlyArray<string>) =>
+    NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer({ ...keepAlive, ...(ca === undefined ? {} : { ca: [...ca] }) })))
   return caPath === undefined
-    ? NodeHttpClient.layer
-    : Layer.unwrapEffect(Effect.map(additionalCa(caPath), (pem) =>
-      NodeHttpClient.layerWithoutAgent.pipe(
-        Layer.provide(NodeHttpClient.makeAgentLayer({ ca: [...rootCertificates, pem] }))
-      )))
+    ? agent()
+    : Layer.unwrapEffect(Effect.map(additionalCa(caPath), (pem) => agent([...rootCertificates, pem])))
 }
+
+/**
+ * Connections are kept open between requests: a new Agent does not keep them by default, and each request would
+ * pay a TCP (and against quay.io a TLS) handshake. Node drops an idle socket before the server's Keep-Alive timeout.
+ */
+const keepAlive = { keepAlive: true, maxSockets: 64 } as const
 
 /** The live layer on Node's HTTP client. */
 export const layer = (config: QuayHttpConfig, options: QuayHttpOptions = {}): Layer.Layer<Quay, QuayHttpConfigError> =>
