@@ -69,7 +69,21 @@ export const analyse = (
   }
 }
 
-export const describe = (trace: RequestTrace, readySeconds: number, limit: { readonly rate: number; readonly burst: number }): string => {
+/** How a burst ended: the seconds until its last object ended, and how many did not become ready. */
+export interface Outcome {
+  readonly seconds: number
+  readonly failed: number
+  readonly pending: number
+}
+
+export const describe = (trace: RequestTrace, outcome: Outcome, limit: { readonly rate: number; readonly burst: number }): string => {
+  const readySeconds = outcome.seconds
+  if (outcome.failed + outcome.pending > 0) {
+    // The split below adds up to the time until every object was ready; with objects failed or pending there is none.
+    return `${trace.requests} requests (${trace.tooManyRequests} answered 429); ${outcome.failed} objects failed and ` +
+      `${outcome.pending} were pending ${readySeconds.toFixed(2)} s after the first create; the last request arrived at ` +
+      `${trace.lastRequestSeconds.toFixed(2)} s`
+  }
   const paced = Math.max(0, trace.requests - (limit.burst + 1)) / limit.rate
   return `${trace.requests} requests (${trace.tooManyRequests} answered 429); ${readySeconds.toFixed(2)} s until every object ` +
     `was ready = ${trace.firstRequestSeconds.toFixed(2)} s until the first request (nginx's full bucket of ${limit.burst + 1} ` +

@@ -121,9 +121,9 @@ export const quayLimit: Scenario = {
         notes: [
           ...pair.notes,
           `limit = (Quay requests that passed − the burst + 1 nginx lets through at once) ÷ its rate, for each controller's own requests: ${http1.burst + 1} and ${http1.rate}/s per client address over HTTP/1.1, ${http2.burst + 1} and ${http2.rate}/s per connection over HTTP/2; the original's is ${theirs === undefined ? "not measured" : `${bound(theirs, http1).toFixed(0)} s`}`,
-          `request trace, this operator over HTTP/1.1: ${RequestTrace.describe(ourRun.trace, ourRun.result.seconds, http1)}`,
-          `request trace, this operator over HTTP/2 (QUAY_HTTP2=on, one connection; its client limit ${quayIoHttp2Limit.requestsPerSecond}/s, burst ${quayIoHttp2Limit.burst}): ${RequestTrace.describe(overHttp2.trace, overHttp2.result.seconds, http2)}`,
-          ...(theirs === undefined ? [] : [`request trace, the original: ${RequestTrace.describe(theirs.trace, theirs.result.seconds, http1)}`]),
+          `request trace, this operator over HTTP/1.1: ${RequestTrace.describe(ourRun.trace, ourRun.result, http1)}`,
+          `request trace, this operator over HTTP/2 (QUAY_HTTP2=on, one connection; its client limit ${quayIoHttp2Limit.requestsPerSecond}/s, burst ${quayIoHttp2Limit.burst}): ${RequestTrace.describe(overHttp2.trace, overHttp2.result, http2)}`,
+          ...(theirs === undefined ? [] : [`request trace, the original: ${RequestTrace.describe(theirs.trace, theirs.result, http1)}`]),
           `a controller that has not finished within ${Duration.format(deadline)} is stopped: its time is then the deadline and its unfinished objects are counted`
         ],
         charts: [

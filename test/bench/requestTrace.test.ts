@@ -31,3 +31,18 @@ describe("RequestTrace.analyse", () => {
     expect(trace.tooManyRequests).toBe(1)
   })
 })
+
+describe("RequestTrace.describe", () => {
+  const limit = { rate: 5, burst: 3 }
+  const trace = RequestTrace.analyse([3000, 3000, 3200, 9000].map(at), 1000, limit)
+
+  it("splits a run where every object became ready", () => {
+    expect(RequestTrace.describe(trace, { seconds: 8.5, failed: 0, pending: 0 }, limit)).toContain("8.50 s until every object was ready")
+  })
+
+  it("gives no split when objects failed: the time is not one until every object was ready", () => {
+    const text = RequestTrace.describe(trace, { seconds: 1.5, failed: 3, pending: 1 }, limit)
+    expect(text).toContain("3 objects failed and 1 were pending 1.50 s after the first create; the last request arrived at 8.00 s")
+    expect(text).not.toContain("until every object was ready")
+  })
+})
