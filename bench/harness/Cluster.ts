@@ -85,10 +85,14 @@ export const dropNamespace = (cluster: Cluster, namespace: string): Effect.Effec
       const names = (yield* kubectl(cluster, ["get", kind, "-n", namespace, "-o", "name"]).pipe(
         Effect.orElseSucceed(() => "")
       )).split("\n").filter((line) => line !== "")
-      // kubectl patch takes many names at once: one process per few hundred objects.
-      for (let i = 0; i < names.length; i += 200) {
-        yield* kubectl(cluster, ["patch", "-n", namespace, "--type=merge", "-p", `{"metadata":{"finalizers":null}}`, ...names.slice(i, i + 200)])
-      }
+      // kubectl patch takes many names at once but goes through them one by one under its own client rate limit
+      // (10,000 objects took over 20 minutes in one process): several processes at once, a hundred names each.
+      const slices = Array.from({ length: Math.ceil(names.length / 100) }, (_, i) => names.slice(i * 100, (i + 1) * 100))
+      yield* Effect.forEach(slices, (slice) =>
+        kubectl(cluster, ["patch", "-n", namespace, "--type=merge", "-p", `{"metadata":{"finalizers":null}}`, ...slice]), {
+        concurrency: 12,
+        discard: true
+      })
     }
     yield* kubectl(cluster, ["delete", "namespace", namespace, "--wait=true", "--timeout=600s", "--ignore-not-found"])
   })
